@@ -1,0 +1,237 @@
+//! Findings: what invlint reports.
+//!
+//! A **Finding** is one rule violation (or one problem with an input file) at one primary
+//! [`Location`], with optional related locations, usually in other files. Findings are created
+//! with an [`Anchor`] (which record and field of which file they are about) and are *resolved*
+//! later, once per file and only for the records that have findings, into line/column spans
+//! (see [`crate::inventory::locate`]). Keep the word "Diagnostic" for miette's trait.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// How serious a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Index of a file in the inventory (its position in sorted discovery order).
+pub type FileId = usize;
+
+/// What part of a file a location is about, before it is resolved to line and column.
+///
+/// Records are numbered as in the JSON contract: 0 is the header record, 1.. are data rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Anchor {
+    /// The whole file (unreadable, unrecognised, empty).
+    File,
+    /// A 1-based physical line and 1-based character column, already known.
+    Position { line: u64, column: u64 },
+    /// A whole record (e.g. a ragged row).
+    Record { record: u64 },
+    /// One field of one record; `field` is the 0-based field index in the file.
+    Cell { record: u64, field: usize },
+}
+
+impl Anchor {
+    pub fn record(self) -> Option<u64> {
+        match self {
+            Anchor::Record { record } | Anchor::Cell { record, .. } => Some(record),
+            Anchor::File | Anchor::Position { .. } => None,
+        }
+    }
+}
+
+/// A resolved span: 1-based lines, 1-based character columns, end inclusive of the last
+/// character (so a one-character cell has `end_column == column`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub line: u64,
+    pub column: u64,
+    pub end_line: u64,
+    pub end_column: u64,
+}
+
+/// The source text needed to show a location to a person: the physical lines of the record
+/// holding the span, and the byte range of the span inside them. Only kept when a reporter
+/// needs it (the human format).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excerpt {
+    /// Line number (1-based) of the first line of `text`.
+    pub first_line: u64,
+    pub text: Arc<str>,
+    /// Byte range of the span inside `text`.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Where a finding points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Location {
+    pub file_id: FileId,
+    /// Display path: the path as given on the command line joined with the path found under
+    /// it, `/`-separated.
+    pub file: Arc<str>,
+    pub anchor: Anchor,
+    /// Table kind, when the file was recognised.
+    pub table: Option<Arc<str>>,
+    /// Header name of the field, for cell anchors.
+    pub field: Option<Arc<str>>,
+    /// The cell's value (unquoted), for cell anchors.
+    pub value: Option<String>,
+    /// Filled in by resolution.
+    pub span: Option<Span>,
+    pub excerpt: Option<Excerpt>,
+}
+
+impl Location {
+    pub fn new(file_id: FileId, file: Arc<str>, anchor: Anchor) -> Location {
+        Location {
+            file_id,
+            file,
+            anchor,
+            table: None,
+            field: None,
+            value: None,
+            span: None,
+            excerpt: None,
+        }
+    }
+
+    /// 1-based data row (header and `#TYPE` line excluded), if this is a row or cell location.
+    pub fn row(&self) -> Option<u64> {
+        self.anchor.record().filter(|r| *r > 0)
+    }
+
+    /// Span, or the start of the file when the location could not be resolved.
+    pub fn span_or_start(&self) -> Span {
+        self.span.unwrap_or(Span {
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+        })
+    }
+}
+
+/// A related location with its own message ("home registrar defined here").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    pub location: Location,
+    pub message: String,
+}
+
+/// One rule violation or input problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub code: Arc<str>,
+    pub severity: Severity,
+    pub message: String,
+    pub help: Option<Arc<str>>,
+    pub location: Location,
+    pub related: Vec<Related>,
+    /// Row identity for baselines and fingerprints: the table key value of the row the finding
+    /// is about (e.g. the SIP address), independent of line numbers.
+    pub identity: Option<String>,
+}
+
+impl Finding {
+    pub fn new(
+        code: impl Into<Arc<str>>,
+        severity: Severity,
+        message: impl Into<String>,
+        location: Location,
+    ) -> Finding {
+        Finding {
+            code: code.into(),
+            severity,
+            message: message.into(),
+            help: None,
+            location,
+            related: Vec::new(),
+            identity: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<Arc<str>>) -> Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Sort key of the output contract: file, then position, then code.
+    pub fn sort_key(&self) -> (&str, Span, Anchor, &str, &str) {
+        (
+            &self.location.file,
+            self.location.span_or_start(),
+            self.location.anchor,
+            &self.code,
+            &self.message,
+        )
+    }
+}
+
+/// Sort findings by file, then position, then code (the output contract).
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// Built-in codes for problems with the input files themselves (contract).
+pub mod builtin {
+    use super::Severity;
+
+    pub const RAGGED_ROW: (&str, Severity) = ("CSV001", Severity::Error);
+    pub const TYPE_NAME_CELL: (&str, Severity) = ("CSV002", Severity::Warning);
+    pub const ENCODING: (&str, Severity) = ("CSV003", Severity::Warning);
+    pub const NOT_CSV: (&str, Severity) = ("CSV004", Severity::Error);
+    pub const UNRECOGNISED: (&str, Severity) = ("CSV005", Severity::Info);
+    pub const MISSING_COLUMN: (&str, Severity) = ("CSV006", Severity::Error);
+    pub const DUPLICATE_HEADER: (&str, Severity) = ("CSV007", Severity::Error);
+    pub const UNREADABLE: (&str, Severity) = ("CSV008", Severity::Error);
+    pub const EMPTY: (&str, Severity) = ("CSV009", Severity::Info);
+    /// A panic caught at a file or rule boundary.
+    pub const INTERNAL: (&str, Severity) = ("INV001", Severity::Error);
+
+    /// Every built-in code with its title, for `invlint rules` and `explain`.
+    pub const ALL: &[(&str, Severity, &str)] = &[
+        ("CSV001", Severity::Error, "Ragged row: field count differs from the header"),
+        ("CSV002", Severity::Warning, "Cell holds a bare .NET type name: a multi-valued property was exported without being joined"),
+        ("CSV003", Severity::Warning, "Encoding problem: not UTF-8, or characters replaced by `?`"),
+        ("CSV004", Severity::Error, "Not a CSV: Format-Table/Format-List/Out-File text or binary data saved as .csv"),
+        ("CSV005", Severity::Info, "CSV not recognised by any table declaration"),
+        ("CSV006", Severity::Error, "Recognised table lacks a required column"),
+        ("CSV007", Severity::Error, "Duplicate header name"),
+        ("CSV008", Severity::Error, "File or folder cannot be read"),
+        ("CSV009", Severity::Info, "Empty file, or header only"),
+        ("INV001", Severity::Error, "Internal error while checking a file or rule"),
+    ];
+}

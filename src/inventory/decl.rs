@@ -1,0 +1,139 @@
+//! **Table declarations**: what a kind of table looks like, read from a pack's `tables.toml`.
+//!
+//! A declaration names a **kind** (`users`, `registrars`, …), the .NET type names of its
+//! `#TYPE` line, the header **signature** that identifies it, file-name globs, the columns it
+//! knows (with **aliases**: other header names for the same column, e.g. `Pool` for
+//! `RegistrarPool`), the columns it requires, and its **keys** (what lookups index it by).
+//! Header matching is always case-insensitive.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One `[[table]]` of a `tables.toml`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TableDecl {
+    pub kind: String,
+    #[serde(default)]
+    pub title: String,
+    /// The PowerShell command that produces the table (shown in docs and messages).
+    #[serde(default)]
+    pub export: String,
+    /// .NET type names of the `#TYPE` line (without `Selected.`/`Deserialized.` prefixes).
+    #[serde(default)]
+    pub type_names: Vec<String>,
+    /// Columns that must all be present for the header to identify this kind.
+    #[serde(default)]
+    pub signature: Vec<String>,
+    /// Of these, at least one must be present too (when non-empty).
+    #[serde(default)]
+    pub signature_any: Vec<String>,
+    /// Regexes a cell of the first data row must match, to tell apart kinds with the same
+    /// header (a Registrar service from a Persistent Chat service).
+    #[serde(default)]
+    pub row_match: BTreeMap<String, String>,
+    /// Columns a table of this kind cannot do without (CSV006 when absent).
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Every column the kind is known to have; rules may reference these and the header's.
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Canonical column name → other header names for it.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Vec<String>>,
+    /// File-name globs, the last resort of recognition.
+    #[serde(default)]
+    pub globs: Vec<String>,
+    /// The primary key: `kind[value]` looks it up.
+    #[serde(default)]
+    pub key: Option<KeyDecl>,
+    /// Named keys: `kind.name[value]` looks them up.
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeyDecl>,
+}
+
+/// A key: one or more columns, each normalised the same way on both sides of a lookup.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KeyDecl {
+    pub columns: Vec<String>,
+    /// An expression over `_` (the cell or lookup value), e.g. `strip_prefix(trim(_), "sip:")`.
+    #[serde(default)]
+    pub normalize: Option<toml::Spanned<String>>,
+    /// Compare case-insensitively (FQDNs, SIP addresses).
+    #[serde(default)]
+    pub ignore_case: bool,
+}
+
+impl TableDecl {
+    /// The canonical name of a header name, if the declaration knows it.
+    pub fn canonical<'a>(&'a self, header_name: &str) -> Option<&'a str> {
+        let name = header_name.trim();
+        if let Some(c) = self.columns.iter().find(|c| c.eq_ignore_ascii_case(name)) {
+            return Some(c);
+        }
+        self.aliases
+            .iter()
+            .find(|(canonical, alts)| {
+                canonical.eq_ignore_ascii_case(name)
+                    || alts.iter().any(|a| a.eq_ignore_ascii_case(name))
+            })
+            .map(|(canonical, _)| canonical.as_str())
+    }
+
+    /// Field index in `header` of the column `canonical` (directly or through an alias).
+    pub fn find_column(&self, header: &[String], canonical: &str) -> Option<usize> {
+        header
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(canonical))
+            .or_else(|| {
+                let alts = self
+                    .aliases
+                    .iter()
+                    .find(|(c, _)| c.eq_ignore_ascii_case(canonical))?
+                    .1;
+                header
+                    .iter()
+                    .position(|h| alts.iter().any(|a| a.eq_ignore_ascii_case(h.trim())))
+            })
+    }
+
+    pub fn type_name_matches(&self, type_name: &str) -> bool {
+        let mut name = type_name.trim();
+        loop {
+            match name
+                .strip_prefix("Deserialized.")
+                .or_else(|| name.strip_prefix("Selected."))
+            {
+                Some(rest) => name = rest,
+                None => break,
+            }
+        }
+        self.type_names.iter().any(|t| t.eq_ignore_ascii_case(name))
+    }
+
+    pub fn signature_matches(&self, header: &[String]) -> bool {
+        !self.signature.is_empty()
+            && self
+                .signature
+                .iter()
+                .all(|c| self.find_column(header, c).is_some())
+            && (self.signature_any.is_empty()
+                || self
+                    .signature_any
+                    .iter()
+                    .any(|c| self.find_column(header, c).is_some()))
+    }
+}
+
+/// The `tables.toml` of a pack.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TablesFile {
+    #[serde(default)]
+    pub table: Vec<TableDecl>,
+    /// Value maps usable in expressions: map name → (value → text).
+    #[serde(default)]
+    pub maps: BTreeMap<String, BTreeMap<String, String>>,
+}

@@ -1,0 +1,209 @@
+//! Discovery: which files under the input paths are read.
+//!
+//! Each input path is walked recursively (walkdir), in file-name order, following symbolic
+//! links (walkdir detects loops). Globs are case-insensitive, as Windows file names are.
+//! Hidden folders and files (name starting with `.`) are
+//! skipped unless asked for. Files named on the command line are always read; files found in
+//! folders must match an include glob (default `*.csv`, `*.tsv`) and no exclude glob. Entries
+//! that cannot be read become errors, never a stop.
+
+use std::path::{Path, PathBuf};
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+
+/// Options of discovery.
+#[derive(Debug, Clone)]
+pub struct DiscoverOptions {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub hidden: bool,
+}
+
+impl Default for DiscoverOptions {
+    fn default() -> Self {
+        DiscoverOptions {
+            include: vec!["*.csv".into(), "*.tsv".into()],
+            exclude: Vec::new(),
+            hidden: false,
+        }
+    }
+}
+
+/// A file to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundFile {
+    pub path: PathBuf,
+    /// The input path as given, joined with the path found under it, `/`-separated.
+    pub display: String,
+}
+
+/// An entry that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoverError {
+    pub display: String,
+    pub message: String,
+}
+
+/// Compile glob patterns; they match the path relative to the input folder and, for patterns
+/// without `/`, the file name.
+pub fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
+    let mut builder = GlobSetBuilder::new();
+    for p in patterns {
+        let compile = |pattern: &str| {
+            GlobBuilder::new(pattern)
+                .case_insensitive(true)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| format!("invalid glob `{p}`: {e}"))
+        };
+        builder.add(compile(p)?);
+        if !p.contains('/') {
+            builder.add(compile(&format!("**/{p}"))?);
+        }
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// Walk `roots` and return the files to read (in order) and the entries that failed.
+pub fn discover(
+    roots: &[PathBuf],
+    options: &DiscoverOptions,
+) -> Result<(Vec<FoundFile>, Vec<DiscoverError>), String> {
+    let include = glob_set(&options.include)?;
+    let exclude = glob_set(&options.exclude)?;
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for root in roots {
+        let root_display = display_root(root);
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(DiscoverError {
+                    display: root_display,
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            files.push(FoundFile {
+                path: root.clone(),
+                display: root_display,
+            });
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| options.hidden || e.depth() == 0 || !is_hidden(e.file_name()));
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    if entry.file_type().is_dir() {
+                        continue;
+                    }
+                    let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+                    let relative_text = slash_path(relative);
+                    if !include.is_match(&relative_text) || exclude.is_match(&relative_text) {
+                        continue;
+                    }
+                    files.push(FoundFile {
+                        path: entry.path().to_path_buf(),
+                        display: join_display(&root_display, &relative_text),
+                    });
+                }
+                Err(err) => {
+                    let path = err.path().unwrap_or(root);
+                    let relative = path.strip_prefix(root).unwrap_or(path);
+                    let message = if let Some(ancestor) = err.loop_ancestor() {
+                        format!(
+                            "symbolic link loop: it leads back to `{}`",
+                            slash_path(ancestor)
+                        )
+                    } else {
+                        err.io_error()
+                            .map_or_else(|| err.to_string(), |e| e.to_string())
+                    };
+                    errors.push(DiscoverError {
+                        display: join_display(&root_display, &slash_path(relative)),
+                        message,
+                    });
+                }
+            }
+        }
+    }
+    Ok((files, errors))
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
+}
+
+/// A path with `/` separators.
+pub fn slash_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+fn display_root(root: &Path) -> String {
+    let text = slash_path(root);
+    let trimmed = text.trim_end_matches('/');
+    if trimmed.is_empty() {
+        text
+    } else {
+        trimmed.to_string()
+    }
+}
+
+fn join_display(root: &str, relative: &str) -> String {
+    if relative.is_empty() {
+        root.to_string()
+    } else if root.ends_with('/') {
+        format!("{root}{relative}")
+    } else {
+        format!("{root}/{relative}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_paths_join_with_slashes() {
+        assert_eq!(join_display(&display_root(Path::new("exports/")), "a/b.csv"), "exports/a/b.csv");
+        assert_eq!(join_display(&display_root(Path::new("/")), "b.csv"), "/b.csv");
+        assert_eq!(join_display("x.csv", ""), "x.csv");
+    }
+
+    #[test]
+    fn walks_sorted_skips_hidden_and_filters() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b.csv", "a.csv", "notes.md", ".hidden/c.csv", "sub/d.CSV", "sub/e.csv"] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        let root = dir.path().to_path_buf();
+        let options = DiscoverOptions {
+            exclude: vec!["sub/e.csv".into()],
+            ..DiscoverOptions::default()
+        };
+        let (files, errors) = discover(&[root.clone()], &options).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(&root).unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a.csv", "b.csv", "sub/d.CSV"]);
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn missing_root_is_an_error_not_a_stop() {
+        let (files, errors) =
+            discover(&[PathBuf::from("/nonexistent/invlint")], &DiscoverOptions::default()).unwrap();
+        assert!(files.is_empty());
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].display, "/nonexistent/invlint");
+    }
+}

@@ -1,0 +1,330 @@
+//! Locating findings: from record and field numbers to lines, columns and excerpts.
+//!
+//! Spans are computed lazily: once per file that has findings, one streaming pass re-scans
+//! the decoded text with `csv-core` and captures only the **wanted** records. Lines are
+//! counted by this pass itself (CRLF, LF and lone CR each end a line) rather than taken from
+//! the csv crate's `Position`, which is off by one line on CRLF files and after blank lines.
+//! Columns count characters. The end column is exclusive (SARIF's convention), so an empty
+//! unquoted cell has `end_column == column`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{self, Read};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::decode::{DecodingReader, Encoding};
+use super::table::skip_bytes;
+use crate::finding::{Anchor, Excerpt, Span};
+
+/// The raw text of one record and where its fields are in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordText {
+    /// 1-based line of the record's first character.
+    pub first_line: u64,
+    /// The record's raw text, without its line end.
+    pub text: String,
+    /// Byte ranges of the raw fields (quotes included) inside `text`.
+    pub fields: Vec<Range<usize>>,
+}
+
+/// How to read a file again: its encoding, `#TYPE` line length and delimiter.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanPlan {
+    pub encoding: Encoding,
+    pub type_line_len: usize,
+    pub delimiter: u8,
+}
+
+const BUF: usize = 256 * 1024;
+
+/// Re-scan the file and return the text of the wanted records (0 = header).
+pub fn scan_records(
+    path: &Path,
+    plan: ScanPlan,
+    wanted: &BTreeSet<u64>,
+) -> io::Result<BTreeMap<u64, RecordText>> {
+    let mut source = DecodingReader::new(File::open(path)?, plan.encoding);
+    skip_bytes(&mut source, plan.type_line_len)?;
+    let first_line = if plan.type_line_len > 0 { 2 } else { 1 };
+    scan_text(source, plan.delimiter, first_line, wanted)
+}
+
+/// The scanner over any decoded text; `line` is the line number of its first byte.
+pub fn scan_text<R: Read>(
+    mut source: R,
+    delimiter: u8,
+    mut line: u64,
+    wanted: &BTreeSet<u64>,
+) -> io::Result<BTreeMap<u64, RecordText>> {
+    let mut found = BTreeMap::new();
+    let Some(&last_wanted) = wanted.last() else {
+        return Ok(found);
+    };
+    let mut parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let mut buf = vec![0u8; BUF];
+    let mut sink = vec![0u8; BUF];
+    let (mut pos, mut end, mut eof) = (0usize, 0usize, false);
+    let mut prev_cr = false;
+    let mut record: u64 = 0;
+    // State of the record being read.
+    let mut in_record = false;
+    let mut capture: Option<(u64, Vec<u8>, Vec<Range<usize>>)> = None;
+    let mut field_start = 0usize; // offset in the captured text
+    loop {
+        if pos == end && !eof {
+            end = read_full(&mut source, &mut buf)?;
+            pos = 0;
+            eof = end == 0;
+        }
+        if !in_record {
+            // Skip line ends (and blank lines) before a record ourselves, so that the record
+            // starts on a known line.
+            while pos < end && matches!(buf[pos], b'\r' | b'\n') {
+                count_line(buf[pos], &mut prev_cr, &mut line);
+                pos += 1;
+            }
+            if pos == end && !eof {
+                continue;
+            }
+            if eof && pos == end {
+                break;
+            }
+            in_record = true;
+            field_start = 0;
+            capture = wanted
+                .contains(&record)
+                .then(|| (line, Vec::new(), Vec::new()));
+        }
+        let input = &buf[pos..end];
+        let (result, consumed, _) = parser.read_field(input, &mut sink);
+        let taken = &input[..consumed];
+        for &b in taken {
+            count_line(b, &mut prev_cr, &mut line);
+        }
+        if let Some((_, text, _)) = capture.as_mut() {
+            text.extend_from_slice(taken);
+        }
+        pos += consumed;
+        match result {
+            csv_core::ReadFieldResult::InputEmpty | csv_core::ReadFieldResult::OutputFull => {
+                if eof && consumed == 0 && matches!(result, csv_core::ReadFieldResult::OutputFull) {
+                    return Err(io::Error::other("CSV scanner made no progress"));
+                }
+            }
+            csv_core::ReadFieldResult::Field { record_end } => {
+                if let Some((_, text, fields)) = capture.as_mut() {
+                    let mut field_end = text.len();
+                    if field_end > field_start {
+                        let last = text[field_end - 1];
+                        let ends_with_separator = if record_end {
+                            matches!(last, b'\r' | b'\n')
+                        } else {
+                            last == delimiter
+                        };
+                        if ends_with_separator {
+                            field_end -= 1;
+                        }
+                    }
+                    fields.push(field_start..field_end);
+                    field_start = text.len();
+                }
+                if record_end {
+                    if let Some((first, mut text, fields)) = capture.take() {
+                        let keep = fields.last().map_or(0, |f| f.end);
+                        text.truncate(keep);
+                        found.insert(
+                            record,
+                            RecordText {
+                                first_line: first,
+                                text: String::from_utf8_lossy(&text).into_owned(),
+                                fields,
+                            },
+                        );
+                    }
+                    in_record = false;
+                    if record == last_wanted {
+                        break;
+                    }
+                    record += 1;
+                }
+            }
+            csv_core::ReadFieldResult::End => break,
+        }
+    }
+    Ok(found)
+}
+
+fn count_line(b: u8, prev_cr: &mut bool, line: &mut u64) {
+    match b {
+        b'\r' => {
+            *line += 1;
+            *prev_cr = true;
+        }
+        b'\n' => {
+            if !*prev_cr {
+                *line += 1;
+            }
+            *prev_cr = false;
+        }
+        _ => *prev_cr = false,
+    }
+}
+
+fn read_full<R: Read>(source: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match source.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Line and column (1-based, characters) of byte `offset` in a record's text.
+fn line_col(record: &RecordText, offset: usize) -> (u64, u64) {
+    let before = record.text.get(..offset).unwrap_or(&record.text);
+    let bytes = before.as_bytes();
+    let mut line = record.first_line;
+    let mut line_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let breaks = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        if breaks {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
+    (line, before[line_start..].chars().count() as u64 + 1)
+}
+
+/// Widest excerpt kept around a span for display.
+const EXCERPT_WINDOW: usize = 160;
+
+/// The span (and, if asked, the excerpt) of `anchor` in a captured record.
+pub fn resolve(record: &RecordText, anchor: Anchor, with_excerpt: bool) -> Option<(Span, Option<Excerpt>)> {
+    let range = match anchor {
+        Anchor::Cell { field, .. } => match record.fields.get(field) {
+            Some(r) => r.clone(),
+            // A field past the end of a short row: point at the end of the record.
+            None => record.text.len()..record.text.len(),
+        },
+        Anchor::Record { .. } => 0..record.text.len(),
+        Anchor::File | Anchor::Position { .. } => return None,
+    };
+    let (line, column) = line_col(record, range.start);
+    let (end_line, end_column) = line_col(record, range.end);
+    let span = Span {
+        line,
+        column,
+        end_line,
+        end_column,
+    };
+    let excerpt = with_excerpt.then(|| excerpt(record, range));
+    Some((span, excerpt))
+}
+
+/// The lines of the record around `range`, cut to a window when they are very long.
+fn excerpt(record: &RecordText, range: Range<usize>) -> Excerpt {
+    let text = record.text.as_str();
+    let line_start = text[..range.start]
+        .rfind(['\n', '\r'])
+        .map_or(0, |i| i + 1);
+    let line_end = text[range.end..]
+        .find(['\r', '\n'])
+        .map_or(text.len(), |i| range.end + i);
+    let mut from = line_start;
+    let mut to = line_end;
+    if range.start - from > EXCERPT_WINDOW {
+        from = floor_char(text, range.start - EXCERPT_WINDOW / 2);
+    }
+    if to - range.end > EXCERPT_WINDOW {
+        to = floor_char(text, range.end + EXCERPT_WINDOW / 2);
+    }
+    if range.end - range.start > 4 * EXCERPT_WINDOW {
+        to = floor_char(text, range.start + 4 * EXCERPT_WINDOW).max(from);
+    }
+    let (first_line, _) = line_col(record, from);
+    Excerpt {
+        first_line,
+        text: Arc::from(&text[from..to]),
+        start: range.start - from,
+        end: range.end.min(to) - from,
+    }
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(text: &str, wanted: &[u64]) -> BTreeMap<u64, RecordText> {
+        scan_text(text.as_bytes(), b',', 1, &wanted.iter().copied().collect()).unwrap()
+    }
+
+    fn cell(text: &str, record: u64, field: usize) -> (Span, String) {
+        let records = scan(text, &[record]);
+        let r = &records[&record];
+        let (span, _) = resolve(r, Anchor::Cell { record, field }, false).unwrap();
+        (span, r.text[r.fields[field].clone()].to_string())
+    }
+
+    #[test]
+    fn crlf_and_blank_lines_do_not_shift_lines() {
+        let text = "\"a\",\"b\"\r\n\r\n\"1\",\"2\"\r\n\"3\",\"é4\"\r\n";
+        assert_eq!(
+            cell(text, 2, 1),
+            (Span { line: 4, column: 5, end_line: 4, end_column: 9 }, "\"é4\"".into())
+        );
+        assert_eq!(cell(text, 1, 0).0.line, 3);
+    }
+
+    #[test]
+    fn quoted_newlines_and_lone_cr() {
+        let text = "A,B\n\"x\r\ny\",\"q\"\"\"\rlast,\"z\"";
+        let (span, raw) = cell(text, 1, 0);
+        assert_eq!((span.line, span.column, span.end_line, span.end_column), (2, 1, 3, 3));
+        assert_eq!(raw, "\"x\r\ny\"");
+        assert_eq!(cell(text, 1, 1), (Span { line: 3, column: 4, end_line: 3, end_column: 9 }, "\"q\"\"\"".into()));
+        assert_eq!(cell(text, 2, 1), (Span { line: 4, column: 6, end_line: 4, end_column: 9 }, "\"z\"".into()));
+    }
+
+    #[test]
+    fn empty_cells_and_short_rows() {
+        let text = "A,B,C\n1,,3\n4\n";
+        assert_eq!(cell(text, 1, 1).0, Span { line: 2, column: 3, end_line: 2, end_column: 3 });
+        let records = scan(text, &[2]);
+        let (span, _) = resolve(&records[&2], Anchor::Cell { record: 2, field: 2 }, false).unwrap();
+        assert_eq!((span.line, span.column), (3, 2));
+    }
+
+    #[test]
+    fn unterminated_quote_runs_to_the_end() {
+        let text = "A,B\n1,\"never closed\nmore";
+        let (span, raw) = cell(text, 1, 1);
+        assert_eq!(raw, "\"never closed\nmore");
+        assert_eq!((span.line, span.end_line, span.end_column), (2, 3, 5));
+    }
+
+    #[test]
+    fn excerpt_windows_long_lines() {
+        let long = "x".repeat(1000);
+        let text = format!("A,B,C\n{long},\"target\",{long}\n");
+        let records = scan(&text, &[1]);
+        let (span, excerpt) = resolve(&records[&1], Anchor::Cell { record: 1, field: 1 }, true).unwrap();
+        let excerpt = excerpt.unwrap();
+        assert_eq!(span.column, 1002);
+        assert_eq!(&excerpt.text[excerpt.start..excerpt.end], "\"target\"");
+        assert!(excerpt.text.len() <= 2 * EXCERPT_WINDOW);
+    }
+}

@@ -1,0 +1,517 @@
+//! The **inventory**: every file found under the input paths, decoded and parsed.
+//!
+//! Words used here: a **table** is one CSV file with its **kind** (from a table declaration,
+//! see [`decl`]), header and rows; a **row** is a data record (header and `#TYPE` line
+//! excluded); a **column** is a header name; a **cell** is one field of one row. The
+//! **dialect** of a file is its encoding, delimiter and `#TYPE` line.
+//!
+//! Loading is two-phase so that memory follows the columns in use: [`Inventory::open`]
+//! discovers files and reads their heads (recognising each table's kind), then, once rules
+//! are compiled against the headers, [`Inventory::read_rows`] reads every file once in
+//! parallel keeping only the columns asked for. [`Inventory::locate`] resolves the findings'
+//! anchors to lines and columns at the end, reading again only files that have findings.
+
+pub mod decl;
+pub mod decode;
+pub mod discover;
+pub mod head;
+pub mod locate;
+pub mod recognize;
+pub mod table;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::finding::{builtin, Anchor, FileId, Finding, Location};
+use decl::TableDecl;
+use decode::Encoding;
+use head::{Head, HeadOptions, HeadProblem};
+use recognize::{RecognisedBy, Recognizer};
+use table::{ReadIssue, Rows};
+
+pub use discover::{DiscoverOptions, FoundFile};
+
+/// Per-glob overrides of what sniffing decides (from the config file).
+#[derive(Debug, Clone, Default)]
+pub struct TableOverride {
+    pub glob: String,
+    pub kind: Option<String>,
+    pub delimiter: Option<u8>,
+    pub encoding: Option<Encoding>,
+}
+
+/// One discovered file.
+#[derive(Debug)]
+pub struct TableFile {
+    pub id: FileId,
+    pub path: PathBuf,
+    pub display: Arc<str>,
+    /// The head, when the file is a readable CSV.
+    pub head: Option<Head>,
+    /// Index of the table declaration, when recognised.
+    pub decl: Option<usize>,
+    pub kind: Option<Arc<str>>,
+    pub recognised_by: Option<RecognisedBy>,
+    pub rows: Rows,
+    /// The rows could not be read (the file vanished, changed or failed mid-way).
+    pub failed: bool,
+}
+
+impl TableFile {
+    pub fn location(&self, anchor: Anchor) -> Location {
+        let mut location = Location::new(self.id, self.display.clone(), anchor);
+        location.table = self.kind.clone();
+        location
+    }
+
+    fn finding(&self, code: (&str, crate::finding::Severity), message: String, anchor: Anchor) -> Finding {
+        Finding::new(code.0, code.1, message, self.location(anchor))
+    }
+
+    /// Header names, empty when the file has no head.
+    pub fn header(&self) -> &[String] {
+        self.head.as_ref().map_or(&[], |h| h.header.as_slice())
+    }
+}
+
+/// All the files of a run.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub files: Vec<TableFile>,
+    pub decls: Vec<TableDecl>,
+}
+
+impl Inventory {
+    /// Discover the files under `roots`, read their heads and recognise their kinds.
+    pub fn open(
+        roots: &[PathBuf],
+        discover_options: &DiscoverOptions,
+        decls: Vec<TableDecl>,
+        overrides: &[TableOverride],
+    ) -> Result<(Inventory, Vec<Finding>), String> {
+        let (found, errors) = discover::discover(roots, discover_options)?;
+        let (recognizer, decl_errors) = Recognizer::new(&decls);
+        if let Some((kind, message)) = decl_errors.into_iter().next() {
+            return Err(format!("table declaration `{kind}`: {message}"));
+        }
+        let override_sets: Vec<(globset::GlobSet, &TableOverride)> = overrides
+            .iter()
+            .map(|o| discover::glob_set(std::slice::from_ref(&o.glob)).map(|g| (g, o)))
+            .collect::<Result<_, _>>()?;
+        let mut findings = Vec::new();
+        for error in errors {
+            let mut location = Location::new(usize::MAX, Arc::from(error.display.as_str()), Anchor::File);
+            location.file_id = usize::MAX;
+            findings.push(Finding::new(
+                builtin::UNREADABLE.0,
+                builtin::UNREADABLE.1,
+                format!("cannot read `{}`: {}", error.display, error.message),
+                location,
+            ));
+        }
+        let opened: Vec<(TableFile, Vec<Finding>)> = found
+            .into_par_iter()
+            .enumerate()
+            .map(|(id, file)| {
+                let applicable: Vec<&TableOverride> = override_sets
+                    .iter()
+                    .filter(|(set, _)| set.is_match(&file.display))
+                    .map(|(_, o)| *o)
+                    .collect();
+                open_file(id, file, &decls, &recognizer, &applicable)
+            })
+            .collect();
+        let mut files = Vec::with_capacity(opened.len());
+        for (file, file_findings) in opened {
+            files.push(file);
+            findings.extend(file_findings);
+        }
+        Ok((Inventory { files, decls }, findings))
+    }
+
+    /// Read the rows of every file with a head, in parallel, keeping the fields for which
+    /// `keep(file)` is true. Returns the built-in findings of the reading pass.
+    pub fn read_rows<F>(&mut self, keep: F) -> Vec<Finding>
+    where
+        F: Fn(&TableFile) -> Vec<bool> + Sync,
+    {
+        self.files
+            .par_iter_mut()
+            .map(|file| {
+                let Some(head) = file.head.as_ref() else {
+                    return Vec::new();
+                };
+                let keep_fields = keep(file);
+                match table::read_rows(&file.path, head, &keep_fields) {
+                    Ok(rows) => {
+                        file.rows = rows;
+                        read_findings(file)
+                    }
+                    Err(e) => {
+                        file.failed = true;
+                        vec![file.finding(
+                            builtin::UNREADABLE,
+                            format!("cannot read `{}`: {e}", file.display),
+                            Anchor::File,
+                        )]
+                    }
+                }
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// Resolve the anchors of `findings` (and their related locations) into spans, filling in
+    /// field names and, when `with_excerpt`, the source lines for display.
+    pub fn locate(&self, findings: &mut [Finding], with_excerpt: bool) {
+        let mut wanted: BTreeMap<FileId, BTreeSet<u64>> = BTreeMap::new();
+        for finding in findings.iter() {
+            for location in std::iter::once(&finding.location)
+                .chain(finding.related.iter().map(|r| &r.location))
+            {
+                if let Some(record) = location.anchor.record() {
+                    wanted.entry(location.file_id).or_default().insert(record);
+                }
+            }
+        }
+        let scanned: BTreeMap<FileId, BTreeMap<u64, locate::RecordText>> = wanted
+            .into_par_iter()
+            .filter_map(|(id, records)| {
+                let file = self.files.get(id)?;
+                let head = file.head.as_ref()?;
+                let plan = locate::ScanPlan {
+                    encoding: file.rows.encoding.unwrap_or(head.encoding),
+                    type_line_len: head.type_line_len,
+                    delimiter: head.delimiter,
+                };
+                locate::scan_records(&file.path, plan, &records)
+                    .ok()
+                    .map(|found| (id, found))
+            })
+            .collect();
+        findings.par_iter_mut().for_each(|finding| {
+            let related = finding.related.iter_mut().map(|r| &mut r.location);
+            for location in std::iter::once(&mut finding.location).chain(related) {
+                self.fill(location, &scanned, with_excerpt);
+            }
+        });
+    }
+
+    fn fill(
+        &self,
+        location: &mut Location,
+        scanned: &BTreeMap<FileId, BTreeMap<u64, locate::RecordText>>,
+        with_excerpt: bool,
+    ) {
+        if let Anchor::Position { line, column } = location.anchor {
+            location.span = Some(crate::finding::Span {
+                line,
+                column,
+                end_line: line,
+                end_column: column,
+            });
+            return;
+        }
+        let Some(file) = self.files.get(location.file_id) else {
+            return;
+        };
+        if let Anchor::Cell { field, .. } = location.anchor {
+            if location.field.is_none() {
+                location.field = file.header().get(field).map(|h| Arc::from(h.as_str()));
+            }
+        }
+        let Some(record) = location.anchor.record() else {
+            return;
+        };
+        let Some(text) = scanned.get(&location.file_id).and_then(|m| m.get(&record)) else {
+            return;
+        };
+        if let Some((span, excerpt)) = locate::resolve(text, location.anchor, with_excerpt) {
+            location.span = Some(span);
+            location.excerpt = excerpt;
+        }
+    }
+
+    /// The files of a kind, in discovery order.
+    pub fn files_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a TableFile> + 'a {
+        self.files
+            .iter()
+            .filter(move |f| f.kind.as_deref() == Some(kind) && !f.failed)
+    }
+
+    pub fn total_rows(&self) -> usize {
+        self.files.iter().map(|f| f.rows.count).sum()
+    }
+}
+
+fn open_file(
+    id: FileId,
+    found: FoundFile,
+    decls: &[TableDecl],
+    recognizer: &Recognizer,
+    overrides: &[&TableOverride],
+) -> (TableFile, Vec<Finding>) {
+    let mut file = TableFile {
+        id,
+        path: found.path,
+        display: Arc::from(found.display.as_str()),
+        head: None,
+        decl: None,
+        kind: None,
+        recognised_by: None,
+        rows: Rows::default(),
+        failed: false,
+    };
+    let options = HeadOptions {
+        encoding: overrides.iter().find_map(|o| o.encoding),
+        delimiter: overrides.iter().find_map(|o| o.delimiter),
+    };
+    let head = File::open(&file.path)
+        .map_err(|e| HeadProblem::Io(e.to_string()))
+        .and_then(|f| head::read_head(f, options));
+    let mut findings = Vec::new();
+    let head = match head {
+        Ok(head) => head,
+        Err(problem) => {
+            findings.push(head_problem_finding(&file, problem));
+            return (file, findings);
+        }
+    };
+    if let Some(bad) = head.fallback_from {
+        findings.push(file.finding(
+            builtin::ENCODING,
+            format!(
+                "not UTF-8 ({bad}); read as Windows-1252. Re-export with \
+                 `Export-Csv -Encoding UTF8` so names with accents survive"
+            ),
+            Anchor::Position { line: bad.line, column: 1 },
+        ));
+    }
+    let forced_kind = overrides.iter().find_map(|o| o.kind.as_deref());
+    let recognised = match forced_kind {
+        Some(kind) => decls
+            .iter()
+            .position(|d| d.kind == kind)
+            .map(|i| (i, RecognisedBy::Override)),
+        None => recognizer.recognise(decls, &head, file_name(&file.path)),
+    };
+    let header_anchor = Anchor::Record { record: 0 };
+    // Duplicate header names (case-insensitive: PowerShell property names are).
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, name) in head.header.iter().enumerate() {
+        if let Some(first) = seen.insert(name.trim().to_lowercase(), i) {
+            seen.insert(name.trim().to_lowercase(), first);
+            findings.push(file.finding(
+                builtin::DUPLICATE_HEADER,
+                format!(
+                    "column `{name}` appears twice in the header (fields {} and {}); rules \
+                     read the first one",
+                    first + 1,
+                    i + 1
+                ),
+                Anchor::Cell { record: 0, field: i },
+            ));
+        }
+    }
+    match recognised {
+        Some((index, by)) => {
+            let decl = &decls[index];
+            file.decl = Some(index);
+            file.kind = Some(Arc::from(decl.kind.as_str()));
+            file.recognised_by = Some(by);
+            let missing: Vec<&str> = decl
+                .required
+                .iter()
+                .filter(|c| decl.find_column(&head.header, c).is_none())
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                findings.push(file.finding(
+                    builtin::MISSING_COLUMN,
+                    format!(
+                        "recognised as `{}` but the header lacks {}: add {} to the \
+                         Select-Object of the export",
+                        decl.kind,
+                        list(&missing),
+                        if missing.len() == 1 { "it" } else { "them" }
+                    ),
+                    header_anchor,
+                ));
+            }
+        }
+        None => {
+            let what = head
+                .type_name
+                .as_deref()
+                .map_or_else(String::new, |t| format!(" (#TYPE {t})"));
+            findings.push(file.finding(
+                builtin::UNRECOGNISED,
+                format!(
+                    "not recognised as any declared table{what}; its {} columns start with {}",
+                    head.header.len(),
+                    list(&head.header.iter().take(4).map(String::as_str).collect::<Vec<_>>())
+                ),
+                header_anchor,
+            ));
+        }
+    }
+    if head.header_only {
+        findings.push(file.finding(
+            builtin::EMPTY,
+            "header only: the export has no rows".into(),
+            header_anchor,
+        ));
+    }
+    file.head = Some(head);
+    (file, findings)
+}
+
+fn head_problem_finding(file: &TableFile, problem: HeadProblem) -> Finding {
+    match problem {
+        HeadProblem::Empty => file.finding(
+            builtin::EMPTY,
+            "empty file: nothing was exported".into(),
+            Anchor::File,
+        ),
+        HeadProblem::NotCsv { reason, line } => file.finding(
+            builtin::NOT_CSV,
+            format!("not a CSV: {reason}"),
+            Anchor::Position { line, column: 1 },
+        ),
+        HeadProblem::Io(message) => file.finding(
+            builtin::UNREADABLE,
+            format!("cannot read `{}`: {message}", file.display),
+            Anchor::File,
+        ),
+    }
+}
+
+/// Findings of the reading pass.
+fn read_findings(file: &TableFile) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let header = file.header();
+    let name = |field: usize| header.get(field).map_or("?", String::as_str);
+    let more = |count: u64, what: &str| {
+        if count > 1 {
+            format!(" ({count} {what} in all)")
+        } else {
+            String::new()
+        }
+    };
+    if let Some(bad) = file.rows.fallback_from {
+        if file.head.as_ref().is_some_and(|h| h.fallback_from.is_none()) {
+            findings.push(file.finding(
+                builtin::ENCODING,
+                format!(
+                    "not UTF-8 ({bad}); read as Windows-1252. Re-export with \
+                     `Export-Csv -Encoding UTF8` so names with accents survive"
+                ),
+                Anchor::Position { line: bad.line, column: 1 },
+            ));
+        }
+    }
+    for issue in &file.rows.issues {
+        let finding = match issue {
+            ReadIssue::Ragged { record, found, expected } => file.finding(
+                builtin::RAGGED_ROW,
+                format!(
+                    "row {record} has {found} field{} but the header has {expected}; a value \
+                     probably holds an unquoted delimiter, or the export was appended to with \
+                     other columns",
+                    if *found == 1 { "" } else { "s" }
+                ),
+                Anchor::Record { record: *record },
+            ),
+            ReadIssue::TypeNameCells { record, field, value, count } => {
+                let mut f = file.finding(
+                    builtin::TYPE_NAME_CELL,
+                    format!(
+                        "`{}` holds the .NET type name `{value}` instead of values{}: the \
+                         property is a collection that Export-Csv cannot write",
+                        name(*field),
+                        more(*count, "such cells in this column")
+                    ),
+                    Anchor::Cell { record: *record, field: *field },
+                )
+                .with_help(format!(
+                    "join it before exporting: `Select-Object …, @{{n='{0}';e={{$_.{0} -join '; '}}}}`",
+                    name(*field)
+                ));
+                f.location.value = Some(value.clone());
+                f
+            }
+            ReadIssue::QuestionMarks { record, field, value, count } => {
+                let mut f = file.finding(
+                    builtin::ENCODING,
+                    format!(
+                        "`{value}` has `?` in place of letters{}: Windows PowerShell's Export-Csv \
+                         writes ASCII by default and replaces accented characters",
+                        more(*count, "cells like this")
+                    ),
+                    Anchor::Cell { record: *record, field: *field },
+                )
+                .with_help("re-export with `Export-Csv -Encoding UTF8`");
+                f.location.value = Some(value.clone());
+                f
+            }
+            ReadIssue::Nul { record, field, count } => file.finding(
+                builtin::ENCODING,
+                format!(
+                    "`{}` holds NUL characters{}: the file is damaged or mixes encodings",
+                    name(*field),
+                    more(*count, "cells with NULs")
+                ),
+                Anchor::Cell { record: *record, field: *field },
+            ),
+            ReadIssue::TooLarge { record } => file.finding(
+                builtin::UNREADABLE,
+                format!("a column is larger than 4 GiB at row {record}; the rest of the file was not read"),
+                Anchor::Record { record: *record },
+            ),
+            ReadIssue::HeaderChanged => file.finding(
+                builtin::UNREADABLE,
+                "the file changed while it was being read; run again".into(),
+                Anchor::File,
+            ),
+        };
+        findings.push(finding);
+    }
+    if file.rows.replaced {
+        findings.push(file.finding(
+            builtin::ENCODING,
+            format!(
+                "malformed {} was replaced by U+FFFD; the file may be truncated or mixed",
+                file.rows.encoding.map_or("text", |e| e.label())
+            ),
+            Anchor::File,
+        ));
+    }
+    if let Some(len) = file.rows.odd_utf16_len {
+        findings.push(file.finding(
+            builtin::ENCODING,
+            format!("UTF-16 file with an odd byte count ({len}): its last byte is incomplete"),
+            Anchor::File,
+        ));
+    }
+    findings
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+}
+
+/// `a`, `a and b`, `a, b and c` with backticks.
+pub fn list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => format!("`{one}`"),
+        [init @ .., last] => format!(
+            "{} and `{last}`",
+            init.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}

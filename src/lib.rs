@@ -1,0 +1,9 @@
+//! invlint: a linter for directory trees of exported inventory CSVs (Lync / Skype for
+//! Business Server), checked against declarative rule files.
+//!
+//! The pipeline: discover → decode + parse tables (parallel per file) → load and compile
+//! rules against headers → build lookups → evaluate (parallel over rules × row ranges) →
+//! sort findings → one reporter. The library never prints or exits; `main.rs` does.
+
+pub mod finding;
+pub mod inventory;
