@@ -5,5 +5,9 @@
 //! rules against headers → build lookups → evaluate (parallel over rules × row ranges) →
 //! sort findings → one reporter. The library never prints or exits; `main.rs` does.
 
+pub mod engine;
+pub mod expr;
 pub mod finding;
 pub mod inventory;
+pub mod report;
+pub mod rule;

@@ -1,1 +1,8 @@
+//! The one integration-test binary (`autotests = false`): each module is a topic.
 
+mod cli;
+mod common;
+mod expr_fixtures;
+mod inventories;
+mod rule_files;
+mod spans;

@@ -101,14 +101,11 @@ impl TableDecl {
 
     pub fn type_name_matches(&self, type_name: &str) -> bool {
         let mut name = type_name.trim();
-        loop {
-            match name
-                .strip_prefix("Deserialized.")
-                .or_else(|| name.strip_prefix("Selected."))
-            {
-                Some(rest) => name = rest,
-                None => break,
-            }
+        while let Some(rest) = name
+            .strip_prefix("Deserialized.")
+            .or_else(|| name.strip_prefix("Selected."))
+        {
+            name = rest;
         }
         self.type_names.iter().any(|t| t.eq_ignore_ascii_case(name))
     }

@@ -45,14 +45,16 @@ impl Encoding {
 
     /// Parse a label given in a config file or on the command line.
     pub fn from_label(label: &str) -> Option<Encoding> {
-        Some(match label.to_ascii_lowercase().replace('_', "-").as_str() {
-            "utf-8" | "utf8" => Encoding::Utf8,
-            "utf-8-bom" | "utf8-bom" => Encoding::Utf8Bom,
-            "utf-16le" | "utf16le" | "unicode" => Encoding::Utf16Le { bom: false },
-            "utf-16be" | "utf16be" | "bigendianunicode" => Encoding::Utf16Be { bom: false },
-            "windows-1252" | "cp1252" | "ansi" | "default" => Encoding::Windows1252,
-            _ => return None,
-        })
+        Some(
+            match label.to_ascii_lowercase().replace('_', "-").as_str() {
+                "utf-8" | "utf8" => Encoding::Utf8,
+                "utf-8-bom" | "utf8-bom" => Encoding::Utf8Bom,
+                "utf-16le" | "utf16le" | "unicode" => Encoding::Utf16Le { bom: false },
+                "utf-16be" | "utf16be" | "bigendianunicode" => Encoding::Utf16Be { bom: false },
+                "windows-1252" | "cp1252" | "ansi" | "default" => Encoding::Windows1252,
+                _ => return None,
+            },
+        )
     }
 
     fn codec(self) -> &'static encoding_rs::Encoding {
@@ -228,11 +230,9 @@ impl<R: Read> DecodingReader<R> {
             let src = &self.input[self.in_start..self.in_end];
             let strict = matches!(self.encoding, Encoding::Utf8 | Encoding::Utf8Bom);
             let (read, written) = if strict {
-                let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
-                    src,
-                    &mut self.output,
-                    last,
-                );
+                let (result, read, written) =
+                    self.decoder
+                        .decode_to_utf8_without_replacement(src, &mut self.output, last);
                 if let encoding_rs::DecoderResult::Malformed(bad, _) = result {
                     let bad_at = read - bad as usize;
                     let good = &src[..bad_at];
@@ -304,13 +304,22 @@ mod tests {
     #[test]
     fn sniffs_boms_and_nul_patterns() {
         assert_eq!(sniff_encoding(b"\xEF\xBB\xBFa,b"), Encoding::Utf8Bom);
-        assert_eq!(sniff_encoding(b"\xFF\xFEa\0"), Encoding::Utf16Le { bom: true });
-        assert_eq!(sniff_encoding(b"\xFE\xFF\0a"), Encoding::Utf16Be { bom: true });
+        assert_eq!(
+            sniff_encoding(b"\xFF\xFEa\0"),
+            Encoding::Utf16Le { bom: true }
+        );
+        assert_eq!(
+            sniff_encoding(b"\xFE\xFF\0a"),
+            Encoding::Utf16Be { bom: true }
+        );
         assert_eq!(
             sniff_encoding(&utf16le("\"a\",\"b\"\r\n", false)),
             Encoding::Utf16Le { bom: false }
         );
-        assert_eq!(sniff_encoding(b"\0a\0,\0b\0\r"), Encoding::Utf16Be { bom: false });
+        assert_eq!(
+            sniff_encoding(b"\0a\0,\0b\0\r"),
+            Encoding::Utf16Be { bom: false }
+        );
         assert_eq!(sniff_encoding(b"a,b\r\n"), Encoding::Utf8);
         assert_eq!(sniff_encoding(b""), Encoding::Utf8);
     }
@@ -330,7 +339,13 @@ mod tests {
         let bytes = b"a,b\r\nH\xE9l\xE8ne,c\r\n";
         let err = decode(bytes).unwrap_err();
         let bad = NotUtf8::from_io(&err).expect("NotUtf8 inside the io::Error");
-        assert_eq!(bad, NotUtf8 { byte_offset: 6, line: 2 });
+        assert_eq!(
+            bad,
+            NotUtf8 {
+                byte_offset: 6,
+                line: 2
+            }
+        );
         let mut text = String::new();
         DecodingReader::new(&bytes[..], Encoding::Windows1252)
             .read_to_string(&mut text)

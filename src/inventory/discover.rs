@@ -137,7 +137,8 @@ pub fn discover(
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
-    name.to_str().is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
+    name.to_str()
+        .is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
 }
 
 /// A path with `/` separators.
@@ -171,15 +172,28 @@ mod tests {
 
     #[test]
     fn display_paths_join_with_slashes() {
-        assert_eq!(join_display(&display_root(Path::new("exports/")), "a/b.csv"), "exports/a/b.csv");
-        assert_eq!(join_display(&display_root(Path::new("/")), "b.csv"), "/b.csv");
+        assert_eq!(
+            join_display(&display_root(Path::new("exports/")), "a/b.csv"),
+            "exports/a/b.csv"
+        );
+        assert_eq!(
+            join_display(&display_root(Path::new("/")), "b.csv"),
+            "/b.csv"
+        );
         assert_eq!(join_display("x.csv", ""), "x.csv");
     }
 
     #[test]
     fn walks_sorted_skips_hidden_and_filters() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["b.csv", "a.csv", "notes.md", ".hidden/c.csv", "sub/d.CSV", "sub/e.csv"] {
+        for name in [
+            "b.csv",
+            "a.csv",
+            "notes.md",
+            ".hidden/c.csv",
+            "sub/d.CSV",
+            "sub/e.csv",
+        ] {
             let path = dir.path().join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "x").unwrap();
@@ -189,10 +203,16 @@ mod tests {
             exclude: vec!["sub/e.csv".into()],
             ..DiscoverOptions::default()
         };
-        let (files, errors) = discover(&[root.clone()], &options).unwrap();
+        let (files, errors) = discover(std::slice::from_ref(&root), &options).unwrap();
         let names: Vec<String> = files
             .iter()
-            .map(|f| f.path.strip_prefix(&root).unwrap().to_string_lossy().into_owned())
+            .map(|f| {
+                f.path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(names, ["a.csv", "b.csv", "sub/d.CSV"]);
         assert!(errors.is_empty());
@@ -200,8 +220,11 @@ mod tests {
 
     #[test]
     fn missing_root_is_an_error_not_a_stop() {
-        let (files, errors) =
-            discover(&[PathBuf::from("/nonexistent/invlint")], &DiscoverOptions::default()).unwrap();
+        let (files, errors) = discover(
+            &[PathBuf::from("/nonexistent/invlint")],
+            &DiscoverOptions::default(),
+        )
+        .unwrap();
         assert!(files.is_empty());
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].display, "/nonexistent/invlint");

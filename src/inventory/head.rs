@@ -44,7 +44,10 @@ pub enum HeadProblem {
     /// 0 bytes, or only a BOM / blank lines / a `#TYPE` line.
     Empty,
     /// Text that is not a CSV export; `line` is 1-based.
-    NotCsv { reason: String, line: u64 },
+    NotCsv {
+        reason: String,
+        line: u64,
+    },
     Io(String),
 }
 
@@ -120,7 +123,11 @@ fn fill<R: Read>(source: &mut R, raw: &mut Vec<u8>, want: usize) -> io::Result<b
 /// Decode a prefix of the file, cut after its last line end so that no character (or UTF-16
 /// unit) is split.
 fn decode_prefix(raw: &[u8], encoding: Encoding, eof: bool) -> io::Result<String> {
-    let end = if eof { raw.len() } else { prefix_cut(raw, encoding) };
+    let end = if eof {
+        raw.len()
+    } else {
+        prefix_cut(raw, encoding)
+    };
     let mut text = String::new();
     DecodingReader::new(&raw[..end], encoding).read_to_string(&mut text)?;
     Ok(text)
@@ -301,7 +308,11 @@ fn not_a_csv(body: &str, header_line: u64) -> Option<HeadProblem> {
             None => false,
         }
     };
-    let sample: Vec<&str> = body.lines().filter(|l| !l.trim().is_empty()).take(8).collect();
+    let sample: Vec<&str> = body
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(8)
+        .collect();
     if !sample.is_empty() && sample.iter().filter(|l| list_line(l)).count() * 2 > sample.len() {
         return Some(HeadProblem::NotCsv {
             reason: "Format-List / Out-File text (`Name : Value` lines), not CSV: use \
@@ -365,19 +376,27 @@ mod tests {
     fn powershell_text_is_not_csv() {
         let ft = "\"ClassId2e4f51ef21dd47e99d3c952918aff9cd\",\"pageHeaderEntry\"\r\n\"x\",\r\n";
         assert!(matches!(head(ft), Err(HeadProblem::NotCsv { line: 1, .. })));
-        let fl = "\r\nIdentity   : CN=Ken\r\nSipAddress : sip:ken@contoso.com\r\nEnabled    : True\r\n";
+        let fl =
+            "\r\nIdentity   : CN=Ken\r\nSipAddress : sip:ken@contoso.com\r\nEnabled    : True\r\n";
         assert!(matches!(head(fl), Err(HeadProblem::NotCsv { line: 2, .. })));
         let table = "Name       Version\r\n----       -------\r\npool01     6\r\n";
         assert!(matches!(head(table), Err(HeadProblem::NotCsv { .. })));
         assert!(matches!(
-            read_head(&b"\x00\x01\x02\x03binary\x00\x00"[..], HeadOptions::default()),
+            read_head(
+                &b"\x00\x01\x02\x03binary\x00\x00"[..],
+                HeadOptions::default()
+            ),
             Err(HeadProblem::NotCsv { .. })
         ));
     }
 
     #[test]
     fn windows_1252_fallback_is_recorded() {
-        let h = read_head(&b"\"Name\"\r\n\"H\xE9l\xE8ne\"\r\n"[..], HeadOptions::default()).unwrap();
+        let h = read_head(
+            &b"\"Name\"\r\n\"H\xE9l\xE8ne\"\r\n"[..],
+            HeadOptions::default(),
+        )
+        .unwrap();
         assert_eq!(h.encoding, Encoding::Windows1252);
         assert_eq!(h.first_row, Some(vec!["Hélène".into()]));
         assert_eq!(h.fallback_from.map(|b| b.line), Some(2));

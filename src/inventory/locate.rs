@@ -8,14 +8,13 @@
 //! unquoted cell has `end_column == column`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
 use std::io::{self, Read};
 use std::ops::Range;
-use std::path::Path;
 use std::sync::Arc;
 
 use super::decode::{DecodingReader, Encoding};
 use super::table::skip_bytes;
+use super::Source;
 use crate::finding::{Anchor, Excerpt, Span};
 
 /// The raw text of one record and where its fields are in it.
@@ -41,11 +40,11 @@ const BUF: usize = 256 * 1024;
 
 /// Re-scan the file and return the text of the wanted records (0 = header).
 pub fn scan_records(
-    path: &Path,
+    source: &Source,
     plan: ScanPlan,
     wanted: &BTreeSet<u64>,
 ) -> io::Result<BTreeMap<u64, RecordText>> {
-    let mut source = DecodingReader::new(File::open(path)?, plan.encoding);
+    let mut source = DecodingReader::new(source.open()?, plan.encoding);
     skip_bytes(&mut source, plan.type_line_len)?;
     let first_line = if plan.type_line_len > 0 { 2 } else { 1 };
     scan_text(source, plan.delimiter, first_line, wanted)
@@ -205,7 +204,11 @@ fn line_col(record: &RecordText, offset: usize) -> (u64, u64) {
 const EXCERPT_WINDOW: usize = 160;
 
 /// The span (and, if asked, the excerpt) of `anchor` in a captured record.
-pub fn resolve(record: &RecordText, anchor: Anchor, with_excerpt: bool) -> Option<(Span, Option<Excerpt>)> {
+pub fn resolve(
+    record: &RecordText,
+    anchor: Anchor,
+    with_excerpt: bool,
+) -> Option<(Span, Option<Excerpt>)> {
     let range = match anchor {
         Anchor::Cell { field, .. } => match record.fields.get(field) {
             Some(r) => r.clone(),
@@ -230,9 +233,7 @@ pub fn resolve(record: &RecordText, anchor: Anchor, with_excerpt: bool) -> Optio
 /// The lines of the record around `range`, cut to a window when they are very long.
 fn excerpt(record: &RecordText, range: Range<usize>) -> Excerpt {
     let text = record.text.as_str();
-    let line_start = text[..range.start]
-        .rfind(['\n', '\r'])
-        .map_or(0, |i| i + 1);
+    let line_start = text[..range.start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let line_end = text[range.end..]
         .find(['\r', '\n'])
         .map_or(text.len(), |i| range.end + i);
@@ -284,7 +285,15 @@ mod tests {
         let text = "\"a\",\"b\"\r\n\r\n\"1\",\"2\"\r\n\"3\",\"é4\"\r\n";
         assert_eq!(
             cell(text, 2, 1),
-            (Span { line: 4, column: 5, end_line: 4, end_column: 9 }, "\"é4\"".into())
+            (
+                Span {
+                    line: 4,
+                    column: 5,
+                    end_line: 4,
+                    end_column: 9
+                },
+                "\"é4\"".into()
+            )
         );
         assert_eq!(cell(text, 1, 0).0.line, 3);
     }
@@ -293,18 +302,59 @@ mod tests {
     fn quoted_newlines_and_lone_cr() {
         let text = "A,B\n\"x\r\ny\",\"q\"\"\"\rlast,\"z\"";
         let (span, raw) = cell(text, 1, 0);
-        assert_eq!((span.line, span.column, span.end_line, span.end_column), (2, 1, 3, 3));
+        assert_eq!(
+            (span.line, span.column, span.end_line, span.end_column),
+            (2, 1, 3, 3)
+        );
         assert_eq!(raw, "\"x\r\ny\"");
-        assert_eq!(cell(text, 1, 1), (Span { line: 3, column: 4, end_line: 3, end_column: 9 }, "\"q\"\"\"".into()));
-        assert_eq!(cell(text, 2, 1), (Span { line: 4, column: 6, end_line: 4, end_column: 9 }, "\"z\"".into()));
+        assert_eq!(
+            cell(text, 1, 1),
+            (
+                Span {
+                    line: 3,
+                    column: 4,
+                    end_line: 3,
+                    end_column: 9
+                },
+                "\"q\"\"\"".into()
+            )
+        );
+        assert_eq!(
+            cell(text, 2, 1),
+            (
+                Span {
+                    line: 4,
+                    column: 6,
+                    end_line: 4,
+                    end_column: 9
+                },
+                "\"z\"".into()
+            )
+        );
     }
 
     #[test]
     fn empty_cells_and_short_rows() {
         let text = "A,B,C\n1,,3\n4\n";
-        assert_eq!(cell(text, 1, 1).0, Span { line: 2, column: 3, end_line: 2, end_column: 3 });
+        assert_eq!(
+            cell(text, 1, 1).0,
+            Span {
+                line: 2,
+                column: 3,
+                end_line: 2,
+                end_column: 3
+            }
+        );
         let records = scan(text, &[2]);
-        let (span, _) = resolve(&records[&2], Anchor::Cell { record: 2, field: 2 }, false).unwrap();
+        let (span, _) = resolve(
+            &records[&2],
+            Anchor::Cell {
+                record: 2,
+                field: 2,
+            },
+            false,
+        )
+        .unwrap();
         assert_eq!((span.line, span.column), (3, 2));
     }
 
@@ -321,7 +371,15 @@ mod tests {
         let long = "x".repeat(1000);
         let text = format!("A,B,C\n{long},\"target\",{long}\n");
         let records = scan(&text, &[1]);
-        let (span, excerpt) = resolve(&records[&1], Anchor::Cell { record: 1, field: 1 }, true).unwrap();
+        let (span, excerpt) = resolve(
+            &records[&1],
+            Anchor::Cell {
+                record: 1,
+                field: 1,
+            },
+            true,
+        )
+        .unwrap();
         let excerpt = excerpt.unwrap();
         assert_eq!(span.column, 1002);
         assert_eq!(&excerpt.text[excerpt.start..excerpt.end], "\"target\"");

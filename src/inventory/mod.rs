@@ -21,7 +21,8 @@ pub mod table;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::io::{self, Read};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -44,11 +45,27 @@ pub struct TableOverride {
     pub encoding: Option<Encoding>,
 }
 
+/// Where a file's bytes come from: disk, or memory (rule examples, tests).
+#[derive(Debug, Clone)]
+pub enum Source {
+    File(PathBuf),
+    Memory(Arc<[u8]>),
+}
+
+impl Source {
+    pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
+        Ok(match self {
+            Source::File(path) => Box::new(File::open(path)?),
+            Source::Memory(bytes) => Box::new(io::Cursor::new(bytes.clone())),
+        })
+    }
+}
+
 /// One discovered file.
 #[derive(Debug)]
 pub struct TableFile {
     pub id: FileId,
-    pub path: PathBuf,
+    pub source: Source,
     pub display: Arc<str>,
     /// The head, when the file is a readable CSV.
     pub head: Option<Head>,
@@ -68,7 +85,12 @@ impl TableFile {
         location
     }
 
-    fn finding(&self, code: (&str, crate::finding::Severity), message: String, anchor: Anchor) -> Finding {
+    fn finding(
+        &self,
+        code: (&str, crate::finding::Severity),
+        message: String,
+        anchor: Anchor,
+    ) -> Finding {
         Finding::new(code.0, code.1, message, self.location(anchor))
     }
 
@@ -104,7 +126,8 @@ impl Inventory {
             .collect::<Result<_, _>>()?;
         let mut findings = Vec::new();
         for error in errors {
-            let mut location = Location::new(usize::MAX, Arc::from(error.display.as_str()), Anchor::File);
+            let mut location =
+                Location::new(usize::MAX, Arc::from(error.display.as_str()), Anchor::File);
             location.file_id = usize::MAX;
             findings.push(Finding::new(
                 builtin::UNREADABLE.0,
@@ -113,16 +136,66 @@ impl Inventory {
                 location,
             ));
         }
-        let opened: Vec<(TableFile, Vec<Finding>)> = found
+        let sources = found
+            .into_iter()
+            .map(|f| (Source::File(f.path), f.display))
+            .collect();
+        let (inventory, more) =
+            Inventory::from_sources(sources, decls, &recognizer, &override_sets);
+        findings.extend(more);
+        Ok((inventory, findings))
+    }
+
+    /// An inventory of in-memory tables, each named `display` and forced to a kind when
+    /// one is given (rule examples).
+    pub fn from_memory(
+        tables: Vec<(String, Option<String>, Vec<u8>)>,
+        decls: Vec<TableDecl>,
+    ) -> Result<(Inventory, Vec<Finding>), String> {
+        let (recognizer, _) = Recognizer::new(&decls);
+        let overrides: Vec<TableOverride> = tables
+            .iter()
+            .filter_map(|(display, kind, _)| {
+                kind.as_ref().map(|k| TableOverride {
+                    glob: globset::escape(display),
+                    kind: Some(k.clone()),
+                    ..TableOverride::default()
+                })
+            })
+            .collect();
+        let override_sets: Vec<(globset::GlobSet, &TableOverride)> = overrides
+            .iter()
+            .map(|o| discover::glob_set(std::slice::from_ref(&o.glob)).map(|g| (g, o)))
+            .collect::<Result<_, _>>()?;
+        let sources = tables
+            .into_iter()
+            .map(|(display, _, bytes)| (Source::Memory(Arc::from(bytes)), display))
+            .collect();
+        Ok(Inventory::from_sources(
+            sources,
+            decls,
+            &recognizer,
+            &override_sets,
+        ))
+    }
+
+    fn from_sources(
+        sources: Vec<(Source, String)>,
+        decls: Vec<TableDecl>,
+        recognizer: &Recognizer,
+        override_sets: &[(globset::GlobSet, &TableOverride)],
+    ) -> (Inventory, Vec<Finding>) {
+        let mut findings = Vec::new();
+        let opened: Vec<(TableFile, Vec<Finding>)> = sources
             .into_par_iter()
             .enumerate()
-            .map(|(id, file)| {
+            .map(|(id, (source, display))| {
                 let applicable: Vec<&TableOverride> = override_sets
                     .iter()
-                    .filter(|(set, _)| set.is_match(&file.display))
+                    .filter(|(set, _)| set.is_match(&display))
                     .map(|(_, o)| *o)
                     .collect();
-                open_file(id, file, &decls, &recognizer, &applicable)
+                open_file(id, source, display, &decls, recognizer, &applicable)
             })
             .collect();
         let mut files = Vec::with_capacity(opened.len());
@@ -130,7 +203,7 @@ impl Inventory {
             files.push(file);
             findings.extend(file_findings);
         }
-        Ok((Inventory { files, decls }, findings))
+        (Inventory { files, decls }, findings)
     }
 
     /// Read the rows of every file with a head, in parallel, keeping the fields for which
@@ -146,7 +219,7 @@ impl Inventory {
                     return Vec::new();
                 };
                 let keep_fields = keep(file);
-                match table::read_rows(&file.path, head, &keep_fields) {
+                match table::read_rows(&file.source, head, &keep_fields) {
                     Ok(rows) => {
                         file.rows = rows;
                         read_findings(file)
@@ -188,7 +261,7 @@ impl Inventory {
                     type_line_len: head.type_line_len,
                     delimiter: head.delimiter,
                 };
-                locate::scan_records(&file.path, plan, &records)
+                locate::scan_records(&file.source, plan, &records)
                     .ok()
                     .map(|found| (id, found))
             })
@@ -250,15 +323,16 @@ impl Inventory {
 
 fn open_file(
     id: FileId,
-    found: FoundFile,
+    source: Source,
+    display: String,
     decls: &[TableDecl],
     recognizer: &Recognizer,
     overrides: &[&TableOverride],
 ) -> (TableFile, Vec<Finding>) {
     let mut file = TableFile {
         id,
-        path: found.path,
-        display: Arc::from(found.display.as_str()),
+        source,
+        display: Arc::from(display.as_str()),
         head: None,
         decl: None,
         kind: None,
@@ -270,7 +344,9 @@ fn open_file(
         encoding: overrides.iter().find_map(|o| o.encoding),
         delimiter: overrides.iter().find_map(|o| o.delimiter),
     };
-    let head = File::open(&file.path)
+    let head = file
+        .source
+        .open()
         .map_err(|e| HeadProblem::Io(e.to_string()))
         .and_then(|f| head::read_head(f, options));
     let mut findings = Vec::new();
@@ -288,7 +364,10 @@ fn open_file(
                 "not UTF-8 ({bad}); read as Windows-1252. Re-export with \
                  `Export-Csv -Encoding UTF8` so names with accents survive"
             ),
-            Anchor::Position { line: bad.line, column: 1 },
+            Anchor::Position {
+                line: bad.line,
+                column: 1,
+            },
         ));
     }
     let forced_kind = overrides.iter().find_map(|o| o.kind.as_deref());
@@ -297,7 +376,7 @@ fn open_file(
             .iter()
             .position(|d| d.kind == kind)
             .map(|i| (i, RecognisedBy::Override)),
-        None => recognizer.recognise(decls, &head, file_name(&file.path)),
+        None => recognizer.recognise(decls, &head, file_name(&file.display)),
     };
     let header_anchor = Anchor::Record { record: 0 };
     // Duplicate header names (case-insensitive: PowerShell property names are).
@@ -313,7 +392,10 @@ fn open_file(
                     first + 1,
                     i + 1
                 ),
-                Anchor::Cell { record: 0, field: i },
+                Anchor::Cell {
+                    record: 0,
+                    field: i,
+                },
             ));
         }
     }
@@ -403,14 +485,21 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
         }
     };
     if let Some(bad) = file.rows.fallback_from {
-        if file.head.as_ref().is_some_and(|h| h.fallback_from.is_none()) {
+        if file
+            .head
+            .as_ref()
+            .is_some_and(|h| h.fallback_from.is_none())
+        {
             findings.push(file.finding(
                 builtin::ENCODING,
                 format!(
                     "not UTF-8 ({bad}); read as Windows-1252. Re-export with \
                      `Export-Csv -Encoding UTF8` so names with accents survive"
                 ),
-                Anchor::Position { line: bad.line, column: 1 },
+                Anchor::Position {
+                    line: bad.line,
+                    column: 1,
+                },
             ));
         }
     }
@@ -500,8 +589,8 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
     findings
 }
 
-fn file_name(path: &Path) -> &str {
-    path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+fn file_name(display: &str) -> &str {
+    display.rsplit('/').next().unwrap_or(display)
 }
 
 /// `a`, `a and b`, `a, b and c` with backticks.
@@ -511,7 +600,10 @@ pub fn list(items: &[&str]) -> String {
         [one] => format!("`{one}`"),
         [init @ .., last] => format!(
             "{} and `{last}`",
-            init.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+            init.iter()
+                .map(|i| format!("`{i}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }

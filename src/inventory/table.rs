@@ -6,12 +6,11 @@
 //! single pass without keeping anything. Rows are numbered from 0 here; the output contract's
 //! 1-based data row is `row + 1`, which is also the record number (the header is record 0).
 
-use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
 
 use super::decode::{DecodingReader, Encoding, NotUtf8};
 use super::head::Head;
+use super::Source;
 
 /// The cells of one field, for every data row.
 #[derive(Debug, Default, Clone)]
@@ -80,7 +79,11 @@ pub enum ReadIssue {
         count: u64,
     },
     /// Cells holding NUL characters.
-    Nul { record: u64, field: usize, count: u64 },
+    Nul {
+        record: u64,
+        field: usize,
+        count: u64,
+    },
     /// A column grew past 4 GiB; reading stopped.
     TooLarge { record: u64 },
     /// The header differs from the one read at discovery: the file changed meanwhile.
@@ -115,11 +118,11 @@ impl Rows {
 
 /// Read every data row of the file at `path`, whose head is `head`, keeping the fields whose
 /// `keep` flag is set.
-pub fn read_rows(path: &Path, head: &Head, keep: &[bool]) -> io::Result<Rows> {
+pub fn read_rows(source: &Source, head: &Head, keep: &[bool]) -> io::Result<Rows> {
     let mut encoding = head.encoding;
     let mut fallback_from = head.fallback_from;
     loop {
-        match read_rows_as(path, head, keep, encoding) {
+        match read_rows_as(source, head, keep, encoding) {
             Err(err) => match NotUtf8::from_io(&err) {
                 Some(bad) if encoding != Encoding::Windows1252 && !head.encoding_forced => {
                     fallback_from = Some(bad);
@@ -148,9 +151,13 @@ pub(crate) fn skip_bytes<R: Read>(reader: &mut R, n: usize) -> io::Result<()> {
     Ok(())
 }
 
-fn read_rows_as(path: &Path, head: &Head, keep: &[bool], encoding: Encoding) -> io::Result<Rows> {
-    let file = File::open(path)?;
-    let mut decoded = DecodingReader::new(file, encoding);
+fn read_rows_as(
+    source: &Source,
+    head: &Head,
+    keep: &[bool],
+    encoding: Encoding,
+) -> io::Result<Rows> {
+    let mut decoded = DecodingReader::new(source.open()?, encoding);
     skip_bytes(&mut decoded, head.type_line_len)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(head.delimiter)
@@ -329,7 +336,14 @@ mod tests {
         ] {
             assert!(looks_like_type_name(yes.as_bytes()), "{yes}");
         }
-        for no in ["System", "Microsoft Lync", "System.", "sip:a@b.c", "Microsoft.com", ""] {
+        for no in [
+            "System",
+            "Microsoft Lync",
+            "System.",
+            "sip:a@b.c",
+            "Microsoft.com",
+            "",
+        ] {
             assert!(!looks_like_type_name(no.as_bytes()), "{no}");
         }
     }
@@ -350,7 +364,10 @@ mod tests {
         for cell in ["a", "", "ccc"] {
             assert!(c.push(cell));
         }
-        assert_eq!((c.get(0), c.get(1), c.get(2), c.get(3)), ("a", "", "ccc", ""));
+        assert_eq!(
+            (c.get(0), c.get(1), c.get(2), c.get(3)),
+            ("a", "", "ccc", "")
+        );
         assert_eq!(c.len(), 3);
     }
 }

@@ -1,0 +1,716 @@
+//! The **engine**: runs a RuleSet over an inventory.
+//!
+//! Steps: build the schema from the declarations and the real headers; compile every rule
+//! (all errors at once); read the rows keeping only the columns programs use; build each
+//! **lookup** (key index) once, read-only afterwards; evaluate row rules in parallel over
+//! (rule × file × row range) tasks, uniqueness and whole-table rules per rule; locate the
+//! findings (spans only for rows that have one) and sort them (file, position, code).
+//! Output is deterministic whatever the number of threads.
+
+pub mod examples;
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::expr::compile::{ColumnId, KindId, Node, Schema};
+use crate::expr::eval::{Ctx, Tables};
+use crate::expr::value::{RowRef, Value};
+use crate::finding::{builtin, sort_findings, Anchor, Finding, Location, Related, Severity};
+use crate::inventory::decl::TableDecl;
+use crate::inventory::{DiscoverOptions, Inventory, TableOverride};
+use crate::rule::{build_schema, CompiledRule, Part, Program, RuleError, RuleSet, Shape};
+
+/// Rows per evaluation task: big enough to amortise, small enough to balance two cores.
+const CHUNK_ROWS: usize = 16 * 1024;
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub discover: DiscoverOptions,
+    pub overrides: Vec<TableOverride>,
+    /// Profiles selected with `--profile`; rules with profiles run only when one matches.
+    pub profiles: Vec<String>,
+    /// Codes or prefixes to run (empty: all) and to leave out.
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    /// Keep the source lines of each location (for the human format).
+    pub excerpts: bool,
+}
+
+/// A rule that did not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub code: String,
+    pub reason: String,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub files: usize,
+    pub rows: usize,
+    pub rules_run: usize,
+    pub skipped: Vec<Skipped>,
+    /// Kind → number of files, for summaries.
+    pub tables: BTreeMap<String, usize>,
+}
+
+/// Why a run could not start.
+#[derive(Debug)]
+pub enum CheckError {
+    Rules(Vec<RuleError>),
+    Input(String),
+}
+
+/// Check `roots` against `rules`.
+pub fn check(roots: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Report, CheckError> {
+    let decls = rules.decls();
+    let (inventory, findings) =
+        Inventory::open(roots, &options.discover, decls.clone(), &options.overrides)
+            .map_err(CheckError::Input)?;
+    run(inventory, findings, rules, &decls, options)
+}
+
+/// Check an already opened inventory (used by `check` and by rule examples).
+pub fn run(
+    mut inventory: Inventory,
+    mut findings: Vec<Finding>,
+    rules: &RuleSet,
+    decls: &[TableDecl],
+    options: &Options,
+) -> Result<Report, CheckError> {
+    let (schema, mut errors) = build_schema(decls, &rules.maps(), Some(&inventory));
+    let selected: Vec<&crate::rule::Rule> = rules
+        .rules()
+        .filter(|r| is_selected(&r.code, &r.profiles, options))
+        .collect();
+    let mut compiled = Vec::new();
+    for rule in selected {
+        match rule.compile(&schema) {
+            Ok(c) => compiled.push(c),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(CheckError::Rules(errors));
+    }
+    // Which kinds are present, and which rules must be skipped.
+    let mut kind_of_file: Vec<Option<KindId>> = inventory
+        .files
+        .iter()
+        .map(|f| f.kind.as_deref().and_then(|k| schema.kind(k)))
+        .collect();
+    let present: BTreeSet<KindId> = kind_of_file.iter().flatten().copied().collect();
+    let mut skipped = Vec::new();
+    let mut runnable: Vec<&CompiledRule> = Vec::new();
+    for rule in &compiled {
+        let missing: BTreeSet<&str> = rule
+            .programs
+            .iter()
+            .flat_map(|p| p.kinds_used.iter())
+            .filter(|k| !present.contains(k))
+            .map(|&k| schema.kinds[k].name.as_str())
+            .collect();
+        let unique_some_present = matches!(rule.rule.shape, Shape::Unique(_))
+            && rule
+                .programs
+                .iter()
+                .any(|p| p.this.is_some_and(|k| present.contains(&k)));
+        if !missing.is_empty() && !unique_some_present {
+            skipped.push(Skipped {
+                code: rule.rule.code.to_string(),
+                reason: format!(
+                    "no {} table in the inventory",
+                    missing
+                        .into_iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        } else {
+            runnable.push(rule);
+        }
+    }
+    // Columns to keep per file: what the programs read plus the key columns of lookups.
+    let mut used: BTreeSet<(KindId, ColumnId)> = BTreeSet::new();
+    let mut lookups: BTreeSet<(KindId, usize)> = BTreeSet::new();
+    for rule in &runnable {
+        for p in &rule.programs {
+            used.extend(p.columns_used.iter().copied());
+            lookups.extend(p.lookups_used.iter().copied());
+        }
+    }
+    for &(kind, key) in &lookups {
+        for &c in &schema.kinds[kind].keys[key].columns {
+            used.insert((kind, c));
+        }
+    }
+    // Identity of rows (baselines): the primary key columns.
+    for (kind, info) in schema.kinds.iter().enumerate() {
+        if info.has_primary {
+            for &c in &info.keys[0].columns {
+                used.insert((kind, c));
+            }
+        }
+    }
+    let field_of: Vec<Vec<Option<usize>>> = inventory
+        .files
+        .iter()
+        .zip(&kind_of_file)
+        .map(|(file, kind)| match (kind, file.decl) {
+            (Some(k), Some(d)) => {
+                let decl = &inventory.decls[d];
+                schema.kinds[*k]
+                    .columns
+                    .iter()
+                    .map(|c| decl.find_column(file.header(), c))
+                    .collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    findings.extend(inventory.read_rows(|file| {
+        let mut keep = vec![false; file.header().len()];
+        if let Some(kind) = kind_of_file[file.id] {
+            for &(k, c) in &used {
+                if k == kind {
+                    if let Some(Some(f)) = field_of[file.id].get(c) {
+                        keep[*f] = true;
+                    }
+                }
+            }
+        }
+        keep
+    }));
+    for (i, file) in inventory.files.iter().enumerate() {
+        if file.failed {
+            kind_of_file[i] = None;
+        }
+    }
+    let data = Data::build(&inventory, &schema, &kind_of_file, field_of, &lookups);
+    let mut rule_findings = evaluate(&data, &runnable, &mut skipped);
+    findings.append(&mut rule_findings);
+    inventory.locate(&mut findings, options.excerpts);
+    sort_findings(&mut findings);
+    skipped.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut tables = BTreeMap::new();
+    for f in &inventory.files {
+        if let Some(k) = &f.kind {
+            *tables.entry(k.to_string()).or_insert(0) += 1;
+        }
+    }
+    Ok(Report {
+        findings,
+        files: inventory.files.len(),
+        rows: inventory.total_rows(),
+        rules_run: runnable.len(),
+        skipped,
+        tables,
+    })
+}
+
+/// `--select`/`--ignore` by code or prefix, and profiles.
+fn is_selected(code: &str, profiles: &[String], options: &Options) -> bool {
+    let matches = |patterns: &[String]| {
+        patterns.iter().any(|p| {
+            code.to_ascii_uppercase()
+                .starts_with(&p.to_ascii_uppercase())
+        })
+    };
+    let profile_ok = profiles.is_empty()
+        || profiles
+            .iter()
+            .any(|p| options.profiles.iter().any(|q| q.eq_ignore_ascii_case(p)));
+    profile_ok
+        && (options.select.is_empty() || matches(&options.select))
+        && !matches(&options.ignore)
+}
+
+/// Whether a finding's code passes `--select`/`--ignore` (built-in codes included).
+pub fn code_selected(code: &str, options: &Options) -> bool {
+    is_selected(code, &[], options)
+}
+
+/// A key index: normalised key text → (start, length) in the rows, rows grouped by key.
+type KeyIndex = (HashMap<String, (u32, u32)>, Vec<RowRef>);
+
+/// The evaluation view of an inventory.
+pub struct Data<'a> {
+    inventory: &'a Inventory,
+    schema: &'a Schema,
+    kind_of_file: &'a [Option<KindId>],
+    field_of: Vec<Vec<Option<usize>>>,
+    all_rows: Vec<Vec<RowRef>>,
+    /// (kind, key) → key text → range in `index_rows`.
+    indexes: HashMap<(KindId, usize), KeyIndex>,
+}
+
+impl<'a> Data<'a> {
+    fn build(
+        inventory: &'a Inventory,
+        schema: &'a Schema,
+        kind_of_file: &'a [Option<KindId>],
+        field_of: Vec<Vec<Option<usize>>>,
+        lookups: &BTreeSet<(KindId, usize)>,
+    ) -> Data<'a> {
+        let mut all_rows = vec![Vec::new(); schema.kinds.len()];
+        for (file, kind) in kind_of_file.iter().enumerate() {
+            if let Some(k) = kind {
+                let count = inventory.files[file].rows.count as u32;
+                all_rows[*k].extend((0..count).map(|row| RowRef {
+                    file: file as u32,
+                    row,
+                }));
+            }
+        }
+        let mut data = Data {
+            inventory,
+            schema,
+            kind_of_file,
+            field_of,
+            all_rows,
+            indexes: HashMap::new(),
+        };
+        let built: Vec<((KindId, usize), KeyIndex)> = lookups
+            .par_iter()
+            .map(|&(kind, key)| ((kind, key), data.build_index(kind, key)))
+            .collect();
+        data.indexes = built.into_iter().collect();
+        data
+    }
+
+    /// Key text of a row for key `key`, `None` when a key column is absent or empty.
+    fn row_key<'s>(
+        &'s self,
+        ctx: &mut Ctx<'s, Self>,
+        kind: KindId,
+        key: usize,
+        row: RowRef,
+    ) -> Option<Cow<'s, str>> {
+        let info = &self.schema.kinds[kind].keys[key];
+        let mut joined: Option<String> = None;
+        let mut single: Option<Cow<'s, str>> = None;
+        for (i, &column) in info.columns.iter().enumerate() {
+            let cell = self.cell(row, column)?;
+            if cell.trim().is_empty() {
+                return None;
+            }
+            let norm = ctx.normalize(kind, key, i, Cow::Borrowed(cell));
+            if info.columns.len() == 1 {
+                single = Some(norm);
+            } else {
+                let j = joined.get_or_insert_with(String::new);
+                if i > 0 {
+                    j.push('\u{1f}');
+                }
+                j.push_str(&norm);
+            }
+        }
+        single.or(joined.map(Cow::Owned))
+    }
+
+    fn build_index(&self, kind: KindId, key: usize) -> KeyIndex {
+        let mut ctx = Ctx::new(self, self.schema, &[], 0);
+        let mut pairs: Vec<(String, RowRef)> = self.all_rows[kind]
+            .iter()
+            .filter_map(|&row| Some((self.row_key(&mut ctx, kind, key, row)?.into_owned(), row)))
+            .collect();
+        // Stable: rows with the same key stay in file order.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut map = HashMap::with_capacity(pairs.len());
+        let mut rows = Vec::with_capacity(pairs.len());
+        let mut i = 0;
+        while i < pairs.len() {
+            let start = i;
+            while i < pairs.len() && pairs[i].0 == pairs[start].0 {
+                rows.push(pairs[i].1);
+                i += 1;
+            }
+            map.insert(
+                std::mem::take(&mut pairs[start].0),
+                (start as u32, (i - start) as u32),
+            );
+        }
+        (map, rows)
+    }
+
+    fn file_kind(&self, row: RowRef) -> Option<KindId> {
+        self.kind_of_file.get(row.file as usize).copied().flatten()
+    }
+
+    fn anchor_of_cell(&self, row: RowRef, column: ColumnId) -> Anchor {
+        let record = u64::from(row.row) + 1;
+        match self
+            .field_of
+            .get(row.file as usize)
+            .and_then(|f| f.get(column))
+            .copied()
+            .flatten()
+        {
+            Some(field) => Anchor::Cell { record, field },
+            None => Anchor::Record { record },
+        }
+    }
+
+    fn location(&self, row: RowRef, anchor: Anchor, value: Option<String>) -> Location {
+        let mut location = self.inventory.files[row.file as usize].location(anchor);
+        location.value = value;
+        location
+    }
+
+    /// Identity of a row for baselines: its primary key, else its record number.
+    fn identity(&self, row: RowRef) -> Option<String> {
+        let kind = self.file_kind(row)?;
+        let info = &self.schema.kinds[kind];
+        if !info.has_primary {
+            return None;
+        }
+        let mut ctx = Ctx::new(self, self.schema, &[], 0);
+        self.row_key(&mut ctx, kind, 0, row)
+            .map(|k| format!("{}:{}", info.name, k))
+    }
+}
+
+impl Tables for Data<'_> {
+    fn cell(&self, row: RowRef, column: ColumnId) -> Option<&str> {
+        let field = (*self.field_of.get(row.file as usize)?.get(column)?)?;
+        self.inventory
+            .files
+            .get(row.file as usize)?
+            .rows
+            .cell(row.row as usize, field)
+    }
+
+    fn lookup(&self, kind: KindId, key: usize, value: &str) -> &[RowRef] {
+        match self.indexes.get(&(kind, key)) {
+            Some((map, rows)) => match map.get(value) {
+                Some(&(start, len)) => &rows[start as usize..(start + len) as usize],
+                None => &[],
+            },
+            None => &[],
+        }
+    }
+
+    fn all_rows(&self, kind: KindId) -> &[RowRef] {
+        self.all_rows.get(kind).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// One unit of parallel work.
+enum Task<'r> {
+    Rows {
+        rule: &'r CompiledRule,
+        file: usize,
+        start: usize,
+        end: usize,
+    },
+    Unique(&'r CompiledRule),
+    Whole(&'r CompiledRule),
+}
+
+fn evaluate(data: &Data<'_>, rules: &[&CompiledRule], skipped: &mut Vec<Skipped>) -> Vec<Finding> {
+    let mut tasks = Vec::new();
+    for rule in rules {
+        match rule.rule.shape {
+            Shape::Rows(_) => {
+                let program = &rule.programs[0];
+                let Some(kind) = program.this else { continue };
+                let mut ran = false;
+                let mut absent: BTreeSet<String> = BTreeSet::new();
+                for (file, k) in data.kind_of_file.iter().enumerate() {
+                    if *k != Some(kind) {
+                        continue;
+                    }
+                    // A file lacking a column the rule reads of its own table is skipped.
+                    let lacking: Vec<&str> = program
+                        .columns_used
+                        .iter()
+                        .filter(|(k, _)| *k == kind)
+                        .filter(|(_, c)| data.field_of[file].get(*c).copied().flatten().is_none())
+                        .map(|(_, c)| data.schema.kinds[kind].columns[*c].as_str())
+                        .collect();
+                    if !lacking.is_empty() {
+                        absent.extend(lacking.iter().map(|c| c.to_string()));
+                        continue;
+                    }
+                    ran = true;
+                    let count = data.inventory.files[file].rows.count;
+                    let mut start = 0;
+                    while start < count {
+                        let end = (start + CHUNK_ROWS).min(count);
+                        tasks.push(Task::Rows {
+                            rule,
+                            file,
+                            start,
+                            end,
+                        });
+                        start = end;
+                    }
+                }
+                if !ran {
+                    skipped.push(Skipped {
+                        code: rule.rule.code.to_string(),
+                        reason: format!(
+                            "no `{}` export has the column{} {}",
+                            data.schema.kinds[kind].name,
+                            if absent.len() == 1 { "" } else { "s" },
+                            absent
+                                .iter()
+                                .map(|c| format!("`{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                }
+            }
+            Shape::Unique(_) => tasks.push(Task::Unique(rule)),
+            Shape::Whole => tasks.push(Task::Whole(rule)),
+        }
+    }
+    tasks
+        .par_iter()
+        .map(|task| {
+            let run = || match *task {
+                Task::Rows {
+                    rule,
+                    file,
+                    start,
+                    end,
+                } => eval_rows(data, rule, file, start, end),
+                Task::Unique(rule) => eval_unique(data, rule),
+                Task::Whole(rule) => eval_whole(data, rule),
+            };
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let (rule, file) = match *task {
+                    Task::Rows { rule, file, .. } => (rule, Some(file)),
+                    Task::Unique(rule) | Task::Whole(rule) => (rule, None),
+                };
+                let location = match file {
+                    Some(f) => data.inventory.files[f].location(Anchor::File),
+                    None => Location::new(
+                        usize::MAX,
+                        Arc::from(rule.rule.source.name.as_ref()),
+                        Anchor::File,
+                    ),
+                };
+                vec![Finding::new(
+                    builtin::INTERNAL.0,
+                    builtin::INTERNAL.1,
+                    format!(
+                        "internal error while running {}: {what}; please report it",
+                        rule.rule.code
+                    ),
+                    location,
+                )]
+            })
+        })
+        .flatten()
+        .collect()
+}
+
+fn render<'a>(ctx: &mut Ctx<'a, Data<'a>>, parts: &'a [Part]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            Part::Text(t) => out.push_str(t),
+            Part::Expr(node) => ctx.eval(node).render(&mut out),
+        }
+    }
+    out
+}
+
+/// The row and column a cell node (`Col`, `x.Col`) points at.
+fn cell_target<'a>(
+    ctx: &mut Ctx<'a, Data<'a>>,
+    node: &'a Node,
+) -> Option<(RowRef, ColumnId, String)> {
+    let Node::Cell { base, column } = node else {
+        return None;
+    };
+    let row = match ctx.eval(base) {
+        Value::Row(r) => r,
+        Value::Rows(set) => set.first()?,
+        _ => return None,
+    };
+    let value = ctx.tables.cell(row, *column).unwrap_or("").to_string();
+    Some((row, *column, value))
+}
+
+fn make_finding<'a>(
+    ctx: &mut Ctx<'a, Data<'a>>,
+    rule: &'a CompiledRule,
+    program: &'a Program,
+    row: Option<RowRef>,
+) -> Option<Finding> {
+    let data = ctx.tables;
+    let message = render(ctx, &program.message);
+    let primary = program.at.as_ref().and_then(|at| cell_target(ctx, at));
+    let location = match (primary, row) {
+        (Some((r, column, value)), _) => {
+            data.location(r, data.anchor_of_cell(r, column), Some(value))
+        }
+        (None, Some(r)) => data.location(
+            r,
+            Anchor::Record {
+                record: u64::from(r.row) + 1,
+            },
+            None,
+        ),
+        (None, None) => return None,
+    };
+    let mut finding = Finding::new(
+        rule.rule.code.clone(),
+        rule.rule.severity,
+        message,
+        location,
+    );
+    finding.help = Some(rule.rule.help.clone());
+    for (at, parts) in &program.related {
+        if let Some((r, column, value)) = cell_target(ctx, at) {
+            let message = if parts.is_empty() {
+                format!(
+                    "{} = {value}",
+                    data.schema.kinds[data.file_kind(r).unwrap_or(0)].columns[column]
+                )
+            } else {
+                render(ctx, parts)
+            };
+            finding.related.push(Related {
+                location: data.location(r, data.anchor_of_cell(r, column), Some(value)),
+                message,
+            });
+        }
+    }
+    finding.identity = row.and_then(|r| data.identity(r));
+    Some(finding)
+}
+
+fn eval_rows<'a>(
+    data: &'a Data<'a>,
+    rule: &'a CompiledRule,
+    file: usize,
+    start: usize,
+    end: usize,
+) -> Vec<Finding> {
+    let program = &rule.programs[0];
+    let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
+    let mut out = Vec::new();
+    for row in start..end {
+        let r = RowRef {
+            file: file as u32,
+            row: row as u32,
+        };
+        ctx.set_row(Some(r));
+        if let Some(w) = &program.where_ {
+            if !ctx.eval(w).truthy() {
+                continue;
+            }
+        }
+        let Some(assert) = &program.assert else {
+            continue;
+        };
+        if ctx.eval(assert).truthy() {
+            continue;
+        }
+        out.extend(make_finding(&mut ctx, rule, program, Some(r)));
+    }
+    out
+}
+
+fn eval_whole<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
+    let program = &rule.programs[0];
+    let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
+    ctx.set_row(None);
+    if program
+        .where_
+        .as_ref()
+        .is_some_and(|w| !ctx.eval(w).truthy())
+    {
+        return Vec::new();
+    }
+    match &program.assert {
+        Some(a) if !ctx.eval(a).truthy() => make_finding(&mut ctx, rule, program, None)
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
+    let mut first: HashMap<String, (RowRef, usize)> = HashMap::new();
+    let mut out = Vec::new();
+    for (pi, program) in rule.programs.iter().enumerate() {
+        let Some(kind) = program.this else { continue };
+        let Some(unique) = &program.unique else {
+            continue;
+        };
+        let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
+        for &row in data.all_rows(kind) {
+            ctx.set_row(Some(row));
+            if program
+                .where_
+                .as_ref()
+                .is_some_and(|w| !ctx.eval(w).truthy())
+            {
+                continue;
+            }
+            let mut value = String::new();
+            let v = ctx.eval(unique);
+            if v.is_missing() {
+                continue;
+            }
+            v.render(&mut value);
+            let key = value.trim().to_lowercase();
+            if key.is_empty() {
+                continue;
+            }
+            match first.get(&key) {
+                None => {
+                    first.insert(key, (row, pi));
+                }
+                Some(&(earlier, earlier_program)) => {
+                    if let Some(mut finding) = make_finding(&mut ctx, rule, program, Some(row)) {
+                        let earlier_program = &rule.programs[earlier_program];
+                        let anchor = match &earlier_program.at {
+                            Some(Node::Cell { column, .. }) => {
+                                data.anchor_of_cell(earlier, *column)
+                            }
+                            _ => Anchor::Record {
+                                record: u64::from(earlier.row) + 1,
+                            },
+                        };
+                        finding.related.insert(
+                            0,
+                            Related {
+                                location: data.location(earlier, anchor, Some(value.clone())),
+                                message: format!("first used here (row {})", earlier.row + 1),
+                            },
+                        );
+                        out.push(finding);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Counts per severity.
+pub fn counts(findings: &[Finding]) -> BTreeMap<Severity, usize> {
+    let mut out = BTreeMap::new();
+    for f in findings {
+        *out.entry(f.severity).or_insert(0) += 1;
+    }
+    out
+}

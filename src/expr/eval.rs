@@ -1,0 +1,452 @@
+//! Evaluating compiled expressions over rows.
+//!
+//! Strings are borrowed from the tables wherever possible, so the common path of a rule
+//! (column reads, comparisons, lookups of already-normalised keys) does not allocate.
+//! Bindings are computed at most once per row; aggregates that do not depend on the row are
+//! computed once per evaluation context.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use super::compile::{AggOp, CmpOp, ColumnId, Func, KindId, Node, Schema};
+use super::value::{self, RowRef, RowSet, Value, Version};
+
+/// What evaluation reads: cells, key indexes, whole tables, value maps.
+pub trait Tables {
+    /// The cell of `column` in `row`; `None` when that row's file lacks the column.
+    fn cell(&self, row: RowRef, column: ColumnId) -> Option<&str>;
+    /// Rows of `kind` whose key `key` equals the normalised `value`.
+    fn lookup(&self, kind: KindId, key: usize, value: &str) -> &[RowRef];
+    fn all_rows(&self, kind: KindId) -> &[RowRef];
+}
+
+/// Evaluation state for one rule on one thread.
+pub struct Ctx<'a, T: Tables> {
+    pub tables: &'a T,
+    pub schema: &'a Schema,
+    bindings: &'a [Node],
+    this: Option<RowRef>,
+    its: Vec<RowRef>,
+    underscore: Option<Value<'a>>,
+    slots: Vec<Option<Value<'a>>>,
+    cache: Vec<Option<Value<'a>>>,
+}
+
+impl<'a, T: Tables> Ctx<'a, T> {
+    pub fn new(
+        tables: &'a T,
+        schema: &'a Schema,
+        bindings: &'a [Node],
+        cache_slots: usize,
+    ) -> Self {
+        Ctx {
+            tables,
+            schema,
+            bindings,
+            this: None,
+            its: Vec::new(),
+            underscore: None,
+            slots: vec![None; bindings.len()],
+            cache: vec![None; cache_slots],
+        }
+    }
+
+    /// Start on a new row: forget the previous row's bindings.
+    pub fn set_row(&mut self, row: Option<RowRef>) {
+        self.this = row;
+        for slot in &mut self.slots {
+            *slot = None;
+        }
+    }
+
+    pub fn binding(&mut self, index: usize) -> Value<'a> {
+        if let Some(Some(v)) = self.slots.get(index) {
+            return v.clone();
+        }
+        let Some(node) = self.bindings.get(index) else {
+            return Value::Missing;
+        };
+        let value = self.eval(node);
+        if let Some(slot) = self.slots.get_mut(index) {
+            *slot = Some(value.clone());
+        }
+        value
+    }
+
+    pub fn eval(&mut self, node: &'a Node) -> Value<'a> {
+        match node {
+            Node::Const(v) => match v {
+                Value::Str(s) => Value::Str(Cow::Borrowed(s.as_ref())),
+                other => other.clone(),
+            },
+            Node::This => self.this.map_or(Value::Missing, Value::Row),
+            Node::It(i) => self.its.get(*i).copied().map_or(Value::Missing, Value::Row),
+            Node::Underscore => self.underscore.clone().unwrap_or(Value::Missing),
+            Node::Binding(i) => self.binding(*i),
+            Node::AllRows(kind) => Value::Rows(RowSet::Slice(self.tables.all_rows(*kind))),
+            Node::Cell { base, column } => {
+                let row = match self.eval(base) {
+                    Value::Row(r) => Some(r),
+                    Value::Rows(set) => set.first(),
+                    _ => None,
+                };
+                match row.and_then(|r| self.tables.cell(r, *column)) {
+                    Some(text) => Value::Str(Cow::Borrowed(text)),
+                    None => Value::Missing,
+                }
+            }
+            Node::Lookup { kind, key, args } => {
+                let Some(key_text) = self.key_text(*kind, *key, args) else {
+                    return Value::Missing;
+                };
+                let rows = self.tables.lookup(*kind, *key, &key_text);
+                Value::Rows(RowSet::Slice(rows))
+            }
+            Node::MapGet { map, arg } => {
+                let v = self.eval(arg);
+                let Some(info) = self.schema.maps.get(*map) else {
+                    return Value::Missing;
+                };
+                let mut text = String::new();
+                if v.is_missing() {
+                    return Value::Missing;
+                }
+                v.render(&mut text);
+                match info.entries.get(&text.trim().to_lowercase()) {
+                    Some(found) => Value::Str(Cow::Borrowed(found.as_str())),
+                    None => Value::Missing,
+                }
+            }
+            Node::Not(inner) => Value::Bool(!self.eval(inner).truthy()),
+            Node::And(a, b) => Value::Bool(self.eval(a).truthy() && self.eval(b).truthy()),
+            Node::Or(a, b) => Value::Bool(self.eval(a).truthy() || self.eval(b).truthy()),
+            Node::Cmp { op, left, right } => {
+                let l = self.eval(left);
+                let r = self.eval(right);
+                Value::Bool(compare(*op, &l, &r))
+            }
+            Node::Regex {
+                value,
+                regex,
+                negated,
+            } => {
+                let v = self.eval(value);
+                match text_of(&v) {
+                    Some(text) => Value::Bool(regex.is_match(&text) != *negated),
+                    None => Value::Bool(false),
+                }
+            }
+            Node::In {
+                value,
+                list,
+                negated,
+            } => {
+                let v = self.eval(value);
+                if v.is_missing() {
+                    return Value::Bool(false);
+                }
+                let found = list.iter().any(|item| {
+                    let item = self.eval(item);
+                    compare(CmpOp::Eq, &v, &item)
+                });
+                Value::Bool(found != *negated)
+            }
+            Node::If(c, a, b) => {
+                if self.eval(c).truthy() {
+                    self.eval(a)
+                } else {
+                    self.eval(b)
+                }
+            }
+            Node::Coalesce(args) => {
+                for arg in args {
+                    let v = self.eval(arg);
+                    let present = match &v {
+                        Value::Missing => false,
+                        Value::Str(s) => !s.trim().is_empty(),
+                        Value::Rows(r) => !r.is_empty(),
+                        _ => true,
+                    };
+                    if present {
+                        return v;
+                    }
+                }
+                Value::Missing
+            }
+            Node::Call { func, args } => self.call(*func, args),
+            Node::Aggregate {
+                op,
+                rows,
+                cond,
+                slot,
+            } => {
+                if let Some(Some(cached)) = slot.and_then(|s| self.cache.get(s)) {
+                    return cached.clone();
+                }
+                let value = self.aggregate(*op, rows, cond.as_deref());
+                if let Some(s) = slot {
+                    if let Some(c) = self.cache.get_mut(*s) {
+                        *c = Some(value.clone());
+                    }
+                }
+                value
+            }
+        }
+    }
+
+    fn aggregate(&mut self, op: AggOp, rows: &'a Node, cond: Option<&'a Node>) -> Value<'a> {
+        let set = match self.eval(rows) {
+            Value::Rows(set) => set,
+            Value::Row(r) => RowSet::One(r),
+            _ => RowSet::Slice(&[]),
+        };
+        if op == AggOp::First {
+            return set.first().map_or(Value::Missing, Value::Row);
+        }
+        let mut count = 0usize;
+        for i in 0..set.len() {
+            let Some(row) = set.get(i) else { break };
+            let hit = match cond {
+                Some(c) => {
+                    self.its.push(row);
+                    let hit = self.eval(c).truthy();
+                    self.its.pop();
+                    hit
+                }
+                None => true,
+            };
+            match (op, hit) {
+                (AggOp::Any, true) => return Value::Bool(true),
+                (AggOp::All, false) => return Value::Bool(false),
+                (AggOp::Find, true) => return Value::Row(row),
+                (AggOp::Count, true) => count += 1,
+                _ => {}
+            }
+        }
+        match op {
+            AggOp::Any => Value::Bool(false),
+            AggOp::All => Value::Bool(true),
+            AggOp::Count => Value::Num(count as f64),
+            _ => Value::Missing,
+        }
+    }
+
+    /// The normalised key text for a lookup, `None` when a value is missing.
+    fn key_text(&mut self, kind: KindId, key: usize, args: &'a [Node]) -> Option<Cow<'a, str>> {
+        if let [single] = args {
+            let v = self.eval(single);
+            let text = text_of(&v)?;
+            return Some(self.normalize(kind, key, 0, text));
+        }
+        let mut joined = String::new();
+        for (i, arg) in args.iter().enumerate() {
+            let v = self.eval(arg);
+            let text = text_of(&v)?;
+            if i > 0 {
+                joined.push('\u{1f}');
+            }
+            joined.push_str(&self.normalize(kind, key, i, text));
+        }
+        Some(Cow::Owned(joined))
+    }
+
+    /// Apply a key's normalisation to one value (also used when building the index).
+    pub fn normalize(
+        &mut self,
+        kind: KindId,
+        key: usize,
+        _column: usize,
+        text: Cow<'a, str>,
+    ) -> Cow<'a, str> {
+        let schema = self.schema;
+        let Some(info) = schema.kinds.get(kind).and_then(|k| k.keys.get(key)) else {
+            return text;
+        };
+        let mut text = text;
+        if let Some(norm) = &info.normalize {
+            let saved = self.underscore.replace(Value::Str(text));
+            let v = self.eval(norm);
+            self.underscore = saved;
+            text = match v {
+                Value::Str(s) => s,
+                other => {
+                    let mut s = String::new();
+                    other.render(&mut s);
+                    Cow::Owned(s)
+                }
+            };
+        }
+        if info.ignore_case {
+            text = value::lower(text);
+        }
+        text
+    }
+
+    fn call(&mut self, func: Func, args: &'a [Node]) -> Value<'a> {
+        let arg = |ctx: &mut Self, i: usize| args.get(i).map_or(Value::Missing, |n| ctx.eval(n));
+        let a = arg(self, 0);
+        match func {
+            Func::Exists => Value::Bool(match &a {
+                Value::Missing => false,
+                Value::Rows(r) => !r.is_empty(),
+                _ => true,
+            }),
+            Func::Empty => Value::Bool(match &a {
+                Value::Missing => true,
+                Value::Str(s) => s.trim().is_empty(),
+                Value::Rows(r) => r.is_empty(),
+                _ => false,
+            }),
+            Func::Concat => {
+                let mut out = String::new();
+                for node in args {
+                    let v = self.eval(node);
+                    if v.is_missing() {
+                        return Value::Missing;
+                    }
+                    v.render(&mut out);
+                }
+                Value::Str(Cow::Owned(out))
+            }
+            Func::Len => match &a {
+                Value::Rows(r) => Value::Num(r.len() as f64),
+                v => text_of(v).map_or(Value::Missing, |s| Value::Num(s.chars().count() as f64)),
+            },
+            _ => {
+                let Some(s) = text_of(&a) else {
+                    return Value::Missing;
+                };
+                match func {
+                    Func::Lower => Value::Str(value::lower(s)),
+                    Func::Upper => Value::Str(Cow::Owned(s.to_uppercase())),
+                    Func::Trim => Value::Str(match s {
+                        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+                        Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+                    }),
+                    Func::Version => Version::parse(&s).map_or(Value::Missing, Value::Ver),
+                    Func::Num => s.trim().parse().map_or(Value::Missing, Value::Num),
+                    Func::ClientMajor => value::user_agent::version(&s)
+                        .map_or(Value::Missing, |v| Value::Num(v.major() as f64)),
+                    Func::ClientVersion => {
+                        value::user_agent::version(&s).map_or(Value::Missing, Value::Ver)
+                    }
+                    Func::ClientName => match value::user_agent::name(&s) {
+                        Some(n) => Value::Str(Cow::Owned(n.to_string())),
+                        None => Value::Missing,
+                    },
+                    _ => {
+                        let b = arg(self, 1);
+                        let Some(t) = text_of(&b) else {
+                            return Value::Missing;
+                        };
+                        match func {
+                            Func::StartsWith => Value::Bool(
+                                value::find_ignore_case(&s, &t).is_some_and(|r| r.start == 0)
+                                    && starts_ci(&s, &t),
+                            ),
+                            Func::EndsWith => Value::Bool(ends_ci(&s, &t)),
+                            Func::Contains => {
+                                Value::Bool(value::find_ignore_case(&s, &t).is_some())
+                            }
+                            Func::EqCase => Value::Bool(s == t),
+                            Func::StripPrefix => Value::Str(if starts_ci(&s, &t) {
+                                cut(s, t.len(), None)
+                            } else {
+                                s
+                            }),
+                            Func::StripSuffix => Value::Str(if ends_ci(&s, &t) {
+                                let end = s.len() - t.len();
+                                cut(s, 0, Some(end))
+                            } else {
+                                s
+                            }),
+                            _ => Value::Missing,
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn starts_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len()
+        && s.is_char_boundary(prefix.len())
+        && value::eq_ignore_case(&s[..prefix.len()], prefix)
+}
+
+fn ends_ci(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.is_char_boundary(s.len() - suffix.len())
+        && value::eq_ignore_case(&s[s.len() - suffix.len()..], suffix)
+}
+
+/// A sub-slice of a string value, borrowing when the value is borrowed.
+fn cut(s: Cow<'_, str>, start: usize, end: Option<usize>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[start..end.unwrap_or(b.len())]),
+        Cow::Owned(o) => Cow::Owned(o[start..end.unwrap_or(o.len())].to_string()),
+    }
+}
+
+/// The text of a scalar value (numbers and versions rendered), `None` for missing or rows.
+fn text_of<'v>(v: &Value<'v>) -> Option<Cow<'v, str>> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Missing | Value::Row(_) | Value::Rows(_) => None,
+        other => {
+            let mut s = String::new();
+            other.render(&mut s);
+            Some(Cow::Owned(s))
+        }
+    }
+}
+
+/// Compare two values. Anything compared with a missing value is false, `!=` included.
+pub fn compare(op: CmpOp, l: &Value<'_>, r: &Value<'_>) -> bool {
+    if l.is_missing() || r.is_missing() {
+        return false;
+    }
+    let ordering = match (l, r) {
+        (Value::Ver(_), _) | (_, Value::Ver(_)) => l
+            .as_version()
+            .zip(r.as_version())
+            .and_then(|(a, b)| a.partial_cmp(&b)),
+        (Value::Num(_), _) | (_, Value::Num(_)) => l
+            .as_num()
+            .zip(r.as_num())
+            .and_then(|(a, b)| a.partial_cmp(&b)),
+        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        (Value::Bool(a), Value::Str(s)) => value::parse_bool(s).map(|b| a.cmp(&b)),
+        (Value::Str(s), Value::Bool(b)) => value::parse_bool(s).map(|a| a.cmp(b)),
+        (Value::Str(a), Value::Str(b)) => {
+            if matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                Some(if value::eq_ignore_case(a, b) {
+                    Ordering::Equal
+                } else {
+                    Ordering::Less
+                })
+            } else {
+                // Numbers written as text order numerically.
+                match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+                    (Ok(x), Ok(y)) => x.partial_cmp(&y),
+                    _ => Some(value::cmp_ignore_case(a, b)),
+                }
+            }
+        }
+        _ => None,
+    };
+    match ordering {
+        // Values of the same type that cannot be compared (text that is not a number):
+        // unequal, and unordered.
+        None => op == CmpOp::Ne,
+        Some(o) => match op {
+            CmpOp::Eq => o == Ordering::Equal,
+            CmpOp::Ne => o != Ordering::Equal,
+            CmpOp::Lt => o == Ordering::Less,
+            CmpOp::Le => o != Ordering::Greater,
+            CmpOp::Gt => o == Ordering::Greater,
+            CmpOp::Ge => o != Ordering::Less,
+        },
+    }
+}

@@ -1,0 +1,304 @@
+//! Runtime values of expressions.
+//!
+//! **Missing** is the value of a lookup that found no row, of a column of a missing row, and
+//! of a function applied to a missing value. It is not the empty string: an empty cell is `""`
+//! and exists. Every comparison with a missing value is false (`==` and `!=` alike); in a
+//! condition a missing value counts as false; `exists(x)` tests for it.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+/// A row of some table: file index and 0-based data row in that file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RowRef {
+    pub file: u32,
+    pub row: u32,
+}
+
+/// A set of rows: the result of a lookup or a whole table.
+#[derive(Debug, Clone, Copy)]
+pub enum RowSet<'a> {
+    Slice(&'a [RowRef]),
+    One(RowRef),
+}
+
+impl<'a> RowSet<'a> {
+    pub fn first(&self) -> Option<RowRef> {
+        match self {
+            RowSet::Slice(s) => s.first().copied(),
+            RowSet::One(r) => Some(*r),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            RowSet::Slice(s) => s.len(),
+            RowSet::One(_) => 1,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<RowRef> {
+        match self {
+            RowSet::Slice(s) => s.get(i).copied(),
+            RowSet::One(r) => (i == 0).then_some(*r),
+        }
+    }
+}
+
+/// A dotted version such as `15.0.4569.1503`; missing parts compare as 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version {
+    parts: [u64; 4],
+}
+
+impl Version {
+    pub fn parse(text: &str) -> Option<Version> {
+        let text = text.trim();
+        let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
+        let mut parts = [0u64; 4];
+        for (n, piece) in text.split('.').enumerate() {
+            if n == 4 || piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            parts[n] = piece.parse().ok()?;
+        }
+        Some(Version { parts })
+    }
+
+    pub fn major(&self) -> u64 {
+        self.parts[0]
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.parts.cmp(&other.parts))
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let used = self
+            .parts
+            .iter()
+            .rposition(|&p| p != 0)
+            .map_or(1, |i| i + 1)
+            .max(2);
+        let text: Vec<String> = self.parts[..used].iter().map(u64::to_string).collect();
+        f.write_str(&text.join("."))
+    }
+}
+
+/// A value during evaluation. Strings borrow from the tables whenever they can.
+#[derive(Debug, Clone)]
+pub enum Value<'a> {
+    Missing,
+    Bool(bool),
+    Num(f64),
+    Str(Cow<'a, str>),
+    Ver(Version),
+    Row(RowRef),
+    Rows(RowSet<'a>),
+}
+
+impl<'a> Value<'a> {
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Value::Missing)
+    }
+
+    /// Truth in a condition: `true`/`True` strings are true; missing and anything else false.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::Bool(b) => *b,
+            Value::Str(s) => parse_bool(s) == Some(true),
+            Value::Num(n) => *n != 0.0,
+            Value::Row(_) => true,
+            Value::Rows(r) => !r.is_empty(),
+            Value::Missing | Value::Ver(_) => false,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// As a number: numbers, and strings that parse as one.
+    pub fn as_num(&self) -> Option<f64> {
+        match self {
+            Value::Num(n) => Some(*n),
+            Value::Str(s) => s.trim().parse().ok(),
+            Value::Bool(b) => Some(f64::from(u8::from(*b))),
+            _ => None,
+        }
+    }
+
+    pub fn as_version(&self) -> Option<Version> {
+        match self {
+            Value::Ver(v) => Some(*v),
+            Value::Str(s) => Version::parse(s),
+            Value::Num(n) if *n >= 0.0 && n.fract() == 0.0 => Some(Version {
+                parts: [*n as u64, 0, 0, 0],
+            }),
+            _ => None,
+        }
+    }
+
+    /// How the value reads in a message.
+    pub fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Value::Missing => out.push_str("(none)"),
+            Value::Bool(true) => out.push_str("True"),
+            Value::Bool(false) => out.push_str("False"),
+            Value::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                let _ = write!(out, "{}", *n as i64);
+            }
+            Value::Num(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Str(s) => out.push_str(s),
+            Value::Ver(v) => {
+                let _ = write!(out, "{v}");
+            }
+            Value::Row(_) => out.push_str("(row)"),
+            Value::Rows(r) => {
+                let _ = write!(out, "({} rows)", r.len());
+            }
+        }
+    }
+}
+
+pub fn parse_bool(s: &str) -> Option<bool> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Case-insensitive string equality without allocating.
+pub fn eq_ignore_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+/// Case-insensitive ordering without allocating.
+pub fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
+}
+
+/// Lower-case, borrowing when there is nothing to change.
+pub fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.chars().any(char::is_uppercase) {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        s
+    }
+}
+
+/// Find `needle` in `haystack` ignoring case; returns the byte range in `haystack`.
+pub fn find_ignore_case(haystack: &str, needle: &str) -> Option<std::ops::Range<usize>> {
+    if needle.is_empty() {
+        return Some(0..0);
+    }
+    if haystack.is_ascii() && needle.is_ascii() {
+        let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+        return (0..=h.len().checked_sub(n.len())?)
+            .find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
+            .map(|i| i..i + n.len());
+    }
+    haystack.char_indices().find_map(|(i, _)| {
+        let rest = &haystack[i..];
+        let mut end = i;
+        let mut hay = rest.char_indices();
+        for nc in needle.chars() {
+            let (j, hc) = hay.next()?;
+            if !hc.to_lowercase().eq(nc.to_lowercase()) {
+                return None;
+            }
+            end = i + j + hc.len_utf8();
+        }
+        Some(i..end)
+    })
+}
+
+/// Parts of a SIP user agent such as `UCCAPI/15.0.4569.1503 OC/15.0.4569.1503 (Microsoft Lync)`.
+pub mod user_agent {
+    use super::Version;
+
+    /// The version of the `OC/` token, else of the first `Product/version` token.
+    pub fn version(ua: &str) -> Option<Version> {
+        let tokens = || ua.split_whitespace().filter_map(|t| t.split_once('/'));
+        tokens()
+            .find(|(product, _)| product.eq_ignore_ascii_case("OC"))
+            .or_else(|| tokens().next())
+            .and_then(|(_, v)| Version::parse(v.trim_end_matches([',', ';'])))
+    }
+
+    /// The product name in the last parentheses, else the first token's product.
+    pub fn name(ua: &str) -> Option<&str> {
+        if let (Some(open), Some(close)) = (ua.rfind('('), ua.rfind(')')) {
+            if open < close {
+                return Some(ua[open + 1..close].trim());
+            }
+        }
+        ua.split_whitespace().next()?.split('/').next()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_numerically_with_missing_parts_as_zero() {
+        let v = |s| Version::parse(s).unwrap();
+        assert!(v("15.0.4569.1503") > v("15.0.4420"));
+        assert!(v("4.0.7577.314") < v("15"));
+        assert_eq!(v("6"), v("6.0.0"));
+        assert!(Version::parse("15.x").is_none());
+        assert!(Version::parse("1.2.3.4.5").is_none());
+        assert_eq!(v("15.0.4569.1503").to_string(), "15.0.4569.1503");
+    }
+
+    #[test]
+    fn user_agents() {
+        let lync = "UCCAPI/15.0.4569.1503 OC/15.0.4569.1503 (Microsoft Lync)";
+        assert_eq!(user_agent::version(lync).map(|v| v.major()), Some(15));
+        assert_eq!(user_agent::name(lync), Some("Microsoft Lync"));
+        assert_eq!(
+            user_agent::version("OC/4.0.7577.314 (Microsoft Lync 2010)").map(|v| v.major()),
+            Some(4)
+        );
+        assert_eq!(
+            user_agent::version("UCCAPI/16.0.4405.1000").map(|v| v.major()),
+            Some(16)
+        );
+        assert_eq!(user_agent::version("garbage"), None);
+    }
+
+    #[test]
+    fn case_insensitive_helpers() {
+        assert!(eq_ignore_case("Pool13.Contoso.COM", "pool13.contoso.com"));
+        assert!(eq_ignore_case("HÉLÈNE", "hélène"));
+        assert_eq!(find_ignore_case("sip:Ken@x", "KEN"), Some(4..7));
+        assert_eq!(find_ignore_case("ÉCOLE", "co"), Some(2..4));
+        assert_eq!(cmp_ignore_case("a", "B"), Ordering::Less);
+    }
+}

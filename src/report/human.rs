@@ -1,0 +1,202 @@
+//! `human`: miette's graphical output, one diagnostic per finding, related cells from other
+//! files shown after it.
+//!
+//! Each location carries a small **excerpt** (the lines of its record, windowed when very
+//! long) captured when the finding was located, so rendering never scans a whole file: cost
+//! is proportional to the findings shown, not to the inventory.
+
+use std::fmt;
+use std::io;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
+
+use crate::engine::Report;
+use crate::finding::{Excerpt, Finding, Location, Severity, Span};
+
+/// The source of one location: its excerpt, with the real line and column numbers.
+struct ExcerptSource {
+    name: String,
+    excerpt: Excerpt,
+    span: Span,
+}
+
+impl SourceCode for ExcerptSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text = self.excerpt.text.as_bytes();
+        if span.offset() > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        if before == 0 && after == 0 {
+            // miette asks this to print `[file:line:col]`: give the finding's real position.
+            let end = (span.offset() + span.len()).min(text.len());
+            return Ok(Box::new(MietteSpanContents::new_named(
+                self.name.clone(),
+                &text[span.offset()..end],
+                *span,
+                (self.span.line - 1) as usize,
+                (self.span.column - 1) as usize,
+                self.span.end_line.saturating_sub(self.span.line) as usize + 1,
+            )));
+        }
+        let lines = self.excerpt.text.lines().count().max(1);
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            text,
+            SourceSpan::from((0, text.len())),
+            (self.excerpt.first_line - 1) as usize,
+            0,
+            lines,
+        )))
+    }
+}
+
+struct Shown {
+    message: String,
+    code: Option<String>,
+    severity: miette::Severity,
+    help: Option<String>,
+    label: Option<String>,
+    source: Option<ExcerptSource>,
+    related: Vec<Shown>,
+}
+
+impl Shown {
+    fn new(location: &Location, message: String, severity: Severity) -> Shown {
+        let source = match (&location.excerpt, location.span) {
+            (Some(excerpt), Some(span)) => Some(ExcerptSource {
+                name: location.file.to_string(),
+                excerpt: excerpt.clone(),
+                span,
+            }),
+            _ => None,
+        };
+        let message = if source.is_some() {
+            message
+        } else {
+            let s = location.span_or_start();
+            format!("{}:{}:{}: {message}", location.file, s.line, s.column)
+        };
+        Shown {
+            message,
+            code: None,
+            severity: match severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+                Severity::Info => miette::Severity::Advice,
+            },
+            help: None,
+            label: location.field.as_ref().map(|f| f.to_string()),
+            source,
+            related: Vec::new(),
+        }
+    }
+
+    fn from_finding(f: &Finding) -> Shown {
+        let mut shown = Shown::new(&f.location, f.message.clone(), f.severity);
+        shown.code = Some(f.code.to_string());
+        shown.help = f.help.as_ref().map(|h| h.to_string());
+        shown.related = f
+            .related
+            .iter()
+            .map(|r| {
+                let mut s = Shown::new(&r.location, r.message.clone(), Severity::Info);
+                s.label = Some(
+                    r.location
+                        .field
+                        .as_deref()
+                        .map_or_else(|| r.message.clone(), |f| f.to_string()),
+                );
+                s
+            })
+            .collect();
+        shown
+    }
+}
+
+impl fmt::Debug for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Shown {}
+
+impl Diagnostic for Shown {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let source = self.source.as_ref()?;
+        let e = &source.excerpt;
+        let span = LabeledSpan::new(self.label.clone(), e.start, e.end.saturating_sub(e.start));
+        Some(Box::new(std::iter::once(span)))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
+    }
+}
+
+pub fn write(
+    report: &Report,
+    options: super::RenderOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false)
+        .with_context_lines(1);
+    let mut text = String::new();
+    for finding in &report.findings {
+        text.clear();
+        let shown = Shown::from_finding(finding);
+        if handler.render_report(&mut text, &shown).is_err() {
+            text = format!("{}: {}\n", finding.code, finding.message);
+        }
+        out.write_all(text.as_bytes())?;
+    }
+    writeln!(out, "{}", super::summary_line(report))?;
+    for s in &report.skipped {
+        writeln!(out, "  skipped {}: {}", s.code, s.reason)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! `json`: the machine-readable contract (`version` 1). Consumers must ignore unknown fields.
+
+use std::io;
+
+use serde::Serialize;
+
+use crate::engine::{Report, Skipped};
+use crate::finding::{Finding, Location, Severity};
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    findings: Vec<JsonFinding<'a>>,
+    summary: Summary<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    code: &'a str,
+    severity: Severity,
+    message: &'a str,
+    help: Option<&'a str>,
+    file: &'a str,
+    line: u64,
+    column: u64,
+    end_line: u64,
+    end_column: u64,
+    table: Option<&'a str>,
+    row: Option<u64>,
+    field: Option<&'a str>,
+    value: Option<&'a str>,
+    related: Vec<JsonRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    file: &'a str,
+    line: u64,
+    column: u64,
+    end_line: u64,
+    end_column: u64,
+    table: Option<&'a str>,
+    row: Option<u64>,
+    field: Option<&'a str>,
+    value: Option<&'a str>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    files: usize,
+    rows: usize,
+    rules: usize,
+    error: usize,
+    warning: usize,
+    info: usize,
+    skipped: &'a [Skipped],
+}
+
+fn finding(f: &Finding) -> JsonFinding<'_> {
+    let s = f.location.span_or_start();
+    JsonFinding {
+        code: &f.code,
+        severity: f.severity,
+        message: &f.message,
+        help: f.help.as_deref(),
+        file: &f.location.file,
+        line: s.line,
+        column: s.column,
+        end_line: s.end_line,
+        end_column: s.end_column,
+        table: f.location.table.as_deref(),
+        row: f.location.row(),
+        field: f.location.field.as_deref(),
+        value: f.location.value.as_deref(),
+        related: f
+            .related
+            .iter()
+            .map(|r| related(&r.location, &r.message))
+            .collect(),
+    }
+}
+
+fn related<'a>(l: &'a Location, message: &'a str) -> JsonRelated<'a> {
+    let s = l.span_or_start();
+    JsonRelated {
+        file: &l.file,
+        line: s.line,
+        column: s.column,
+        end_line: s.end_line,
+        end_column: s.end_column,
+        table: l.table.as_deref(),
+        row: l.row(),
+        field: l.field.as_deref(),
+        value: l.value.as_deref(),
+        message,
+    }
+}
+
+pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+    let counts = crate::engine::counts(&report.findings);
+    let n = |s| counts.get(&s).copied().unwrap_or(0);
+    let doc = Document {
+        version: 1,
+        findings: report.findings.iter().map(finding).collect(),
+        summary: Summary {
+            files: report.files,
+            rows: report.rows,
+            rules: report.rules_run,
+            error: n(Severity::Error),
+            warning: n(Severity::Warning),
+            info: n(Severity::Info),
+            skipped: &report.skipped,
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
+}

@@ -1,0 +1,141 @@
+//! Rule-file errors as miette diagnostics, labelled inside the rule file.
+
+use std::fmt;
+use std::ops::Range;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+
+use super::{ExprSource, RuleSource};
+
+/// A mistake in a rule file or a pack.
+#[derive(Debug, Clone)]
+pub struct RuleError {
+    pub file: Option<String>,
+    pub message: String,
+    pub help: Option<String>,
+    pub span: Option<Range<usize>>,
+    // Boxed: errors travel in `Result`s, keep them small.
+    source: Option<Box<NamedSource<String>>>,
+    /// 1-based line and column of the span start, for compact output.
+    pub line_col: Option<(usize, usize)>,
+}
+
+impl RuleError {
+    pub fn plain(message: String) -> RuleError {
+        RuleError {
+            file: None,
+            message,
+            help: None,
+            span: None,
+            source: None,
+            line_col: None,
+        }
+    }
+
+    pub fn at_value(
+        source: &RuleSource,
+        span: Range<usize>,
+        message: String,
+        help: Option<String>,
+    ) -> RuleError {
+        let text = source.text.to_string();
+        let span = clamp(&text, span);
+        let line_col = line_col(&text, span.start);
+        RuleError {
+            file: Some(source.name.to_string()),
+            message,
+            help,
+            span: Some(span),
+            source: Some(Box::new(NamedSource::new(&source.name, text).with_language("TOML"))),
+            line_col: Some(line_col),
+        }
+    }
+
+    /// An error at `span` (offsets in the expression text) of an expression.
+    pub fn in_expr(
+        source: &RuleSource,
+        expr: &ExprSource,
+        span: Range<usize>,
+        message: String,
+        help: Option<String>,
+    ) -> RuleError {
+        let file_span = if expr.exact {
+            expr.base + span.start..expr.base + span.end.max(span.start)
+        } else {
+            expr.value_span.clone()
+        };
+        let message = format!("in `{}`: {message}", expr.what);
+        RuleError::at_value(source, file_span, message, help)
+    }
+
+    pub fn toml(source: &RuleSource, err: &toml::de::Error) -> RuleError {
+        let message = err.message().trim().to_string();
+        match err.span() {
+            Some(span) => RuleError::at_value(source, span, message, None),
+            None => RuleError {
+                file: Some(source.name.to_string()),
+                ..RuleError::plain(message)
+            },
+        }
+    }
+
+    /// `file:line:col: message` for compact output.
+    pub fn compact(&self) -> String {
+        match (&self.file, self.line_col) {
+            (Some(f), Some((l, c))) => format!("{f}:{l}:{c}: error: {}", self.message),
+            (Some(f), None) => format!("{f}: error: {}", self.message),
+            _ => format!("error: {}", self.message),
+        }
+    }
+}
+
+fn clamp(text: &str, span: Range<usize>) -> Range<usize> {
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = span.end.clamp(start, text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+impl Diagnostic for RuleError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("invlint::rule"))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_deref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span.clone()?;
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some("here".into()),
+            span,
+        ))))
+    }
+}

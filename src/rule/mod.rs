@@ -1,0 +1,898 @@
+//! **Rules**, **packs** and the **RuleSet** of a run.
+//!
+//! A rule is one TOML file under `rules/<pack>/` (see [`file`]); a pack is a folder of rules
+//! plus its `tables.toml` (table declarations and value maps). The shipped packs are embedded
+//! in the binary. Loading parses every file and every expression and reports *all* mistakes
+//! at once as [`RuleError`]s with spans inside the rule file; [`RuleSet::compile`] then binds
+//! the expressions to the kinds and headers of the inventory.
+
+pub mod error;
+pub mod file;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::expr::ast::Expr;
+use crate::expr::compile::{Compiler, KeyInfo, KindId, KindInfo, MapInfo, Node, Schema};
+use crate::finding::Severity;
+use crate::inventory::decl::{TableDecl, TablesFile};
+use crate::inventory::Inventory;
+pub use error::RuleError;
+use file::{Doc, Example, RuleFile};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+}
+
+/// One source text of a rule file, with where its expressions start.
+#[derive(Debug, Clone)]
+pub struct RuleSource {
+    /// Display name (`rules/persistent-chat/client-needs-2013-home.toml` or `<embedded>/…`).
+    pub name: Arc<str>,
+    pub text: Arc<str>,
+}
+
+/// One expression of a rule and where it sits in the rule file.
+#[derive(Debug, Clone)]
+pub struct ExprSource {
+    pub what: String,
+    pub text: String,
+    /// File offset of the expression's first character.
+    pub base: usize,
+    /// False when offsets inside the expression do not map one to one (escapes).
+    pub exact: bool,
+    /// Span of the whole TOML value.
+    pub value_span: std::ops::Range<usize>,
+    pub expr: Option<Expr>,
+}
+
+/// A part of a message template.
+#[derive(Debug, Clone)]
+pub enum Segment {
+    Text(String),
+    /// Index into the rule's expression sources.
+    Expr(usize),
+}
+
+/// What a rule iterates.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    /// Row by row over one table kind.
+    Rows(String),
+    /// Uniqueness of an expression over one or more table kinds.
+    Unique(Vec<String>),
+    /// Once over the whole inventory.
+    Whole,
+}
+
+/// A loaded (parsed, not yet compiled) rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub code: Arc<str>,
+    pub title: String,
+    pub severity: Severity,
+    pub help: Arc<str>,
+    pub doc: Doc,
+    pub pack: String,
+    pub source: RuleSource,
+    pub profiles: Vec<String>,
+    pub shape: Shape,
+    pub exprs: Vec<ExprSource>,
+    pub bindings: Vec<(String, usize)>,
+    pub where_: Option<usize>,
+    pub assert: Option<usize>,
+    pub unique: Option<usize>,
+    pub at: Option<usize>,
+    pub message: Vec<Segment>,
+    pub related: Vec<(usize, Vec<Segment>)>,
+    pub examples: Vec<Example>,
+}
+
+/// A pack: its name, its table declarations and maps, its rules.
+#[derive(Debug, Clone, Default)]
+pub struct Pack {
+    pub name: String,
+    pub tables: TablesFile,
+    pub rules: Vec<Rule>,
+}
+
+/// Every loaded pack of a run.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    pub packs: Vec<Pack>,
+}
+
+impl RuleSet {
+    /// Load the embedded packs (when `defaults`) and the packs in `dirs`. A directory holding
+    /// `tables.toml` or `*.toml` rules directly is one pack; otherwise each sub-folder is.
+    pub fn load(defaults: bool, dirs: &[PathBuf]) -> Result<RuleSet, Vec<RuleError>> {
+        let mut files: Vec<(String, String, RuleSource)> = Vec::new();
+        let mut errors = Vec::new();
+        for (path, text) in embedded::EMBEDDED {
+            let (pack, name) = path.split_once('/').unwrap_or(("default", path));
+            if !defaults && !name.ends_with("tables.toml") {
+                continue;
+            }
+            files.push((
+                pack.to_string(),
+                name.to_string(),
+                RuleSource {
+                    name: Arc::from(format!("<embedded>/{path}").as_str()),
+                    text: Arc::from(*text),
+                },
+            ));
+        }
+        for dir in dirs {
+            match read_pack_dir(dir) {
+                Ok(found) => files.extend(found),
+                Err(e) => errors.push(*e),
+            }
+        }
+        let mut packs: BTreeMap<String, Pack> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for (pack_name, name, source) in files {
+            if !order.contains(&pack_name) {
+                order.push(pack_name.clone());
+            }
+            let pack = packs.entry(pack_name.clone()).or_insert_with(|| Pack {
+                name: pack_name.clone(),
+                ..Pack::default()
+            });
+            if name == "tables.toml" || name.ends_with("/tables.toml") {
+                match toml::from_str::<TablesFile>(&source.text) {
+                    Ok(tables) => {
+                        pack.tables.table.extend(tables.table);
+                        pack.tables.maps.extend(tables.maps);
+                    }
+                    Err(e) => errors.push(RuleError::toml(&source, &e)),
+                }
+                continue;
+            }
+            match load_rule(&pack_name, &name, source) {
+                Ok(rule) => pack.rules.push(rule),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        let set = RuleSet {
+            packs: order.into_iter().filter_map(|n| packs.remove(&n)).collect(),
+        };
+        // Codes are unique across the run.
+        let mut seen: BTreeMap<&str, &Rule> = BTreeMap::new();
+        for rule in set.rules() {
+            if let Some(first) = seen.insert(&rule.code, rule) {
+                errors.push(RuleError::at_value(
+                    &rule.source,
+                    0..0,
+                    format!(
+                        "rule code `{}` is already used by {}",
+                        rule.code, first.source.name
+                    ),
+                    Some("codes are stable and never reused: pick a new one".into()),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.packs.iter().flat_map(|p| p.rules.iter())
+    }
+
+    pub fn rule(&self, code: &str) -> Option<&Rule> {
+        self.rules().find(|r| r.code.eq_ignore_ascii_case(code))
+    }
+
+    /// All table declarations, first declaration of a kind winning.
+    pub fn decls(&self) -> Vec<TableDecl> {
+        let mut out: Vec<TableDecl> = Vec::new();
+        for pack in &self.packs {
+            for decl in &pack.tables.table {
+                if !out.iter().any(|d| d.kind == decl.kind) {
+                    out.push(decl.clone());
+                }
+            }
+        }
+        out
+    }
+
+    pub fn maps(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for pack in &self.packs {
+            for (name, map) in &pack.tables.maps {
+                out.entry(name.clone()).or_insert_with(|| map.clone());
+            }
+        }
+        out
+    }
+}
+
+fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<RuleError>> {
+    let is_pack = |d: &Path| {
+        std::fs::read_dir(d)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .any(|e| e.path().extension().is_some_and(|x| x == "toml"))
+            })
+            .unwrap_or(false)
+    };
+    let mut packs: Vec<PathBuf> = Vec::new();
+    if is_pack(dir) {
+        packs.push(dir.to_path_buf());
+    } else {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            Box::new(RuleError::plain(format!("cannot read rule folder `{}`: {e}", dir.display())))
+        })?;
+        let mut subdirs: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        subdirs.sort();
+        packs.extend(subdirs.into_iter().filter(|d| is_pack(d)));
+        if packs.is_empty() {
+            return Err(Box::new(RuleError::plain(format!(
+                "no rule files (*.toml) in `{}`",
+                dir.display()
+            ))));
+        }
+    }
+    let mut out = Vec::new();
+    for pack in packs {
+        let pack_name = pack
+            .file_name()
+            .map_or_else(|| "rules".into(), |n| n.to_string_lossy().into_owned());
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&pack)
+            .map_err(|e| {
+                Box::new(RuleError::plain(format!("cannot read rule folder `{}`: {e}", pack.display())))
+            })?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let display = path.to_string_lossy().replace('\\', "/");
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Box::new(RuleError::plain(format!("cannot read rule file `{display}`: {e}"))))?;
+            let name = path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            out.push((
+                pack_name.clone(),
+                name,
+                RuleSource {
+                    name: Arc::from(display.as_str()),
+                    text: Arc::from(text.as_str()),
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Offset of the content of the TOML string value at `span` and whether it maps exactly.
+fn content_start(text: &str, span: &std::ops::Range<usize>) -> (usize, bool) {
+    let raw = text.get(span.clone()).unwrap_or("");
+    if let Some(rest) = raw.strip_prefix("'''") {
+        let skip = if rest.starts_with("\r\n") {
+            2
+        } else {
+            usize::from(rest.starts_with('\n'))
+        };
+        (span.start + 3 + skip, true)
+    } else if raw.starts_with('\'') {
+        (span.start + 1, true)
+    } else if let Some(rest) = raw.strip_prefix("\"\"\"") {
+        let skip = if rest.starts_with("\r\n") {
+            2
+        } else {
+            usize::from(rest.starts_with('\n'))
+        };
+        (span.start + 3 + skip, !raw.contains('\\'))
+    } else {
+        (span.start + 1, !raw.contains('\\'))
+    }
+}
+
+fn load_rule(pack: &str, file_name: &str, source: RuleSource) -> Result<Rule, Vec<RuleError>> {
+    let parsed: RuleFile =
+        toml::from_str(&source.text).map_err(|e| vec![RuleError::toml(&source, &e)])?;
+    let mut errors = Vec::new();
+    let mut exprs: Vec<ExprSource> = Vec::new();
+    let add = |what: String,
+               value: &toml::Spanned<String>,
+               exprs: &mut Vec<ExprSource>,
+               errors: &mut Vec<RuleError>|
+     -> usize {
+        let span = value.span();
+        let (base, exact) = content_start(&source.text, &span);
+        let mut es = ExprSource {
+            what,
+            text: value.get_ref().clone(),
+            base,
+            exact,
+            value_span: span,
+            expr: None,
+        };
+        match crate::expr::parse(&es.text) {
+            Ok(expr) => es.expr = Some(expr),
+            Err(e) => errors.push(RuleError::in_expr(
+                &source,
+                &es,
+                e.span.clone(),
+                e.message.clone(),
+                e.help.clone(),
+            )),
+        }
+        exprs.push(es);
+        exprs.len() - 1
+    };
+    let severity = match Severity::parse(parsed.severity.get_ref()) {
+        Some(s) => s,
+        None => {
+            errors.push(RuleError::at_value(
+                &source,
+                parsed.severity.span(),
+                format!("unknown severity `{}`", parsed.severity.get_ref()),
+                Some("use `error`, `warning` or `info`".into()),
+            ));
+            Severity::Error
+        }
+    };
+    let code = parsed.code.get_ref().trim().to_string();
+    if code.is_empty()
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        errors.push(RuleError::at_value(
+            &source,
+            parsed.code.span(),
+            "a rule code is letters and digits, e.g. `PC001`".into(),
+            None,
+        ));
+    }
+    let mut bindings = Vec::new();
+    for (name, value) in &parsed.bindings {
+        let i = add(format!("let.{name}"), value, &mut exprs, &mut errors);
+        bindings.push((name.clone(), i));
+    }
+    let where_ = parsed
+        .where_
+        .as_ref()
+        .map(|w| add("where".into(), w, &mut exprs, &mut errors));
+    let assert = parsed
+        .assert
+        .as_ref()
+        .map(|a| add("assert".into(), a, &mut exprs, &mut errors));
+    let unique = parsed
+        .unique
+        .as_ref()
+        .map(|u| add("unique".into(), u, &mut exprs, &mut errors));
+    let at = parsed
+        .at
+        .as_ref()
+        .map(|a| add("at".into(), a, &mut exprs, &mut errors));
+    let message = template(&source, "message", &parsed.message, &mut exprs, &mut errors);
+    let mut related = Vec::new();
+    for (i, r) in parsed.related.iter().enumerate() {
+        let at = add(format!("related[{i}].at"), &r.at, &mut exprs, &mut errors);
+        let msg = match &r.message {
+            Some(m) => template(
+                &source,
+                &format!("related[{i}].message"),
+                m,
+                &mut exprs,
+                &mut errors,
+            ),
+            None => Vec::new(),
+        };
+        related.push((at, msg));
+    }
+    let whole_span = 0..0;
+    let shape = match (&parsed.table, &parsed.unique, parsed.tables.is_empty()) {
+        (Some(t), None, true) => Shape::Rows(t.get_ref().clone()),
+        (table, Some(_), _) => {
+            let mut kinds: Vec<String> =
+                parsed.tables.iter().map(|t| t.get_ref().clone()).collect();
+            if let Some(t) = table {
+                kinds.insert(0, t.get_ref().clone());
+            }
+            if kinds.is_empty() {
+                errors.push(RuleError::at_value(
+                    &source,
+                    parsed
+                        .unique
+                        .as_ref()
+                        .map_or(whole_span.clone(), |u| u.span()),
+                    "a `unique` rule needs `table` or `tables`".into(),
+                    None,
+                ));
+            }
+            Shape::Unique(kinds)
+        }
+        (None, None, true) => Shape::Whole,
+        (_, None, false) => {
+            errors.push(RuleError::at_value(
+                &source,
+                parsed.tables[0].span(),
+                "`tables` is for `unique` rules; a row rule names one `table`".into(),
+                None,
+            ));
+            Shape::Whole
+        }
+    };
+    match (&shape, assert) {
+        (Shape::Unique(_), Some(_)) => errors.push(RuleError::at_value(
+            &source,
+            parsed.assert.as_ref().map_or(0..0, |a| a.span()),
+            "a `unique` rule has no `assert`".into(),
+            None,
+        )),
+        (Shape::Rows(_) | Shape::Whole, None) => errors.push(RuleError::at_value(
+            &source,
+            parsed.message.span(),
+            "this rule has no `assert` (what must hold)".into(),
+            Some("add `assert = '…'`, or `unique = '…'` for a uniqueness rule".into()),
+        )),
+        _ => {}
+    }
+    let stem = file_name.trim_end_matches(".toml");
+    if stem.is_empty() {
+        errors.push(RuleError::plain(format!(
+            "{}: empty rule file name",
+            source.name
+        )));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Rule {
+        code: Arc::from(code.as_str()),
+        title: parsed.title,
+        severity,
+        help: Arc::from(parsed.help.as_str()),
+        doc: parsed.doc,
+        pack: pack.to_string(),
+        source,
+        profiles: parsed.profiles,
+        shape,
+        exprs,
+        bindings,
+        where_,
+        assert,
+        unique,
+        at,
+        message,
+        related,
+        examples: parsed.examples,
+    })
+}
+
+/// Split a message template into text and `{expression}` placeholders (`{{`/`}}` escape).
+fn template(
+    source: &RuleSource,
+    what: &str,
+    value: &toml::Spanned<String>,
+    exprs: &mut Vec<ExprSource>,
+    errors: &mut Vec<RuleError>,
+) -> Vec<Segment> {
+    let text = value.get_ref();
+    let span = value.span();
+    let (base, exact) = content_start(&source.text, &span);
+    let mut segments = Vec::new();
+    let mut literal = String::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '{' if chars.peek().is_some_and(|(_, n)| *n == '{') => {
+                chars.next();
+                literal.push('{');
+            }
+            '}' if chars.peek().is_some_and(|(_, n)| *n == '}') => {
+                chars.next();
+                literal.push('}');
+            }
+            '{' => {
+                // Find the closing brace outside string literals.
+                let mut quote: Option<char> = None;
+                let mut end = None;
+                for (j, d) in chars.by_ref() {
+                    match (quote, d) {
+                        (Some(q), d) if d == q => quote = None,
+                        (Some(_), _) => {}
+                        (None, '"' | '\'') => quote = Some(d),
+                        (None, '}') => {
+                            end = Some(j);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                let Some(end) = end else {
+                    let es = ExprSource {
+                        what: what.into(),
+                        text: text.clone(),
+                        base,
+                        exact,
+                        value_span: span.clone(),
+                        expr: None,
+                    };
+                    errors.push(RuleError::in_expr(
+                        source,
+                        &es,
+                        i..text.len(),
+                        "unclosed `{` in the message".into(),
+                        Some("write `{{` for a literal brace".into()),
+                    ));
+                    return segments;
+                };
+                if !literal.is_empty() {
+                    segments.push(Segment::Text(std::mem::take(&mut literal)));
+                }
+                let inner = &text[i + 1..end];
+                let mut es = ExprSource {
+                    what: what.into(),
+                    text: inner.to_string(),
+                    base: base + i + 1,
+                    exact,
+                    value_span: span.clone(),
+                    expr: None,
+                };
+                match crate::expr::parse(inner) {
+                    Ok(e) => es.expr = Some(e),
+                    Err(e) => errors.push(RuleError::in_expr(
+                        source,
+                        &es,
+                        e.span.clone(),
+                        e.message.clone(),
+                        e.help.clone(),
+                    )),
+                }
+                exprs.push(es);
+                segments.push(Segment::Expr(exprs.len() - 1));
+            }
+            c => literal.push(c),
+        }
+    }
+    if !literal.is_empty() {
+        segments.push(Segment::Text(literal));
+    }
+    segments
+}
+
+/// The schema of a run: the declared kinds, with the columns of the inventory's headers.
+pub fn build_schema(
+    decls: &[TableDecl],
+    maps: &BTreeMap<String, BTreeMap<String, String>>,
+    inventory: Option<&Inventory>,
+) -> (Schema, Vec<RuleError>) {
+    let mut schema = Schema::default();
+    let mut errors = Vec::new();
+    for decl in decls {
+        let mut columns: Vec<String> = Vec::new();
+        let push = |c: &str, columns: &mut Vec<String>| {
+            if !columns.iter().any(|x| x.eq_ignore_ascii_case(c)) {
+                columns.push(c.to_string());
+            }
+        };
+        for c in decl
+            .columns
+            .iter()
+            .chain(decl.aliases.keys())
+            .chain(decl.required.iter())
+            .chain(decl.signature.iter())
+            .chain(decl.signature_any.iter())
+        {
+            push(c, &mut columns);
+        }
+        let mut aliases = BTreeMap::new();
+        for (canonical, alts) in &decl.aliases {
+            if let Some(i) = columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(canonical))
+            {
+                for a in alts {
+                    aliases.insert(a.to_ascii_lowercase(), i);
+                }
+            }
+        }
+        if let Some(inv) = inventory {
+            for file in inv
+                .files
+                .iter()
+                .filter(|f| f.kind.as_deref() == Some(decl.kind.as_str()))
+            {
+                for h in file.header() {
+                    let h = h.trim();
+                    if decl.canonical(h).is_none() && !aliases.contains_key(&h.to_ascii_lowercase())
+                    {
+                        push(h, &mut columns);
+                    }
+                }
+            }
+        }
+        schema.kinds.push(KindInfo {
+            name: decl.kind.clone(),
+            columns,
+            aliases,
+            keys: Vec::new(),
+            has_primary: decl.key.is_some(),
+        });
+    }
+    // Keys next: their normalize expressions are compiled against the finished schema.
+    for (kind, decl) in decls.iter().enumerate() {
+        let all: Vec<(String, &crate::inventory::decl::KeyDecl)> = decl
+            .key
+            .iter()
+            .map(|k| ("key".to_string(), k))
+            .chain(decl.keys.iter().map(|(n, k)| (n.clone(), k)))
+            .collect();
+        let mut keys = Vec::new();
+        for (name, key) in all {
+            let mut columns = Vec::new();
+            for c in &key.columns {
+                match schema.column(kind, c) {
+                    Some(i) => columns.push(i),
+                    None => errors.push(RuleError::plain(format!(
+                        "table `{}`: key `{name}` names unknown column `{c}`",
+                        decl.kind
+                    ))),
+                }
+            }
+            let normalize = key.normalize.as_ref().and_then(|n| {
+                let result = crate::expr::parse(n.get_ref())
+                    .map_err(|e| e.message)
+                    .and_then(|expr| {
+                        let mut c = Compiler::for_normalize(&schema);
+                        let compiled = c.compile(0, &expr);
+                        match (compiled, c.errors.first()) {
+                            (Some(compiled), None) => Ok(compiled.node),
+                            (_, Some(e)) => Err(e.message.clone()),
+                            (None, None) => Err("invalid expression".into()),
+                        }
+                    });
+                result
+                    .map_err(|m| {
+                        errors.push(RuleError::plain(format!(
+                            "table `{}`: key `{name}` normalize: {m}",
+                            decl.kind
+                        )))
+                    })
+                    .ok()
+            });
+            keys.push(KeyInfo {
+                name,
+                columns,
+                normalize,
+                ignore_case: key.ignore_case,
+            });
+        }
+        schema.kinds[kind].keys = keys;
+    }
+    for (name, map) in maps {
+        schema.maps.push(MapInfo {
+            name: name.clone(),
+            entries: map
+                .iter()
+                .map(|(k, v)| (k.trim().to_lowercase(), v.clone()))
+                .collect(),
+        });
+    }
+    (schema, errors)
+}
+
+/// A rule's expressions compiled for one table kind (or for the whole inventory).
+#[derive(Debug)]
+pub struct Program {
+    pub this: Option<KindId>,
+    pub bindings: Vec<Node>,
+    pub cache_slots: usize,
+    pub where_: Option<Node>,
+    pub assert: Option<Node>,
+    pub unique: Option<Node>,
+    pub at: Option<Node>,
+    pub message: Vec<Part>,
+    pub related: Vec<(Node, Vec<Part>)>,
+    /// Kinds read (rule skipped when one is absent) and columns read per kind.
+    pub kinds_used: Vec<KindId>,
+    pub columns_used: Vec<(KindId, usize)>,
+    pub lookups_used: Vec<(KindId, usize)>,
+}
+
+#[derive(Debug)]
+pub enum Part {
+    Text(String),
+    Expr(Node),
+}
+
+/// A rule compiled against the schema.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub rule: Rule,
+    /// One program per kind checked (one for row and whole rules, one per table for unique).
+    pub programs: Vec<Program>,
+}
+
+impl Rule {
+    /// Compile for `schema`. Errors carry spans in the rule file.
+    pub fn compile(&self, schema: &Schema) -> Result<CompiledRule, Vec<RuleError>> {
+        let kinds: Vec<Option<String>> = match &self.shape {
+            Shape::Rows(k) => vec![Some(k.clone())],
+            Shape::Unique(ks) => ks.iter().cloned().map(Some).collect(),
+            Shape::Whole => vec![None],
+        };
+        let mut errors = Vec::new();
+        let mut programs = Vec::new();
+        for kind_name in kinds {
+            let this = match &kind_name {
+                Some(name) => match schema.kind(name) {
+                    Some(k) => Some(k),
+                    None => {
+                        let names: Vec<&str> =
+                            schema.kinds.iter().map(|k| k.name.as_str()).collect();
+                        let help = crate::expr::compile::suggest(name, &names)
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .or_else(|| Some(format!("declared tables: {}", names.join(", "))));
+                        errors.push(RuleError::at_value(
+                            &self.source,
+                            table_span(&self.source, name),
+                            format!("unknown table `{name}`"),
+                            help,
+                        ));
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            match self.compile_for(schema, this) {
+                Ok(p) => programs.push(p),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(CompiledRule {
+                rule: self.clone(),
+                programs,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn compile_for(
+        &self,
+        schema: &Schema,
+        this: Option<KindId>,
+    ) -> Result<Program, Vec<RuleError>> {
+        let binding_exprs: Vec<(String, usize, Expr)> = self
+            .bindings
+            .iter()
+            .filter_map(|(n, i)| Some((n.clone(), *i, self.exprs[*i].expr.clone()?)))
+            .collect();
+        let mut c = Compiler::new(schema, this, binding_exprs);
+        let expr = |i: usize| self.exprs[i].expr.as_ref();
+        let where_ = self
+            .where_
+            .and_then(|i| c.condition(i, expr(i)?))
+            .map(|x| x.node);
+        let assert = self
+            .assert
+            .and_then(|i| c.condition(i, expr(i)?))
+            .map(|x| x.node);
+        let unique = self.unique.and_then(|i| {
+            let compiled = c.compile(i, expr(i)?)?;
+            if !matches!(
+                compiled.ty,
+                crate::expr::Ty::Str | crate::expr::Ty::Num | crate::expr::Ty::Ver
+            ) {
+                c.errors.push(crate::expr::CompileError {
+                    source: i,
+                    span: expr(i)?.span.clone(),
+                    message: "`unique` needs a value (text or number)".into(),
+                    help: None,
+                });
+            }
+            Some(compiled.node)
+        });
+        let cell = |c: &mut Compiler, i: usize| -> Option<Node> {
+            let e = expr(i)?;
+            let compiled = c.compile(i, e)?;
+            if matches!(compiled.node, Node::Cell { .. }) {
+                Some(compiled.node)
+            } else {
+                c.errors.push(crate::expr::CompileError { source: i, span: e.span.clone(), message: "this must name a cell: a column (`RegistrarPool`) or a column of a looked-up row (`home.Version`)".into(), help: None });
+                None
+            }
+        };
+        let at = self.at.and_then(|i| cell(&mut c, i));
+        if this.is_none() && self.at.is_none() {
+            c.errors.push(crate::expr::CompileError {
+                source: self.assert.unwrap_or(0),
+                span: 0..0,
+                message: "a rule without `table` needs `at`: the cell to report".into(),
+                help: None,
+            });
+        }
+        let parts = |c: &mut Compiler, segs: &[Segment]| -> Vec<Part> {
+            segs.iter()
+                .filter_map(|s| match s {
+                    Segment::Text(t) => Some(Part::Text(t.clone())),
+                    Segment::Expr(i) => {
+                        let compiled = c.compile(*i, expr(*i)?)?;
+                        if matches!(
+                            compiled.ty,
+                            crate::expr::Ty::Row(_) | crate::expr::Ty::Rows(_)
+                        ) {
+                            c.errors.push(crate::expr::CompileError {
+                                source: *i,
+                                span: expr(*i)?.span.clone(),
+                                message: "a message shows values, not rows: name a column".into(),
+                                help: None,
+                            });
+                        }
+                        Some(Part::Expr(compiled.node))
+                    }
+                })
+                .collect()
+        };
+        let message = parts(&mut c, &self.message);
+        let related = self
+            .related
+            .iter()
+            .filter_map(|(at, msg)| {
+                let node = cell(&mut c, *at)?;
+                Some((node, parts(&mut c, msg)))
+            })
+            .collect();
+        let bindings = c.finish_bindings();
+        if !c.errors.is_empty() {
+            let errors = c
+                .errors
+                .iter()
+                .map(|e| {
+                    RuleError::in_expr(
+                        &self.source,
+                        &self.exprs[e.source],
+                        e.span.clone(),
+                        e.message.clone(),
+                        e.help.clone(),
+                    )
+                })
+                .collect();
+            return Err(errors);
+        }
+        let mut kinds_used: Vec<KindId> = c.kinds_used.iter().copied().chain(this).collect();
+        kinds_used.sort_unstable();
+        kinds_used.dedup();
+        Ok(Program {
+            this,
+            bindings,
+            cache_slots: c.cache_slots,
+            where_,
+            assert,
+            unique,
+            at,
+            message,
+            related,
+            kinds_used,
+            columns_used: c.columns_used.iter().copied().collect(),
+            lookups_used: c.lookups_used.iter().copied().collect(),
+        })
+    }
+}
+
+/// The span of `table = "name"` (or the name inside `tables`) in a rule file.
+fn table_span(source: &RuleSource, name: &str) -> std::ops::Range<usize> {
+    let quoted = [format!("\"{name}\""), format!("'{name}'")];
+    quoted
+        .iter()
+        .find_map(|q| source.text.find(q.as_str()).map(|i| i..i + q.len()))
+        .unwrap_or(0..0)
+}

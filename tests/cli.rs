@@ -1,0 +1,149 @@
+//! The command line as a user runs it: exit codes, commands, errors.
+
+use crate::common::{invlint, invlint_in};
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let contoso = "testdata/inventories/contoso";
+    assert_eq!(invlint(&["check", contoso, "--format", "compact"]).0, 1);
+    assert_eq!(
+        invlint(&[
+            "check",
+            contoso,
+            "--format",
+            "compact",
+            "--fail-on",
+            "never"
+        ])
+        .0,
+        0
+    );
+    assert_eq!(
+        invlint(&["check", contoso, "--format", "compact", "--exit-zero"]).0,
+        0
+    );
+    // Only warnings/info: 0 by default, 1 with --fail-on warning.
+    let clean = "testdata/inventories/quirks/ascii-question-marks";
+    assert_eq!(invlint(&["check", clean, "--format", "compact"]).0, 0);
+    assert_eq!(
+        invlint(&[
+            "check",
+            clean,
+            "--format",
+            "compact",
+            "--fail-on",
+            "warning"
+        ])
+        .0,
+        1
+    );
+    let info_only = "testdata/inventories/quirks/unrecognised";
+    assert_eq!(
+        invlint(&[
+            "check",
+            info_only,
+            "--format",
+            "compact",
+            "--fail-on",
+            "warning"
+        ])
+        .0,
+        0
+    );
+    assert_eq!(
+        invlint(&[
+            "check",
+            info_only,
+            "--format",
+            "compact",
+            "--fail-on",
+            "info"
+        ])
+        .0,
+        1
+    );
+}
+
+#[test]
+fn untrusted_runs_exit_2() {
+    let (code, out, _) = invlint(&[
+        "check",
+        "testdata/inventories/contoso",
+        "does/not/exist",
+        "--format",
+        "compact",
+    ]);
+    assert_eq!(code, 2);
+    assert!(out.contains("does/not/exist:1:1: error[CSV008]"), "{out}");
+    assert!(
+        out.contains("[PC001]"),
+        "the rest of the run went on: {out}"
+    );
+    assert_eq!(invlint(&["check"]).0, 2);
+    assert_eq!(invlint(&["check", ".", "--format", "xml"]).0, 2);
+    assert_eq!(invlint(&["check", ".", "--fail-on", "sometimes"]).0, 2);
+}
+
+#[test]
+fn default_command_is_check() {
+    let (code, out, _) = invlint(&[
+        "testdata/inventories/quirks/ragged-rows",
+        "--format",
+        "compact",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("[CSV001]"), "{out}");
+}
+
+#[test]
+fn rules_explain_and_test_commands() {
+    let (code, out, _) = invlint(&["rules"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("PC001") && out.contains("CSV001"), "{out}");
+    let (code, out, _) = invlint(&["explain", "PC001"]);
+    assert_eq!(code, 0);
+    for part in ["Why", "Fix", "Move-CsUser", "Example", "Documentation"] {
+        assert!(out.contains(part), "{part} in {out}");
+    }
+    assert_eq!(invlint(&["explain", "NOPE999"]).0, 2);
+    let (code, out, _) = invlint(&["test"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(" 0 failed"), "{out}");
+}
+
+#[test]
+fn failing_example_fails_invlint_test() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("always-wrong.toml"),
+        r#"code = "ZZ001"
+title = "Claims a finding that never comes"
+severity = "error"
+table = "users"
+assert = 'true'
+message = 'never'
+help = 'none'
+[doc]
+why = 'test'
+[[example]]
+name = "expects one"
+expect = 1
+[example.tables]
+users = '''
+SipAddress,RegistrarPool
+sip:a@b.com,pool
+'''
+"#,
+    )
+    .expect("write rule");
+    let pack = dir.path().to_string_lossy().into_owned();
+    let (code, out, _) = invlint_in(
+        dir.path(),
+        &["test", "--no-default-rules", "--rules", &pack],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAILED ZZ001 expects one: expected 1 finding(s), got 0"),
+        "{out}"
+    );
+}
