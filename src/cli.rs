@@ -64,6 +64,9 @@ struct RulesArgs {
     /// Output as JSON.
     #[arg(long)]
     json: bool,
+    /// Output the rule reference (docs/rules.md) as Markdown.
+    #[arg(long, conflicts_with = "json")]
+    markdown: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -296,6 +299,10 @@ fn rules(args: RulesArgs) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
+    if args.markdown {
+        print!("{}", invlint::rule::reference_markdown(&set));
+        return 0;
+    }
     let mut rows: Vec<(String, Severity, String, String)> = builtin::ALL
         .iter()
         .map(|(c, s, t)| (c.to_string(), *s, t.to_string(), "built-in".to_string()))

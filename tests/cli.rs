@@ -147,3 +147,16 @@ sip:a@b.com,pool
         "{out}"
     );
 }
+
+#[test]
+fn rule_reference_is_up_to_date() {
+    let (code, generated, _) = invlint(&["rules", "--markdown"]);
+    assert_eq!(code, 0);
+    let committed =
+        std::fs::read_to_string(crate::common::root().join("docs/rules.md")).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/rules.md is stale: run `cargo run -- rules --markdown > docs/rules.md`"
+    );
+    assert!(generated.contains("### PC001"));
+}

@@ -213,3 +213,71 @@ why = 'x'
         "{three}"
     );
 }
+
+#[test]
+fn huge_and_deep_expressions_are_errors_not_crashes() {
+    let chain = vec!["SipAddress == \"x\""; 60_000].join(" && ");
+    let parens = format!("{}true{}", "(".repeat(5_000), ")".repeat(5_000));
+    let regex_bomb = format!(
+        "SipAddress =~ \"{}\"",
+        "(a|aa)*".repeat(2_000) + &"a{1000}".repeat(20)
+    );
+    for (name, assert, want) in [
+        ("chain", chain.as_str(), "nested too deeply"),
+        ("parens", parens.as_str(), "nested too deeply"),
+        ("regex", regex_bomb.as_str(), "regular expression too large"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rule = format!(
+            "code = \"XX030\"\ntitle = \"t\"\nseverity = \"error\"\ntable = \"users\"\nassert = '{assert}'\nmessage = 'm'\nhelp = 'h'\n[doc]\nwhy = 'w'\n"
+        );
+        write(dir.path(), "pack/big.toml", &rule);
+        let (code, _, err) = invlint_in(
+            dir.path(),
+            &["check", ".", "--no-default-rules", "--rules", "pack"],
+        );
+        assert_eq!(code, 2, "{name}");
+        assert!(
+            err.contains(want),
+            "{name}: {}",
+            &err[..err.len().min(2000)]
+        );
+        assert!(assert.len() > 10_000, "{name} is big");
+    }
+}
+
+/// Every worked example of `docs/rules-language.md` renders as documented.
+#[test]
+fn docs_examples_hold() {
+    let doc =
+        std::fs::read_to_string(crate::common::root().join("docs/rules-language.md")).expect("doc");
+    let block = |tag: &str| {
+        let start = doc.find(&format!("```{tag}\n")).expect("block") + tag.len() + 4;
+        doc[start..start + doc[start..].find("```").expect("end")].to_string()
+    };
+    // Tables: a line with a kind name, then its CSV lines.
+    let tables_text = block("tables");
+    let mut tables: Vec<(String, String)> = Vec::new();
+    for line in tables_text.lines() {
+        if !line.contains(',') {
+            tables.push((line.trim().to_string(), String::new()));
+        } else if let Some((_, csv)) = tables.last_mut() {
+            csv.push_str(line);
+            csv.push('\n');
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = tables
+        .iter()
+        .map(|(k, c)| (k.as_str(), c.as_str()))
+        .collect();
+    let set = RuleSet::load(false, &[]).expect("embedded declarations");
+    let examples = block("examples");
+    let mut count = 0;
+    for line in examples.lines().filter(|l| !l.trim().is_empty()) {
+        let (expr, want) = line.rsplit_once("=>").expect("expr => result");
+        let got = invlint::engine::evaluate_on(&set, &borrowed, "users", 1, expr.trim());
+        assert_eq!(got.as_deref(), Ok(want.trim()), "{}", expr.trim());
+        count += 1;
+    }
+    assert!(count >= 15, "{count} examples");
+}

@@ -714,3 +714,79 @@ pub fn counts(findings: &[Finding]) -> BTreeMap<Severity, usize> {
     }
     out
 }
+
+/// Evaluate one expression on data row `row` (1-based) of table `kind` of an in-memory
+/// inventory made of `(kind, csv)` tables, and render the value as a message would. For
+/// documentation examples and tests.
+pub fn evaluate_on(
+    rules: &RuleSet,
+    tables: &[(&str, &str)],
+    kind: &str,
+    row: usize,
+    text: &str,
+) -> Result<String, String> {
+    let decls = rules.decls();
+    let memory = tables
+        .iter()
+        .map(|(k, csv)| {
+            (
+                format!("{k}.csv"),
+                Some(k.to_string()),
+                csv.as_bytes().to_vec(),
+            )
+        })
+        .collect();
+    let (mut inventory, _) = Inventory::from_memory(memory, decls.clone())?;
+    inventory.read_rows(|file| vec![true; file.header().len()]);
+    let (schema, errors) = build_schema(&decls, &rules.maps(), Some(&inventory));
+    if let Some(e) = errors.first() {
+        return Err(e.message.to_string());
+    }
+    let this = schema
+        .kind(kind)
+        .ok_or_else(|| format!("unknown table `{kind}`"))?;
+    let expr = crate::expr::parse(text).map_err(|e| e.message)?;
+    let mut compiler = crate::expr::Compiler::new(&schema, Some(this), Vec::new());
+    let compiled = compiler.compile(0, &expr);
+    if let Some(e) = compiler.errors.first() {
+        return Err(e.message.clone());
+    }
+    let compiled = compiled.ok_or("does not compile")?;
+    let kind_of_file: Vec<Option<KindId>> = inventory
+        .files
+        .iter()
+        .map(|f| f.kind.as_deref().and_then(|k| schema.kind(k)))
+        .collect();
+    let field_of = inventory
+        .files
+        .iter()
+        .zip(&kind_of_file)
+        .map(|(file, k)| match (k, file.decl) {
+            (Some(k), Some(d)) => schema.kinds[*k]
+                .columns
+                .iter()
+                .map(|c| inventory.decls[d].find_column(file.header(), c))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let data = Data::build(
+        &inventory,
+        &schema,
+        &kind_of_file,
+        field_of,
+        &compiler.lookups_used,
+    );
+    let file = kind_of_file
+        .iter()
+        .position(|k| *k == Some(this))
+        .ok_or("no such table")?;
+    let mut ctx = Ctx::new(&data, &schema, &[], compiler.cache_slots);
+    ctx.set_row(Some(RowRef {
+        file: file as u32,
+        row: row.saturating_sub(1) as u32,
+    }));
+    let mut out = String::new();
+    ctx.eval(&compiled.node).render(&mut out);
+    Ok(out)
+}

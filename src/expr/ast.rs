@@ -327,3 +327,30 @@ impl fmt::Display for Expr {
         }
     }
 }
+
+/// Depth of the tree, computed without recursion (trees from long `&&` chains are deep).
+pub fn depth(expr: &Expr) -> usize {
+    let mut max = 0;
+    let mut stack: Vec<(&Expr, usize)> = vec![(expr, 1)];
+    while let Some((e, d)) = stack.pop() {
+        max = max.max(d);
+        match &e.kind {
+            ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {}
+            ExprKind::Member(base, _) | ExprKind::Unary(_, base) => stack.push((base, d + 1)),
+            ExprKind::Index(base, args) => {
+                stack.push((base, d + 1));
+                stack.extend(args.iter().map(|a| (a, d + 1)));
+            }
+            ExprKind::Call(_, args) => stack.extend(args.iter().map(|a| (a, d + 1))),
+            ExprKind::Binary(_, l, r) => {
+                stack.push((l, d + 1));
+                stack.push((r, d + 1));
+            }
+            ExprKind::In { value, list, .. } => {
+                stack.push((value, d + 1));
+                stack.extend(list.iter().map(|a| (a, d + 1)));
+            }
+        }
+    }
+    max
+}

@@ -46,7 +46,9 @@ impl RuleError {
             message,
             help,
             span: Some(span),
-            source: Some(Box::new(NamedSource::new(&source.name, text).with_language("TOML"))),
+            source: Some(Box::new(
+                NamedSource::new(&source.name, text).with_language("TOML"),
+            )),
             line_col: Some(line_col),
         }
     }

@@ -25,6 +25,10 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 }
 
+/// Deepest expression tree accepted: compiling and evaluating recurse over the tree, and a
+/// 1 MB `a && a && …` chain must be an error, not a stack overflow.
+pub const MAX_EXPR_DEPTH: usize = 256;
+
 /// One source text of a rule file, with where its expressions start.
 #[derive(Debug, Clone)]
 pub struct RuleSource {
@@ -226,7 +230,10 @@ fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<Ru
         packs.push(dir.to_path_buf());
     } else {
         let entries = std::fs::read_dir(dir).map_err(|e| {
-            Box::new(RuleError::plain(format!("cannot read rule folder `{}`: {e}", dir.display())))
+            Box::new(RuleError::plain(format!(
+                "cannot read rule folder `{}`: {e}",
+                dir.display()
+            )))
         })?;
         let mut subdirs: Vec<PathBuf> = entries
             .filter_map(Result::ok)
@@ -249,7 +256,10 @@ fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<Ru
             .map_or_else(|| "rules".into(), |n| n.to_string_lossy().into_owned());
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&pack)
             .map_err(|e| {
-                Box::new(RuleError::plain(format!("cannot read rule folder `{}`: {e}", pack.display())))
+                Box::new(RuleError::plain(format!(
+                    "cannot read rule folder `{}`: {e}",
+                    pack.display()
+                )))
             })?
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -258,8 +268,11 @@ fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<Ru
         entries.sort();
         for path in entries {
             let display = path.to_string_lossy().replace('\\', "/");
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| Box::new(RuleError::plain(format!("cannot read rule file `{display}`: {e}"))))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Box::new(RuleError::plain(format!(
+                    "cannot read rule file `{display}`: {e}"
+                )))
+            })?;
             let name = path
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -321,6 +334,15 @@ fn load_rule(pack: &str, file_name: &str, source: RuleSource) -> Result<Rule, Ve
             expr: None,
         };
         match crate::expr::parse(&es.text) {
+            Ok(expr) if crate::expr::ast::depth(&expr) > MAX_EXPR_DEPTH => {
+                errors.push(RuleError::in_expr(
+                    &source,
+                    &es,
+                    expr.span.clone(),
+                    format!("expression nested too deeply (more than {MAX_EXPR_DEPTH} levels)"),
+                    Some("split it into `let` bindings".into()),
+                ))
+            }
             Ok(expr) => es.expr = Some(expr),
             Err(e) => errors.push(RuleError::in_expr(
                 &source,
@@ -546,6 +568,17 @@ fn template(
                     expr: None,
                 };
                 match crate::expr::parse(inner) {
+                    Ok(e) if crate::expr::ast::depth(&e) > MAX_EXPR_DEPTH => {
+                        errors.push(RuleError::in_expr(
+                            source,
+                            &es,
+                            e.span.clone(),
+                            format!(
+                                "expression nested too deeply (more than {MAX_EXPR_DEPTH} levels)"
+                            ),
+                            None,
+                        ))
+                    }
                     Ok(e) => es.expr = Some(e),
                     Err(e) => errors.push(RuleError::in_expr(
                         source,
@@ -895,4 +928,81 @@ fn table_span(source: &RuleSource, name: &str) -> std::ops::Range<usize> {
         .iter()
         .find_map(|q| source.text.find(q.as_str()).map(|i| i..i + q.len()))
         .unwrap_or(0..0)
+}
+
+/// The rule reference (`docs/rules.md`), generated from the rule files.
+pub fn reference_markdown(set: &RuleSet) -> String {
+    use std::fmt::Write;
+    let mut out = String::from("# Rule reference\n\nGenerated from the rule files by `invlint rules --markdown > docs/rules.md`; do not edit.\nBuilt-in checks of the CSV reader (`CSV001`–`CSV009`) are listed in the README.\n");
+    for pack in &set.packs {
+        if pack.rules.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "\n## Pack `{}`\n\n| code | severity | title |\n|---|---|---|\n",
+            pack.name
+        );
+        let mut rules: Vec<&Rule> = pack.rules.iter().collect();
+        rules.sort_by(|a, b| a.code.cmp(&b.code));
+        for r in &rules {
+            let _ = writeln!(
+                out,
+                "| [{}](#{}) | {} | {} |",
+                r.code,
+                r.code.to_lowercase(),
+                r.severity,
+                r.title
+            );
+        }
+        for r in rules {
+            let _ = write!(out, "\n### {}\n\n**{}** — {}", r.code, r.severity, r.title);
+            let shape = match &r.shape {
+                Shape::Rows(t) => format!("checks each row of `{t}`"),
+                Shape::Unique(ts) => format!(
+                    "uniqueness over {}",
+                    ts.iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Shape::Whole => "checks the whole inventory".into(),
+            };
+            let profiles = if r.profiles.is_empty() {
+                String::new()
+            } else {
+                format!("; profiles: {}", r.profiles.join(", "))
+            };
+            let _ = write!(
+                out,
+                "\n\n*{shape}{profiles}; file `{}`*\n\n",
+                r.source.name.trim_start_matches("<embedded>/")
+            );
+            let _ = write!(
+                out,
+                "**Why.** {}\n\n**Fix.** {}\n",
+                r.doc.why.trim().replace('\n', " "),
+                r.help.trim()
+            );
+            if let Some(url) = &r.doc.url {
+                let _ = write!(out, "\n**Documentation.** <{url}>\n");
+            }
+            let names: Vec<String> = r
+                .examples
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} ({} finding{})",
+                        e.name,
+                        e.expect,
+                        if e.expect == 1 { "" } else { "s" }
+                    )
+                })
+                .collect();
+            if !names.is_empty() {
+                let _ = write!(out, "\n**Examples.** {}\n", names.join("; "));
+            }
+        }
+    }
+    out
 }
