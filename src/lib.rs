@@ -8,6 +8,7 @@
 pub mod engine;
 pub mod expr;
 pub mod finding;
+pub mod gen;
 pub mod inventory;
 pub mod report;
 pub mod rule;

@@ -281,3 +281,45 @@ fn docs_examples_hold() {
     }
     assert!(count >= 15, "{count} examples");
 }
+
+/// Columns used only by messages are optional: a file without them is still checked, and
+/// `coalesce` falls back. Columns the assertion reads are essential: the rule skips the file.
+#[test]
+fn message_columns_are_optional_assert_columns_are_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "pack/named.toml", "code = 'XX040'\ntitle = 't'\nseverity = 'error'\ntable = 'users'\nassert = 'false'\nmessage = '{coalesce(DisplayName, SipAddress)} on {RegistrarPool}'\nhelp = 'h'\n[doc]\nwhy = 'w'\n");
+    write(dir.path(), "pack/voice.toml", "code = 'XX041'\ntitle = 't'\nseverity = 'error'\ntable = 'users'\nassert = 'EnterpriseVoiceEnabled == false'\nmessage = 'm'\nhelp = 'h'\n[doc]\nwhy = 'w'\n");
+    write(
+        dir.path(),
+        "in/users.csv",
+        "SipAddress,RegistrarPool\nsip:a@x.com,pool13\n",
+    );
+    let (code, out, err) = invlint_in(
+        dir.path(),
+        &[
+            "check",
+            "in",
+            "--no-default-rules",
+            "--rules",
+            "pack",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        json["findings"][0]["message"].as_str(),
+        Some("sip:a@x.com on pool13"),
+        "{json:#}"
+    );
+    assert_eq!(json["findings"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        json["summary"]["skipped"][0]["code"].as_str(),
+        Some("XX041")
+    );
+    assert!(json["summary"]["skipped"][0]["reason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("`EnterpriseVoiceEnabled`"));
+}

@@ -340,6 +340,19 @@ impl<'a> Data<'a> {
         (map, rows)
     }
 
+    /// The essential columns of `program` (on its own table) that `file` lacks.
+    fn lacking(&self, program: &Program, file: usize) -> Vec<String> {
+        let Some(kind) = program.this else {
+            return Vec::new();
+        };
+        program
+            .essential_columns
+            .iter()
+            .filter(|(k, c)| *k == kind && self.field_of[file].get(*c).copied().flatten().is_none())
+            .map(|(_, c)| self.schema.kinds[kind].columns[*c].clone())
+            .collect()
+    }
+
     fn file_kind(&self, row: RowRef) -> Option<KindId> {
         self.kind_of_file.get(row.file as usize).copied().flatten()
     }
@@ -427,16 +440,9 @@ fn evaluate(data: &Data<'_>, rules: &[&CompiledRule], skipped: &mut Vec<Skipped>
                     if *k != Some(kind) {
                         continue;
                     }
-                    // A file lacking a column the rule reads of its own table is skipped.
-                    let lacking: Vec<&str> = program
-                        .columns_used
-                        .iter()
-                        .filter(|(k, _)| *k == kind)
-                        .filter(|(_, c)| data.field_of[file].get(*c).copied().flatten().is_none())
-                        .map(|(_, c)| data.schema.kinds[kind].columns[*c].as_str())
-                        .collect();
+                    let lacking = data.lacking(program, file);
                     if !lacking.is_empty() {
-                        absent.extend(lacking.iter().map(|c| c.to_string()));
+                        absent.extend(lacking);
                         continue;
                     }
                     ran = true;
@@ -469,7 +475,35 @@ fn evaluate(data: &Data<'_>, rules: &[&CompiledRule], skipped: &mut Vec<Skipped>
                     });
                 }
             }
-            Shape::Unique(_) => tasks.push(Task::Unique(rule)),
+            Shape::Unique(_) => {
+                let mut absent: BTreeSet<String> = BTreeSet::new();
+                let mut ran = false;
+                for program in &rule.programs {
+                    for (file, k) in data.kind_of_file.iter().enumerate() {
+                        if k.is_some() && *k == program.this {
+                            let lacking = data.lacking(program, file);
+                            ran |= lacking.is_empty();
+                            absent.extend(lacking);
+                        }
+                    }
+                }
+                if ran {
+                    tasks.push(Task::Unique(rule));
+                } else {
+                    skipped.push(Skipped {
+                        code: rule.rule.code.to_string(),
+                        reason: format!(
+                            "no export has the column{} {}",
+                            if absent.len() == 1 { "" } else { "s" },
+                            absent
+                                .iter()
+                                .map(|c| format!("`{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                }
+            }
             Shape::Whole => tasks.push(Task::Whole(rule)),
         }
     }
@@ -657,6 +691,9 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
         };
         let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
         for &row in data.all_rows(kind) {
+            if !data.lacking(program, row.file as usize).is_empty() {
+                continue;
+            }
             ctx.set_row(Some(row));
             if program
                 .where_

@@ -242,12 +242,12 @@ pub fn find_ignore_case(haystack: &str, needle: &str) -> Option<std::ops::Range<
 pub mod user_agent {
     use super::Version;
 
-    /// The version of the `OC/` token, else of the first `Product/version` token.
+    /// The version of the `OC/` token (Office Communicator, Lync and Skype for Business
+    /// desktop clients all use it). Other agents (Lync Web App, mobile, UCWA) have none.
     pub fn version(ua: &str) -> Option<Version> {
-        let tokens = || ua.split_whitespace().filter_map(|t| t.split_once('/'));
-        tokens()
+        ua.split_whitespace()
+            .filter_map(|t| t.split_once('/'))
             .find(|(product, _)| product.eq_ignore_ascii_case("OC"))
-            .or_else(|| tokens().next())
             .and_then(|(_, v)| Version::parse(v.trim_end_matches([',', ';'])))
     }
 
@@ -286,10 +286,8 @@ mod tests {
             user_agent::version("OC/4.0.7577.314 (Microsoft Lync 2010)").map(|v| v.major()),
             Some(4)
         );
-        assert_eq!(
-            user_agent::version("UCCAPI/16.0.4405.1000").map(|v| v.major()),
-            Some(16)
-        );
+        assert_eq!(user_agent::version("UCCAPI/16.0.4405.1000"), None);
+        assert_eq!(user_agent::version("UCWA/15.0.0.0 (Lync Web App)"), None);
         assert_eq!(user_agent::version("garbage"), None);
     }
 

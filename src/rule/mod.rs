@@ -736,6 +736,9 @@ pub struct Program {
     /// Kinds read (rule skipped when one is absent) and columns read per kind.
     pub kinds_used: Vec<KindId>,
     pub columns_used: Vec<(KindId, usize)>,
+    /// The columns read by `where`, `assert` and `unique` (and the bindings they use): a file
+    /// of the checked table lacking one of these is skipped.
+    pub essential_columns: Vec<(KindId, usize)>,
     pub lookups_used: Vec<(KindId, usize)>,
 }
 
@@ -834,6 +837,9 @@ impl Rule {
             }
             Some(compiled.node)
         });
+        // Columns the rule cannot judge a row without; the rest (messages, related cells, the
+        // primary cell) are optional: a file lacking them still gets checked.
+        let essential: Vec<(KindId, usize)> = c.columns_used.iter().copied().collect();
         let cell = |c: &mut Compiler, i: usize| -> Option<Node> {
             let e = expr(i)?;
             let compiled = c.compile(i, e)?;
@@ -916,6 +922,7 @@ impl Rule {
             related,
             kinds_used,
             columns_used: c.columns_used.iter().copied().collect(),
+            essential_columns: essential,
             lookups_used: c.lookups_used.iter().copied().collect(),
         })
     }
