@@ -331,7 +331,6 @@ pub fn generate(dir: &Path, options: &GenOptions) -> io::Result<Planted> {
                 "OC/15.0.4867.1000 (Skype for Business)",
             ),
         };
-        let mut enabled = "True";
         let mut ev = "True";
         let mut line_uri = format!("tel:+1425{:07};ext={}", i % 10_000_000, i % 100_000);
         let mut registered = true;
@@ -356,8 +355,10 @@ pub fn generate(dir: &Path, options: &GenOptions) -> io::Result<Planted> {
                 sip = upn.clone();
                 registered = false;
             }
-            Defect::Ad002 => match &previous_clean {
-                Some((earlier_sip, earlier_pool, earlier_policy)) => {
+            Defect::Ad002 => {
+                // A repeat of the last clean user's address, in other case, on the same pool
+                // and policy so that no other rule sees a difference.
+                if let Some((earlier_sip, earlier_pool, earlier_policy)) = &previous_clean {
                     sip = earlier_sip.to_uppercase().replacen("SIP:", "sip:", 1);
                     pool = earlier_pool.clone();
                     policy = earlier_policy.clone();
@@ -365,8 +366,7 @@ pub fn generate(dir: &Path, options: &GenOptions) -> io::Result<Planted> {
                     line_uri.clear();
                     registered = false;
                 }
-                None => {}
-            },
+            }
             Defect::Ad003 => line_uri = format!("tel:425{:07}", i % 10_000_000),
             Defect::Ad004 => line_uri.clear(),
             Defect::Tp001 => {
@@ -387,15 +387,13 @@ pub fn generate(dir: &Path, options: &GenOptions) -> io::Result<Planted> {
         // The UPN follows the SIP address, as in single-domain deployments.
         let upn_cell = strip_sip(&sip).to_string();
         let display = format!("{first} {last}");
-        let _ = enabled;
-        enabled = "True";
         users.row(&[
             format!("CN={display} {i},OU=Users,DC=contoso,DC=com"),
             display.clone(),
             sip.clone(),
             upn_cell.clone(),
             login.chars().take(20).collect::<String>(),
-            enabled.into(),
+            "True".into(),
             pool.clone(),
             "SRV:".into(),
             ev.into(),
