@@ -67,6 +67,9 @@ struct RulesArgs {
     /// Output the rule reference (docs/rules.md) as Markdown.
     #[arg(long, conflicts_with = "json")]
     markdown: bool,
+    /// Output the JSON Schema of rule files (for editors: `#:schema ./rule.schema.json`).
+    #[arg(long, conflicts_with_all = ["json", "markdown"])]
+    schema: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -295,6 +298,10 @@ fn exit_code(findings: &[invlint::finding::Finding], fail_on: FailOn, exit_zero:
 }
 
 fn rules(args: RulesArgs) -> u8 {
+    if args.schema {
+        print!("{}", include_str!("../docs/rule.schema.json"));
+        return 0;
+    }
     let set = match load_rules(&args.rules) {
         Ok(r) => r,
         Err(code) => return code,

@@ -323,3 +323,35 @@ fn message_columns_are_optional_assert_columns_are_not() {
         .unwrap_or("")
         .contains("`EnterpriseVoiceEnabled`"));
 }
+
+/// The JSON Schema printed by `invlint rules --schema` names exactly the keys rule files accept.
+#[test]
+fn schema_matches_the_rule_file_format() {
+    let (code, out, _) = crate::common::invlint(&["rules", "--schema"]);
+    assert_eq!(code, 0);
+    let schema: serde_json::Value = serde_json::from_str(&out).expect("schema is JSON");
+    let mut in_schema: Vec<String> = schema["properties"]
+        .as_object()
+        .expect("properties")
+        .keys()
+        .cloned()
+        .collect();
+    in_schema.sort();
+    // serde lists the accepted fields when it meets an unknown one.
+    let err = toml::from_str::<invlint::rule::file::RuleFile>("zzz = 1")
+        .expect_err("unknown field")
+        .to_string();
+    let listed = &err[err.find("expected").expect("expected list")..];
+    let mut accepted: Vec<String> = listed
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    accepted.sort();
+    assert_eq!(in_schema, accepted);
+    assert_eq!(
+        schema["additionalProperties"],
+        serde_json::Value::Bool(false)
+    );
+}

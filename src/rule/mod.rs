@@ -1,9 +1,9 @@
 //! **Rules**, **packs** and the **RuleSet** of a run.
 //!
-//! A rule is one TOML file under `rules/<pack>/` (see [`file`]); a pack is a folder of rules
+//! A rule is one TOML file under `rules/<pack>/` (see [`mod@file`]); a pack is a folder of rules
 //! plus its `tables.toml` (table declarations and value maps). The shipped packs are embedded
 //! in the binary. Loading parses every file and every expression and reports *all* mistakes
-//! at once as [`RuleError`]s with spans inside the rule file; [`RuleSet::compile`] then binds
+//! at once as [`RuleError`]s with spans inside the rule file; [`Rule::compile`] then binds
 //! the expressions to the kinds and headers of the inventory.
 
 pub mod error;
