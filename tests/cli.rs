@@ -160,3 +160,47 @@ fn rule_reference_is_up_to_date() {
     );
     assert!(generated.contains("### PC001"));
 }
+
+/// A symlink loop and a dangling link are each reported as CSV008 with their path; the run
+/// still checks the real export next to them and exits 2.
+#[cfg(unix)]
+#[test]
+fn loops_and_unreadable_entries_are_reported_not_fatal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::copy(
+        crate::common::root().join("testdata/inventories/contoso/users.csv"),
+        root.join("users.csv"),
+    )
+    .expect("copy");
+    std::fs::create_dir(root.join("sub")).expect("sub");
+    std::os::unix::fs::symlink("..", root.join("sub/loop")).expect("loop link");
+    std::os::unix::fs::symlink("nowhere.csv", root.join("gone.csv")).expect("dangling link");
+    let (code, out, _) = crate::common::invlint_in(root, &["check", ".", "--format", "json"]);
+    assert_eq!(code, 2, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let findings = report["findings"].as_array().expect("findings");
+    let unreadable: Vec<String> = findings
+        .iter()
+        .filter(|f| f["code"] == "CSV008")
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["file"].as_str().unwrap_or(""),
+                f["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(
+        unreadable
+            .iter()
+            .any(|m| m.contains("loop") && m.contains("symbolic link loop")),
+        "{unreadable:?}"
+    );
+    assert!(
+        unreadable.iter().any(|m| m.contains("gone.csv")),
+        "{unreadable:?}"
+    );
+    // The users export beside them was still read and checked.
+    assert!(findings.iter().any(|f| f["code"] == "AD001"), "{out}");
+}

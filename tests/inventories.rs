@@ -12,14 +12,19 @@ fn check(dir: &str, format: &str, extra: &[&str]) -> (i32, String) {
     (code, stdout)
 }
 
-#[test]
-fn quirk_inventories_json() {
+fn quirk_dirs() -> Vec<String> {
     let mut dirs: Vec<_> =
         std::fs::read_dir(crate::common::root().join("testdata/inventories/quirks"))
             .expect("quirks folder")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
     dirs.sort();
+    dirs
+}
+
+#[test]
+fn quirk_inventories_json() {
+    let dirs = quirk_dirs();
     assert!(dirs.len() >= 20, "{dirs:?}");
     for dir in dirs {
         let path = format!("testdata/inventories/quirks/{dir}");
@@ -42,19 +47,57 @@ fn contoso_json_human_compact() {
 
 #[test]
 fn quirks_human_and_compact() {
-    for dir in [
-        "quoted-newlines",
-        "ragged-rows",
-        "type-name-cells",
-        "utf16le-bom-type",
-        "mixed-line-endings",
-        "windows-1252",
-    ] {
+    for dir in quirk_dirs() {
         for format in ["human", "compact"] {
             let (_, out) = check(&format!("testdata/inventories/quirks/{dir}"), format, &[]);
             insta::assert_snapshot!(format!("quirk_{dir}_{format}"), out);
         }
     }
+}
+
+/// Profile rules fire only when asked for; each profile run of the sample is a snapshot.
+#[test]
+fn contoso_profiles() {
+    for profile in ["post-migration", "decommission"] {
+        let (code, out) = check(
+            "testdata/inventories/contoso",
+            "compact",
+            &["--profile", profile],
+        );
+        assert_eq!(code, 1);
+        insta::assert_snapshot!(format!("contoso_profile_{profile}"), out);
+    }
+}
+
+/// The sample inventory exercises every shipped rule: the default run plus the profile runs
+/// together fire every code `invlint rules` lists (built-in CSV/INV codes aside).
+#[test]
+fn contoso_fires_every_shipped_rule() {
+    let (_, listed, _) = invlint(&["rules", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("rules json");
+    let mut shipped: Vec<String> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| r["code"].as_str().expect("code").to_string())
+        .filter(|c| !c.starts_with("CSV") && !c.starts_with("INV"))
+        .collect();
+    shipped.sort();
+    let mut fired = std::collections::BTreeSet::new();
+    for extra in [
+        &[][..],
+        &["--profile", "post-migration"],
+        &["--profile", "decommission"],
+    ] {
+        let (_, out) = check("testdata/inventories/contoso", "json", extra);
+        let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+        for f in report["findings"].as_array().expect("findings") {
+            fired.insert(f["code"].as_str().expect("code").to_string());
+        }
+    }
+    let missing: Vec<&String> = shipped.iter().filter(|c| !fired.contains(*c)).collect();
+    assert!(missing.is_empty(), "never fired on contoso: {missing:?}");
+    assert!(shipped.len() >= 28, "{shipped:?}");
 }
 
 #[test]
