@@ -180,12 +180,20 @@ fn print_rule_errors(errors: &[RuleError]) {
     );
 }
 
-fn check(args: CheckArgs) -> u8 {
+/// A finished run, ready to be written in any format.
+struct Checked {
+    report: engine::Report,
+    rules: RuleSet,
+}
+
+/// The part of `check` that `report` shares: arguments → rules → inventory → findings, with
+/// selection applied. On failure, the error is already printed and the exit code returned.
+fn run_check(args: &CheckArgs, excerpts: bool) -> Result<Checked, u8> {
     if args.paths.is_empty() {
         eprintln!(
             "error: no PATH given\n\nUsage: invlint check <PATH>...   (try `invlint --help`)"
         );
-        return 2;
+        return Err(2);
     }
     if let Some(jobs) = args.jobs {
         if jobs == 0
@@ -195,33 +203,10 @@ fn check(args: CheckArgs) -> u8 {
                 .is_err()
         {
             eprintln!("error: --jobs must be a positive number");
-            return 2;
+            return Err(2);
         }
     }
-    let stdout_tty = std::io::stdout().is_terminal();
-    let format = match args.format.as_deref() {
-        None => {
-            if stdout_tty {
-                Format::Human
-            } else {
-                Format::Compact
-            }
-        }
-        Some(name) => match Format::parse(name) {
-            Some(f) => f,
-            None => {
-                eprintln!(
-                    "error: unknown format `{name}`; use one of: {}",
-                    Format::NAMES.join(", ")
-                );
-                return 2;
-            }
-        },
-    };
-    let rules = match load_rules(&args.rules) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
+    let rules = load_rules(&args.rules)?;
     let mut discover = DiscoverOptions {
         hidden: args.hidden,
         exclude: args.exclude.clone(),
@@ -235,23 +220,51 @@ fn check(args: CheckArgs) -> u8 {
         profiles: args.profile.clone(),
         select: args.select.clone(),
         ignore: args.ignore.clone(),
-        excerpts: format == Format::Human,
+        excerpts,
         ..Options::default()
     };
     let mut report = match engine::check(&args.paths, &rules, &options) {
         Ok(r) => r,
         Err(CheckError::Rules(errors)) => {
             print_rule_errors(&errors);
-            return 2;
+            return Err(2);
         }
         Err(CheckError::Input(message)) => {
             eprintln!("error: {message}");
-            return 2;
+            return Err(2);
         }
     };
     report
         .findings
         .retain(|f| engine::code_selected(&f.code, &options));
+    Ok(Checked { report, rules })
+}
+
+fn parse_format(name: Option<&str>, stdout_tty: bool) -> Result<Format, u8> {
+    match name {
+        None if stdout_tty => Ok(Format::Human),
+        None => Ok(Format::Compact),
+        Some(name) => Format::parse(name).ok_or_else(|| {
+            eprintln!(
+                "error: unknown format `{name}`; use one of: {}",
+                Format::NAMES.join(", ")
+            );
+            2
+        }),
+    }
+}
+
+fn check(args: CheckArgs) -> u8 {
+    let stdout_tty = std::io::stdout().is_terminal();
+    let format = match parse_format(args.format.as_deref(), stdout_tty) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let checked = match run_check(&args, format == Format::Human) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let report = &checked.report;
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -262,12 +275,13 @@ fn check(args: CheckArgs) -> u8 {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut written = report::write(
         format,
-        &report,
+        report,
+        &checked.rules,
         RenderOptions { color, width: 100 },
         &mut out,
     );
     if written.is_ok() && format == Format::Compact && !args.quiet {
-        written = writeln!(out, "{}", report::summary_line(&report));
+        written = writeln!(out, "{}", report::summary_line(report));
     }
     if let Err(e) = written.and_then(|()| out.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {

@@ -72,8 +72,8 @@ impl Anchor {
     }
 }
 
-/// A resolved span: 1-based lines, 1-based character columns, end inclusive of the last
-/// character (so a one-character cell has `end_column == column`).
+/// A resolved span: 1-based lines, 1-based character columns, end column exclusive (SARIF's
+/// convention: a one-character cell has `end_column == column + 1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {
     pub line: u64,

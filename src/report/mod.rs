@@ -11,6 +11,7 @@ use std::io;
 
 use crate::engine::Report;
 use crate::finding::Severity;
+use crate::rule::RuleSet;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,9 +50,12 @@ impl Default for RenderOptions {
     }
 }
 
+/// Write `report` in `format`. `rules` gives reporters the metadata of each rule (title, help,
+/// documentation link) for formats that describe rules, such as SARIF.
 pub fn write(
     format: Format,
     report: &Report,
+    _rules: &RuleSet,
     options: RenderOptions,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
