@@ -6,8 +6,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use invlint::config::{self, Config};
 use invlint::engine::{self, CheckError, Options};
-use invlint::finding::{builtin, Severity};
+use invlint::finding::{builtin, sort_findings, Severity};
+use invlint::gate::baseline::Baseline;
+use invlint::gate::{suppress, Adjust};
 use invlint::inventory::DiscoverOptions;
 use invlint::report::{self, Format, RenderOptions};
 use invlint::rule::{RuleError, RuleSet};
@@ -29,7 +32,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check exports (the default command).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List the rules: code, severity, title, pack.
     Rules(RulesArgs),
     /// Explain a rule: title, why, help, example, documentation link.
@@ -38,6 +41,20 @@ enum Command {
         #[command(flatten)]
         rules: RuleSource,
     },
+    /// Write a commented starter invlint.toml in the current folder.
+    Init {
+        /// Overwrite an existing invlint.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from this command-line definition.
+    #[command(hide = true)]
+    Man,
     /// Run the examples embedded in rule files (each must fire or stay quiet as declared).
     Test {
         /// Packs to test (all when none given).
@@ -72,13 +89,23 @@ struct RulesArgs {
     schema: bool,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 enum FailOn {
-    #[default]
     Error,
     Warning,
     Info,
     Never,
+}
+
+impl FailOn {
+    fn into_config(self) -> config::FailOn {
+        match self {
+            FailOn::Error => config::FailOn::Error,
+            FailOn::Warning => config::FailOn::Warning,
+            FailOn::Info => config::FailOn::Info,
+            FailOn::Never => config::FailOn::Never,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -97,9 +124,9 @@ struct CheckArgs {
     /// Output format: human (default on a terminal), compact, json.
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
-    /// Exit 1 when a finding at or above this severity remains.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    fail_on: FailOn,
+    /// Exit 1 when a finding at or above this severity remains [default: error].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
     /// Always exit 0 unless the run could not be trusted.
     #[arg(long)]
     exit_zero: bool,
@@ -132,6 +159,27 @@ struct CheckArgs {
     /// Print only findings (no summary line).
     #[arg(long, short)]
     quiet: bool,
+    /// Add these codes or prefixes to `select` (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    extend_select: Vec<String>,
+    /// Configuration file (default: the nearest invlint.toml in this folder or a parent).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore every configuration file.
+    #[arg(long, conflicts_with = "config")]
+    isolated: bool,
+    /// Report only findings that this baseline file does not know.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings as a baseline file (and exit 0 unless the run is untrusted).
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
+    /// Suppressions file (default: invlint-suppressions.toml beside the configuration file).
+    #[arg(long, value_name = "FILE")]
+    suppressions: Option<PathBuf>,
+    /// Report suppression entries that match no finding as errors, not warnings.
+    #[arg(long)]
+    strict_suppressions: bool,
 }
 
 pub fn main() -> u8 {
@@ -143,11 +191,18 @@ pub fn main() -> u8 {
         }
     };
     match cli.command {
-        Some(Command::Check(args)) => check(args),
+        Some(Command::Check(args)) => check(*args),
         None => check(cli.check),
         Some(Command::Rules(args)) => rules(args),
         Some(Command::Explain { code, rules }) => explain(&code, &rules),
         Some(Command::Test { packs, rules }) => test(&packs, &rules),
+        Some(Command::Init { force }) => init(force),
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "invlint", &mut std::io::stdout());
+            0
+        }
+        Some(Command::Man) => man(),
     }
 }
 
@@ -159,6 +214,10 @@ fn load_rules(source: &RuleSource) -> Result<RuleSet, u8> {
 }
 
 fn print_rule_errors(errors: &[RuleError]) {
+    print_errors(errors, "in rule files");
+}
+
+fn print_errors(errors: &[RuleError], what: &str) {
     let handler = miette::GraphicalReportHandler::new_themed(if std::io::stderr().is_terminal() {
         miette::GraphicalTheme::unicode()
     } else {
@@ -174,7 +233,7 @@ fn print_rule_errors(errors: &[RuleError]) {
     }
     eprint!("{out}");
     eprintln!(
-        "{} error{} in rule files",
+        "{} error{} {what}",
         errors.len(),
         if errors.len() == 1 { "" } else { "s" }
     );
@@ -184,11 +243,52 @@ fn print_rule_errors(errors: &[RuleError]) {
 struct Checked {
     report: engine::Report,
     rules: RuleSet,
+    /// `fail-on` of the configuration file, when it sets one.
+    fail_on: Option<config::FailOn>,
+    /// Set when `--write-baseline` wrote a file.
+    wrote_baseline: bool,
 }
 
-/// The part of `check` that `report` shares: arguments → rules → inventory → findings, with
-/// selection applied. On failure, the error is already printed and the exit code returned.
+/// The configuration for a check: `--config`, else the nearest invlint.toml, else defaults.
+fn load_config(args: &CheckArgs) -> Result<Config, u8> {
+    if args.isolated {
+        return Ok(Config::default());
+    }
+    let path = match &args.config {
+        Some(path) => path.clone(),
+        None => match std::env::current_dir()
+            .ok()
+            .and_then(|dir| config::discover(&dir))
+        {
+            Some(found) => relative_to_cwd(&found),
+            None => return Ok(Config::default()),
+        },
+    };
+    config::load(&path).map_err(|errors| {
+        print_errors(&errors, "in the configuration file");
+        2
+    })
+}
+
+/// `path` relative to the current folder when it is below it (shorter messages and locations).
+fn relative_to_cwd(path: &std::path::Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(PathBuf::from))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// The part of `check` that `report` shares: arguments and configuration → rules → inventory
+/// → findings, with selection, severity overrides, suppressions and the baseline applied. On
+/// failure, the error is already printed and the exit code returned.
+// Used by `report` (merged separately); `check` loads the configuration first for its format.
+#[allow(dead_code)]
 fn run_check(args: &CheckArgs, excerpts: bool) -> Result<Checked, u8> {
+    let config = load_config(args)?;
+    run_check_with(args, &config, excerpts)
+}
+
+fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<Checked, u8> {
     if args.paths.is_empty() {
         eprintln!(
             "error: no PATH given\n\nUsage: invlint check <PATH>...   (try `invlint --help`)"
@@ -206,22 +306,43 @@ fn run_check(args: &CheckArgs, excerpts: bool) -> Result<Checked, u8> {
             return Err(2);
         }
     }
-    let rules = load_rules(&args.rules)?;
+    let file = &config.file;
+    let mut source = args.rules.clone();
+    source
+        .rules
+        .extend(file.rule_packs.iter().map(|p| config.resolve(p)));
+    source.no_default_rules |= file.default_rules == Some(false);
+    let rules = load_rules(&source)?;
     let mut discover = DiscoverOptions {
-        hidden: args.hidden,
-        exclude: args.exclude.clone(),
+        hidden: args.hidden || file.hidden == Some(true),
+        exclude: file.exclude.iter().chain(&args.exclude).cloned().collect(),
         ..DiscoverOptions::default()
     };
     if !args.include.is_empty() {
         discover.include = args.include.clone();
+    } else if !file.include.is_empty() {
+        discover.include = file.include.clone();
+    }
+    let mut select = if args.select.is_empty() {
+        file.select.clone()
+    } else {
+        args.select.clone()
+    };
+    if !select.is_empty() {
+        select.extend(
+            file.extend_select
+                .iter()
+                .chain(&args.extend_select)
+                .cloned(),
+        );
     }
     let options = Options {
         discover,
-        profiles: args.profile.clone(),
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
+        overrides: config.overrides.clone(),
+        profiles: file.profiles.iter().chain(&args.profile).cloned().collect(),
+        select,
+        ignore: file.ignore.iter().chain(&args.ignore).cloned().collect(),
         excerpts,
-        ..Options::default()
     };
     let mut report = match engine::check(&args.paths, &rules, &options) {
         Ok(r) => r,
@@ -237,7 +358,122 @@ fn run_check(args: &CheckArgs, excerpts: bool) -> Result<Checked, u8> {
     report
         .findings
         .retain(|f| engine::code_selected(&f.code, &options));
-    Ok(Checked { report, rules })
+    match Adjust::new(file) {
+        Ok(adjust) => adjust.apply(&mut report.findings),
+        Err(message) => {
+            eprintln!("error: configuration: {message}");
+            return Err(2);
+        }
+    }
+    apply_suppressions(args, config, &mut report)?;
+    let mut wrote_baseline = false;
+    if let Some(path) = &args.write_baseline {
+        let known: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| !f.code.starts_with("INV"))
+            .cloned()
+            .collect();
+        let baseline = Baseline::from_findings(&known);
+        if let Err(e) = std::fs::write(path, baseline.to_json()) {
+            eprintln!("error: cannot write the baseline `{}`: {e}", path.display());
+            return Err(2);
+        }
+        eprintln!(
+            "wrote {} finding{} ({} entr{}) to the baseline {}",
+            known.len(),
+            if known.len() == 1 { "" } else { "s" },
+            baseline.entries.len(),
+            if baseline.entries.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+            path.display()
+        );
+        wrote_baseline = true;
+    } else if let Some(path) = args
+        .baseline
+        .clone()
+        .or_else(|| file.baseline.as_deref().map(|p| config.resolve(p)))
+    {
+        let baseline = std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Baseline::from_json(&text));
+        match baseline {
+            Ok(baseline) => {
+                report.gate.baseline = Some(baseline.apply(&mut report.findings));
+            }
+            Err(e) => {
+                eprintln!("error: cannot use the baseline `{}`: {e}", path.display());
+                return Err(2);
+            }
+        }
+    }
+    sort_findings(&mut report.findings);
+    Ok(Checked {
+        report,
+        rules,
+        fail_on: file.fail_on,
+        wrote_baseline,
+    })
+}
+
+/// Suppressions of the configuration file and of the suppressions file, applied to `report`.
+fn apply_suppressions(
+    args: &CheckArgs,
+    config: &Config,
+    report: &mut engine::Report,
+) -> Result<(), u8> {
+    let mut suppressions = match (&config.source, &config.path) {
+        (Some(source), Some(path)) => suppress::from_spanned(
+            &path.to_string_lossy().replace('\\', "/"),
+            &source.text,
+            &config.file.suppress,
+        ),
+        _ => Vec::new(),
+    };
+    let path = match &args.suppressions {
+        Some(path) => Some(path.clone()),
+        None => match &config.file.suppressions {
+            Some(p) => Some(config.resolve(p)),
+            None => {
+                let beside = config.resolve(suppress::FILE_NAME);
+                beside.is_file().then_some(beside)
+            }
+        },
+    };
+    if let Some(path) = path {
+        match suppress::load(&path) {
+            Ok(mut more) => suppressions.append(&mut more),
+            Err(errors) => {
+                print_errors(&errors, "in the suppressions file");
+                return Err(2);
+            }
+        }
+    }
+    if suppressions.is_empty() {
+        return Ok(());
+    }
+    let codes_run = std::mem::take(&mut report.codes_run);
+    let ran = |code: &str| {
+        builtin::ALL
+            .iter()
+            .any(|(c, _, _)| c.eq_ignore_ascii_case(code))
+            || codes_run.iter().any(|c| c.eq_ignore_ascii_case(code))
+    };
+    let outcome = suppress::apply(
+        &suppressions,
+        &mut report.findings,
+        suppress::today(),
+        args.strict_suppressions,
+        ran,
+    );
+    report.codes_run = codes_run;
+    report.gate.suppressed = outcome.suppressed;
+    report.gate.expired = outcome.expired;
+    report.gate.stale = outcome.stale;
+    Ok(())
 }
 
 fn parse_format(name: Option<&str>, stdout_tty: bool) -> Result<Format, u8> {
@@ -256,11 +492,16 @@ fn parse_format(name: Option<&str>, stdout_tty: bool) -> Result<Format, u8> {
 
 fn check(args: CheckArgs) -> u8 {
     let stdout_tty = std::io::stdout().is_terminal();
-    let format = match parse_format(args.format.as_deref(), stdout_tty) {
+    let config = match load_config(&args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let configured_format = config.file.format.as_ref().map(|f| f.get_ref().as_str());
+    let format = match parse_format(args.format.as_deref().or(configured_format), stdout_tty) {
         Ok(f) => f,
         Err(code) => return code,
     };
-    let checked = match run_check(&args, format == Format::Human) {
+    let checked = match run_check_with(&args, &config, format == Format::Human) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -282,6 +523,11 @@ fn check(args: CheckArgs) -> u8 {
     );
     if written.is_ok() && format == Format::Compact && !args.quiet {
         written = writeln!(out, "{}", report::summary_line(report));
+        for line in report::gate_lines(report) {
+            if written.is_ok() {
+                written = writeln!(out, "{line}");
+            }
+        }
     }
     if let Err(e) = written.and_then(|()| out.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -289,25 +535,66 @@ fn check(args: CheckArgs) -> u8 {
             return 2;
         }
     }
-    exit_code(&report.findings, args.fail_on, args.exit_zero)
+    let fail_on = args
+        .fail_on
+        .map(FailOn::into_config)
+        .or(checked.fail_on)
+        .unwrap_or_default();
+    exit_code(
+        &report.findings,
+        fail_on,
+        args.exit_zero || checked.wrote_baseline,
+    )
 }
 
-fn exit_code(findings: &[invlint::finding::Finding], fail_on: FailOn, exit_zero: bool) -> u8 {
+fn exit_code(
+    findings: &[invlint::finding::Finding],
+    fail_on: config::FailOn,
+    exit_zero: bool,
+) -> u8 {
     let untrusted = findings
         .iter()
         .any(|f| *f.code == *builtin::UNREADABLE.0 || *f.code == *builtin::INTERNAL.0);
     if untrusted {
         return 2;
     }
-    let threshold = match fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
-    match threshold {
+    match fail_on.threshold() {
         Some(t) if !exit_zero && findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
+    }
+}
+
+fn init(force: bool) -> u8 {
+    let path = std::path::Path::new(config::FILE_NAME);
+    if path.exists() && !force {
+        eprintln!(
+            "error: {} already exists; `invlint init --force` overwrites it",
+            config::FILE_NAME
+        );
+        return 2;
+    }
+    match std::fs::write(path, config::STARTER) {
+        Ok(()) => {
+            eprintln!("wrote {}", config::FILE_NAME);
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", config::FILE_NAME);
+            2
+        }
+    }
+}
+
+fn man() -> u8 {
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(command).render(&mut out) {
+        eprintln!("error: cannot render the man page: {e}");
+        return 2;
+    }
+    match std::io::stdout().write_all(&out) {
+        Ok(()) => 0,
+        Err(_) => 2,
     }
 }
 

@@ -160,8 +160,10 @@ pub struct Finding {
     pub help: Option<Arc<str>>,
     pub location: Location,
     pub related: Vec<Related>,
-    /// Row identity for baselines and fingerprints: the table key value of the row the finding
-    /// is about (e.g. the SIP address), independent of line numbers.
+    /// Row identity for baselines and fingerprints: `kind:key`, the table key value of the row
+    /// the finding is about (e.g. `users:ken.myer@contoso.com`), independent of line numbers.
+    /// For uniqueness rules it is the repeated value instead, since which row is "the repeat"
+    /// depends on row order.
     pub identity: Option<String>,
 }
 
@@ -220,6 +222,8 @@ pub mod builtin {
     pub const EMPTY: (&str, Severity) = ("CSV009", Severity::Info);
     /// A panic caught at a file or rule boundary.
     pub const INTERNAL: (&str, Severity) = ("INV001", Severity::Error);
+    /// A suppression entry that matches no finding.
+    pub const STALE_SUPPRESSION: (&str, Severity) = ("INV002", Severity::Warning);
 
     /// Every built-in code with its title, for `invlint rules` and `explain`.
     pub const ALL: &[(&str, Severity, &str)] = &[
@@ -233,5 +237,6 @@ pub mod builtin {
         ("CSV008", Severity::Error, "File or folder cannot be read"),
         ("CSV009", Severity::Info, "Empty file, or header only"),
         ("INV001", Severity::Error, "Internal error while checking a file or rule"),
+        ("INV002", Severity::Warning, "Suppression entry matches no finding (stale)"),
     ];
 }

@@ -3,11 +3,13 @@
 //!
 //! The pipeline: discover → decode + parse tables (parallel per file) → load and compile
 //! rules against headers → build lookups → evaluate (parallel over rules × row ranges) →
-//! sort findings → one reporter. The library never prints or exits; `main.rs` does.
+//! sort findings → the gate (severity overrides, suppressions, baseline) → reporters. The library never prints or exits; `main.rs` does.
 
+pub mod config;
 pub mod engine;
 pub mod expr;
 pub mod finding;
+pub mod gate;
 pub mod gen;
 pub mod inventory;
 pub mod report;

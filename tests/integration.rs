@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod expr_fixtures;
+mod gate;
 mod generated;
 mod inventories;
 mod rule_files;

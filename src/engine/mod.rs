@@ -55,9 +55,13 @@ pub struct Report {
     pub files: usize,
     pub rows: usize,
     pub rules_run: usize,
+    /// Codes of the rules that ran, sorted.
+    pub codes_run: Vec<String>,
     pub skipped: Vec<Skipped>,
     /// Kind → number of files, for summaries.
     pub tables: BTreeMap<String, usize>,
+    /// What suppressions and the baseline did (filled in after the run, by the caller).
+    pub gate: crate::gate::GateSummary,
 }
 
 /// Why a run could not start.
@@ -205,13 +209,17 @@ pub fn run(
             *tables.entry(k.to_string()).or_insert(0) += 1;
         }
     }
+    let mut codes_run: Vec<String> = runnable.iter().map(|r| r.rule.code.to_string()).collect();
+    codes_run.sort();
     Ok(Report {
         findings,
         files: inventory.files.len(),
         rows: inventory.total_rows(),
         rules_run: runnable.len(),
+        codes_run,
         skipped,
         tables,
+        gate: Default::default(),
     })
 }
 
@@ -385,8 +393,10 @@ impl<'a> Data<'a> {
             return None;
         }
         let mut ctx = Ctx::new(self, self.schema, &[], 0);
+        // Composite keys are joined with `|` here: identities are written into baselines and
+        // suppression files by people, where the internal separator would be invisible.
         self.row_key(&mut ctx, kind, 0, row)
-            .map(|k| format!("{}:{}", info.name, k))
+            .map(|k| format!("{}:{}", info.name, k.replace('\u{1f}', "|")))
     }
 }
 
@@ -718,6 +728,9 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
                 }
                 Some(&(earlier, earlier_program)) => {
                     if let Some(mut finding) = make_finding(&mut ctx, rule, program, Some(row)) {
+                        // Which row counts as the repeat depends on row order; the repeated
+                        // value does not, so baselines and suppressions key on it.
+                        finding.identity = Some(format!("{}:{key}", data.schema.kinds[kind].name));
                         let earlier_program = &rule.programs[earlier_program];
                         let anchor = match &earlier_program.at {
                             Some(Node::Cell { column, .. }) => {

@@ -195,6 +195,9 @@ pub fn write(
         out.write_all(text.as_bytes())?;
     }
     writeln!(out, "{}", super::summary_line(report))?;
+    for line in super::gate_lines(report) {
+        writeln!(out, "{line}")?;
+    }
     for s in &report.skipped {
         writeln!(out, "  skipped {}: {}", s.code, s.reason)?;
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::engine::{Report, Skipped};
 use crate::finding::{Finding, Location, Severity};
+use crate::gate::GateSummary;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -55,6 +56,9 @@ struct Summary<'a> {
     warning: usize,
     info: usize,
     skipped: &'a [Skipped],
+    /// Suppressions and baseline, only when used (additive to the version 1 contract).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gate: Option<&'a GateSummary>,
 }
 
 fn finding(f: &Finding) -> JsonFinding<'_> {
@@ -111,6 +115,7 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             warning: n(Severity::Warning),
             info: n(Severity::Info),
             skipped: &report.skipped,
+            gate: (!report.gate.is_empty()).then_some(&report.gate),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;

@@ -86,3 +86,50 @@ pub fn summary_line(report: &Report) -> String {
         plural(report.rules_run, "rule"),
     )
 }
+
+/// Lines telling what suppressions and the baseline did (empty when neither was used).
+pub fn gate_lines(report: &Report) -> Vec<String> {
+    let gate = &report.gate;
+    let plural =
+        |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    let mut lines = Vec::new();
+    if gate.suppressed + gate.expired + gate.stale > 0 {
+        let mut parts = vec![format!(
+            "{} hidden",
+            plural(gate.suppressed, "finding", "findings")
+        )];
+        if gate.expired > 0 {
+            parts.push(format!("{} reported again (expired)", gate.expired));
+        }
+        if gate.stale > 0 {
+            parts.push(plural(gate.stale, "stale entry", "stale entries"));
+        }
+        lines.push(format!("suppressions: {}", parts.join(", ")));
+    }
+    if let Some(baseline) = &gate.baseline {
+        let gone: usize = baseline.gone.iter().map(|e| e.count).sum();
+        lines.push(format!(
+            "baseline: {} hidden, {} no longer occur{}",
+            plural(baseline.hidden, "known finding", "known findings"),
+            plural(gone, "recorded finding", "recorded findings"),
+            if gone == 1 { "s" } else { "" },
+        ));
+        for entry in &baseline.gone {
+            let value = if entry.value.is_empty() {
+                String::new()
+            } else {
+                format!(" `{}`", entry.value)
+            };
+            let times = if entry.count > 1 {
+                format!(" (x{})", entry.count)
+            } else {
+                String::new()
+            };
+            lines.push(format!(
+                "  gone: {} {}{value}{times}",
+                entry.code, entry.key
+            ));
+        }
+    }
+    lines
+}
