@@ -334,6 +334,26 @@ severity = { TP = "warning" }
     // --isolated ignores the file: every rule runs again, human/compact by terminal.
     let (_, out, _) = invlint_in(&nested, &["check", ".", "--isolated", "--format", "json"]);
     assert!(codes(&json(&out)).contains(&"PC001".to_string()));
+    // The configured format is the default; --format wins over it.
+    std::fs::write(
+        dir.join("json.toml"),
+        "format = \"json\"\nselect = [\"TP001\"]\n",
+    )
+    .expect("config");
+    let (_, out, _) = invlint_in(&nested, &["check", ".", "--config", "../json.toml"]);
+    assert_eq!(codes(&json(&out)), ["TP001"]);
+    let (_, out, _) = invlint_in(
+        &nested,
+        &[
+            "check",
+            ".",
+            "--config",
+            "../json.toml",
+            "--format",
+            "compact",
+        ],
+    );
+    assert!(out.starts_with("./users.csv:29:135: error[TP001]"), "{out}");
 }
 
 #[test]
