@@ -55,6 +55,9 @@ pub struct Report {
     pub files: usize,
     pub rows: usize,
     pub rules_run: usize,
+    /// Codes of the rules that ran (selected, tables present, not skipped), sorted: the rules
+    /// that formats describing rules (SARIF, JUnit) list.
+    pub ran: Vec<Arc<str>>,
     pub skipped: Vec<Skipped>,
     /// Kind → number of files, for summaries.
     pub tables: BTreeMap<String, usize>,
@@ -199,6 +202,12 @@ pub fn run(
     inventory.locate(&mut findings, options.excerpts);
     sort_findings(&mut findings);
     skipped.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut ran: Vec<Arc<str>> = runnable
+        .iter()
+        .map(|r| r.rule.code.clone())
+        .filter(|c| !skipped.iter().any(|s| *s.code == **c))
+        .collect();
+    ran.sort();
     let mut tables = BTreeMap::new();
     for f in &inventory.files {
         if let Some(k) = &f.kind {
@@ -210,6 +219,7 @@ pub fn run(
         files: inventory.files.len(),
         rows: inventory.total_rows(),
         rules_run: runnable.len(),
+        ran,
         skipped,
         tables,
     })
