@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod expr_fixtures;
+mod formats;
 mod generated;
 mod inventories;
 mod rule_files;
