@@ -121,9 +121,18 @@ struct CheckArgs {
     /// Files and folders of exports.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Output format: human (default on a terminal), compact, json.
+    /// Output format: human (default on a terminal), compact (default otherwise), json, sarif,
+    /// github (workflow annotations), junit, markdown (for $GITHUB_STEP_SUMMARY).
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
+    /// Also write FORMAT to the file PATH (repeatable: `--output sarif=out.sarif --output
+    /// markdown=summary.md`); standard output keeps --format.
+    #[arg(long, value_name = "FORMAT=PATH")]
+    output: Vec<String>,
+    /// Print the number of findings per code (count, code, severity, title) instead of the
+    /// findings; JSON with --format json.
+    #[arg(long)]
+    statistics: bool,
     /// Exit 1 when a finding at or above this severity remains [default: error].
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
@@ -455,7 +464,7 @@ fn apply_suppressions(
     if suppressions.is_empty() {
         return Ok(());
     }
-    let codes_run = std::mem::take(&mut report.codes_run);
+    let codes_run = report.ran.clone();
     let ran = |code: &str| {
         builtin::ALL
             .iter()
@@ -469,7 +478,6 @@ fn apply_suppressions(
         args.strict_suppressions,
         ran,
     );
-    report.codes_run = codes_run;
     report.gate.suppressed = outcome.suppressed;
     report.gate.expired = outcome.expired;
     report.gate.stale = outcome.stale;
@@ -490,6 +498,54 @@ fn parse_format(name: Option<&str>, stdout_tty: bool) -> Result<Format, u8> {
     }
 }
 
+/// `--output FORMAT=PATH` values, checked before the run so a typo costs nothing.
+fn parse_outputs(values: &[String]) -> Result<Vec<(Format, PathBuf)>, u8> {
+    values
+        .iter()
+        .map(|value| {
+            let Some((name, path)) = value.split_once('=').filter(|(_, p)| !p.is_empty()) else {
+                eprintln!(
+                    "error: --output `{value}`: expected FORMAT=PATH, e.g. sarif=invlint.sarif"
+                );
+                return Err(2);
+            };
+            match Format::parse(name) {
+                Some(format) => Ok((format, PathBuf::from(path))),
+                None => {
+                    eprintln!(
+                        "error: --output `{value}`: unknown format `{name}`; use one of: {}",
+                        Format::NAMES.join(", ")
+                    );
+                    Err(2)
+                }
+            }
+        })
+        .collect()
+}
+
+/// Write each `--output` file; every failure is reported. Returns whether all were written.
+fn write_outputs(outputs: &[(Format, PathBuf)], checked: &Checked) -> bool {
+    let mut ok = true;
+    for (format, path) in outputs {
+        let written = std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            report::write(
+                *format,
+                &checked.report,
+                &checked.rules,
+                RenderOptions::default(),
+                &mut out,
+            )?;
+            out.flush()
+        });
+        if let Err(e) = written {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            ok = false;
+        }
+    }
+    ok
+}
+
 fn check(args: CheckArgs) -> u8 {
     let stdout_tty = std::io::stdout().is_terminal();
     let config = match load_config(&args) {
@@ -501,10 +557,17 @@ fn check(args: CheckArgs) -> u8 {
         Ok(f) => f,
         Err(code) => return code,
     };
-    let checked = match run_check_with(&args, &config, format == Format::Human) {
+    let outputs = match parse_outputs(&args.output) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let excerpts = (format == Format::Human && !args.statistics)
+        || outputs.iter().any(|(f, _)| *f == Format::Human);
+    let checked = match run_check_with(&args, &config, excerpts) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let outputs_ok = write_outputs(&outputs, &checked);
     let report = &checked.report;
     let color = match args.color {
         ColorChoice::Always => true,
@@ -514,14 +577,18 @@ fn check(args: CheckArgs) -> u8 {
         }
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut written = report::write(
-        format,
-        report,
-        &checked.rules,
-        RenderOptions { color, width: 100 },
-        &mut out,
-    );
-    if written.is_ok() && format == Format::Compact && !args.quiet {
+    let mut written = match (args.statistics, format) {
+        (true, Format::Json) => report::statistics::write_json(report, &checked.rules, &mut out),
+        (true, _) => report::statistics::write_text(report, &checked.rules, &mut out),
+        (false, _) => report::write(
+            format,
+            report,
+            &checked.rules,
+            RenderOptions { color, width: 100 },
+            &mut out,
+        ),
+    };
+    if written.is_ok() && format == Format::Compact && !args.quiet && !args.statistics {
         written = writeln!(out, "{}", report::summary_line(report));
         for line in report::gate_lines(report) {
             if written.is_ok() {
@@ -534,6 +601,9 @@ fn check(args: CheckArgs) -> u8 {
             eprintln!("error: cannot write output: {e}");
             return 2;
         }
+    }
+    if !outputs_ok {
+        return 2;
     }
     let fail_on = args
         .fail_on

@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod expr_fixtures;
+mod formats;
 mod gate;
 mod generated;
 mod inventories;

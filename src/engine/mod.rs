@@ -55,8 +55,9 @@ pub struct Report {
     pub files: usize,
     pub rows: usize,
     pub rules_run: usize,
-    /// Codes of the rules that ran, sorted.
-    pub codes_run: Vec<String>,
+    /// Codes of the rules that ran (selected, tables present, not skipped), sorted: the rules
+    /// that formats describing rules (SARIF, JUnit) list.
+    pub ran: Vec<Arc<str>>,
     pub skipped: Vec<Skipped>,
     /// Kind → number of files, for summaries.
     pub tables: BTreeMap<String, usize>,
@@ -203,20 +204,24 @@ pub fn run(
     inventory.locate(&mut findings, options.excerpts);
     sort_findings(&mut findings);
     skipped.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut ran: Vec<Arc<str>> = runnable
+        .iter()
+        .map(|r| r.rule.code.clone())
+        .filter(|c| !skipped.iter().any(|s| *s.code == **c))
+        .collect();
+    ran.sort();
     let mut tables = BTreeMap::new();
     for f in &inventory.files {
         if let Some(k) = &f.kind {
             *tables.entry(k.to_string()).or_insert(0) += 1;
         }
     }
-    let mut codes_run: Vec<String> = runnable.iter().map(|r| r.rule.code.to_string()).collect();
-    codes_run.sort();
     Ok(Report {
         findings,
         files: inventory.files.len(),
         rows: inventory.total_rows(),
         rules_run: runnable.len(),
-        codes_run,
+        ran,
         skipped,
         tables,
         gate: Default::default(),

@@ -1,16 +1,26 @@
 //! **Reporters**: each turns the sorted findings of a run into one output format.
 //!
-//! Reporters only see findings and the run summary; they write to any `io::Write`, never to
-//! the terminal directly.
+//! Reporters only see findings, the run summary and the rule set (for rule metadata); they
+//! write to any `io::Write`, never to the terminal directly.
+//!
+//! A **described rule** is a code a rule-describing format (SARIF, JUnit, Markdown) lists:
+//! every rule that ran plus every code that has a finding (built-in `CSV`/`INV` codes
+//! included), with its [`RuleInfo`].
 
 pub mod compact;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
+pub mod statistics;
 
+use std::collections::BTreeSet;
 use std::io;
 
 use crate::engine::Report;
-use crate::finding::Severity;
+use crate::finding::{builtin, Severity};
 use crate::rule::RuleSet;
 
 /// Output formats.
@@ -19,19 +29,97 @@ pub enum Format {
     Human,
     Compact,
     Json,
+    Sarif,
+    Github,
+    Junit,
+    Markdown,
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] = &["human", "compact", "json"];
+    pub const NAMES: &'static [&'static str] = &[
+        "human", "compact", "json", "sarif", "github", "junit", "markdown",
+    ];
 
     pub fn parse(name: &str) -> Option<Format> {
         match name {
             "human" => Some(Format::Human),
             "compact" | "concise" => Some(Format::Compact),
             "json" => Some(Format::Json),
+            "sarif" => Some(Format::Sarif),
+            "github" => Some(Format::Github),
+            "junit" => Some(Format::Junit),
+            "markdown" => Some(Format::Markdown),
             _ => None,
         }
     }
+}
+
+/// What a reporter knows about a code: from the rule set, or from the built-in table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleInfo<'a> {
+    pub code: &'a str,
+    pub severity: Severity,
+    /// Empty for a code neither built in nor in the rule set.
+    pub title: &'a str,
+    pub why: Option<&'a str>,
+    pub help: Option<&'a str>,
+    pub url: Option<&'a str>,
+    /// The rule's pack, `built-in` for the reader's own codes, empty when unknown.
+    pub pack: &'a str,
+}
+
+/// Metadata of `code`, if it is built in or in `rules`.
+pub fn rule_info<'a>(rules: &'a RuleSet, code: &str) -> Option<RuleInfo<'a>> {
+    if let Some((c, severity, title)) = builtin::ALL.iter().find(|(c, _, _)| *c == code) {
+        return Some(RuleInfo {
+            code: c,
+            severity: *severity,
+            title,
+            why: None,
+            help: None,
+            url: None,
+            pack: "built-in",
+        });
+    }
+    let rule = rules.rule(code)?;
+    Some(RuleInfo {
+        code: &rule.code,
+        severity: rule.severity,
+        title: &rule.title,
+        why: Some(rule.doc.why.trim()).filter(|w| !w.is_empty()),
+        help: Some(rule.help.trim()).filter(|h| !h.is_empty()),
+        url: rule.doc.url.as_deref(),
+        pack: &rule.pack,
+    })
+}
+
+/// The described rules of a run (see the module doc), sorted by code.
+pub fn described_rules<'a>(report: &'a Report, rules: &'a RuleSet) -> Vec<RuleInfo<'a>> {
+    let codes: BTreeSet<&str> = report
+        .ran
+        .iter()
+        .map(|c| &**c)
+        .chain(report.findings.iter().map(|f| &*f.code))
+        .collect();
+    codes
+        .into_iter()
+        .map(|code| {
+            rule_info(rules, code).unwrap_or_else(|| RuleInfo {
+                code,
+                // Unknown code (a rule set other than the run's): its findings tell.
+                severity: report
+                    .findings
+                    .iter()
+                    .find(|f| &*f.code == code)
+                    .map_or(Severity::Error, |f| f.severity),
+                title: "",
+                why: None,
+                help: None,
+                url: None,
+                pack: "",
+            })
+        })
+        .collect()
 }
 
 /// Options shared by reporters.
@@ -55,7 +143,7 @@ impl Default for RenderOptions {
 pub fn write(
     format: Format,
     report: &Report,
-    _rules: &RuleSet,
+    rules: &RuleSet,
     options: RenderOptions,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
@@ -63,6 +151,10 @@ pub fn write(
         Format::Human => human::write(report, options, out),
         Format::Compact => compact::write(report, out),
         Format::Json => json::write(report, out),
+        Format::Sarif => sarif::write(report, rules, out),
+        Format::Github => github::write(report, out),
+        Format::Junit => junit::write(report, rules, out),
+        Format::Markdown => markdown::write(report, rules, out),
     }
 }
 

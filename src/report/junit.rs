@@ -1,0 +1,153 @@
+//! `junit`: JUnit XML for CI test-report views (GitLab `artifacts:reports:junit`, Azure
+//! `PublishTestResults`, Jenkins).
+//!
+//! One `<testsuite>`; one **test case** per described rule (see [`super::described_rules`]),
+//! failed when the rule has findings, with a `<failure>` listing them as
+//! `file:line:col: severity message`; one skipped test case per rule that did not run.
+//! No times are written, so the output is deterministic.
+//!
+//! Written by hand: the subset is a dozen elements, and a serializer crate would bring a
+//! date-time, UUID and XML stack for it.
+
+use std::io;
+
+use crate::engine::Report;
+use crate::finding::Finding;
+use crate::rule::RuleSet;
+
+/// Escape text for XML 1.0 content and attribute values. Characters XML 1.0 cannot hold
+/// at all (most C0 controls) become U+FFFD; in attributes, tab and line ends become
+/// character references so parsers keep them.
+pub fn escape(text: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\'' if attribute => out.push_str("&apos;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn line(f: &Finding) -> String {
+    let s = f.location.span_or_start();
+    format!(
+        "{}:{}:{}: {} {}",
+        f.location.file, s.line, s.column, f.severity, f.message
+    )
+}
+
+pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
+    let described = super::described_rules(report, rules);
+    let failed = described
+        .iter()
+        .filter(|r| report.findings.iter().any(|f| &*f.code == r.code))
+        .count();
+    // A rule skipped for one reason and described for another is listed once.
+    let skipped_rules: Vec<&crate::engine::Skipped> = report
+        .skipped
+        .iter()
+        .filter(|s| !described.iter().any(|r| r.code == s.code))
+        .collect();
+    let tests = described.len() + skipped_rules.len();
+    let skipped = skipped_rules.len();
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="invlint" tests="{tests}" failures="{failed}" errors="0" skipped="{skipped}">"#
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="invlint" tests="{tests}" failures="{failed}" errors="0" skipped="{skipped}">"#
+    )?;
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    for r in &described {
+        let name = if r.title.is_empty() {
+            r.code.to_string()
+        } else {
+            format!("{}: {}", r.code, r.title)
+        };
+        let classname = if r.pack.is_empty() {
+            "invlint".to_string()
+        } else {
+            format!("invlint.{}", r.pack)
+        };
+        let mut case = format!(
+            r#"    <testcase name="{}" classname="{}""#,
+            escape(&name, true),
+            escape(&classname, true)
+        );
+        let findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| &*f.code == r.code)
+            .collect();
+        if findings.is_empty() {
+            case.push_str("/>\n");
+        } else {
+            let n = findings.len();
+            let body: Vec<String> = findings.iter().map(|f| escape(&line(f), false)).collect();
+            case.push_str(&format!(
+                ">\n      <failure message=\"{n} finding{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
+                if n == 1 { "" } else { "s" },
+                r.severity,
+                body.join("\n")
+            ));
+        }
+        cases.push((r.code, case));
+    }
+    for s in skipped_rules {
+        let name = match super::rule_info(rules, &s.code) {
+            Some(r) if !r.title.is_empty() => format!("{}: {}", s.code, r.title),
+            _ => s.code.clone(),
+        };
+        let classname = match super::rule_info(rules, &s.code) {
+            Some(r) if !r.pack.is_empty() => format!("invlint.{}", r.pack),
+            _ => "invlint".to_string(),
+        };
+        cases.push((
+            &s.code,
+            format!(
+                "    <testcase name=\"{}\" classname=\"{}\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                escape(&name, true),
+                escape(&classname, true),
+                escape(&s.reason, true)
+            ),
+        ));
+    }
+    cases.sort_by(|a, b| a.0.cmp(b.0));
+    for (_, case) in cases {
+        out.write_all(case.as_bytes())?;
+    }
+    writeln!(
+        out,
+        "    <system-out>{}</system-out>",
+        escape(&super::summary_line(report), false)
+    )?;
+    writeln!(out, "  </testsuite>")?;
+    writeln!(out, "</testsuites>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_markup_and_control_characters() {
+        assert_eq!(escape("a<b>&c", false), "a&lt;b&gt;&amp;c");
+        assert_eq!(escape("\"q\" 'a'", true), "&quot;q&quot; &apos;a&apos;");
+        assert_eq!(escape("\"q\"", false), "\"q\"");
+        assert_eq!(escape("l1\nl2\r", true), "l1&#10;l2&#13;");
+        assert_eq!(escape("l1\nl2", false), "l1\nl2");
+        assert_eq!(escape("bell\u{7}", false), "bell\u{FFFD}");
+    }
+}

@@ -1,0 +1,271 @@
+//! `markdown`: a summary for `$GITHUB_STEP_SUMMARY` (also fine for merge-request comments):
+//! totals by severity, a table by code, a table by file, and the first findings.
+//!
+//! GitHub rejects a step summary over 1 MiB, so the document keeps to a **budget** of
+//! [`Limits::budget`] bytes (900 KiB by default): tables stop early, long cells are shortened,
+//! and a closing line says how many findings are not shown. Markdown only, no HTML; text from
+//! the inventory is escaped so that it cannot break a table or become markup.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use crate::engine::Report;
+use crate::finding::{Finding, Severity};
+use crate::rule::RuleSet;
+
+/// How much the summary may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes of the whole document.
+    pub budget: usize,
+    /// Findings listed.
+    pub findings: usize,
+    /// Rows of the per-file table.
+    pub files: usize,
+    /// Characters of one table cell.
+    pub cell: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            budget: 900 * 1024,
+            findings: 1000,
+            files: 100,
+            cell: 500,
+        }
+    }
+}
+
+/// Escape text for one table cell: line ends become spaces; `|`, `\` and the punctuation
+/// that starts inline markup are backslash-escaped; text over `max` characters is cut with `…`.
+pub fn cell(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\r' | '\n' => out.push(' '),
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '&' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Room left before the budget, keeping `reserve` bytes for what must follow.
+fn fits(doc: &str, row: &str, reserve: usize, limits: &Limits) -> bool {
+    doc.len() + row.len() + reserve <= limits.budget
+}
+
+/// Bytes kept free for the lines that close a section and the document.
+const RESERVE: usize = 4096;
+
+fn location(f: &Finding) -> String {
+    match f.location.span {
+        Some(s) => format!("{}:{}", f.location.file, s.line),
+        None => f.location.file.to_string(),
+    }
+}
+
+/// Render the summary of `report` within `limits`.
+pub fn render(report: &Report, rules: &RuleSet, limits: Limits) -> String {
+    let mut doc = String::new();
+    let counts = crate::engine::counts(&report.findings);
+    let n = |s: Severity| counts.get(&s).copied().unwrap_or(0);
+    doc.push_str("## invlint\n\n");
+    doc.push_str(&format!("{}\n\n", cell(&super::summary_line(report), 1000)));
+    if report.findings.is_empty() {
+        doc.push_str("No findings.\n");
+    } else {
+        doc.push_str("| Severity | Findings |\n| --- | ---: |\n");
+        for s in [Severity::Error, Severity::Warning, Severity::Info] {
+            doc.push_str(&format!("| {s} | {} |\n", n(s)));
+        }
+
+        doc.push_str(
+            "\n### By rule\n\n| Code | Severity | Title | Findings |\n| --- | --- | --- | ---: |\n",
+        );
+        let mut by_code: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
+        for f in &report.findings {
+            by_code.entry(&f.code).or_insert((f.severity, 0)).1 += 1;
+        }
+        let mut left = by_code.len();
+        for (code, (severity, count)) in &by_code {
+            let title = super::rule_info(rules, code).map_or("", |r| r.title);
+            let row = format!(
+                "| {} | {severity} | {} | {count} |\n",
+                cell(code, limits.cell),
+                cell(title, limits.cell)
+            );
+            if !fits(&doc, &row, RESERVE, &limits) {
+                break;
+            }
+            doc.push_str(&row);
+            left -= 1;
+        }
+        if left > 0 {
+            doc.push_str(&format!("\n{left} more codes not shown.\n"));
+        }
+
+        doc.push_str(
+            "\n### By file\n\n| File | Errors | Warnings | Infos |\n| --- | ---: | ---: | ---: |\n",
+        );
+        let mut by_file: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
+        for f in &report.findings {
+            by_file.entry(&f.location.file).or_insert([0; 3])[f.severity as usize] += 1;
+        }
+        let mut left = by_file.len();
+        for (file, [info, warning, error]) in by_file.iter().take(limits.files) {
+            let row = format!(
+                "| {} | {error} | {warning} | {info} |\n",
+                cell(file, limits.cell)
+            );
+            if !fits(&doc, &row, RESERVE, &limits) {
+                break;
+            }
+            doc.push_str(&row);
+            left -= 1;
+        }
+        if left > 0 {
+            doc.push_str(&format!("\n{left} more files not shown.\n"));
+        }
+
+        doc.push_str(
+            "\n### Findings\n\n| Location | Code | Severity | Message |\n| --- | --- | --- | --- |\n",
+        );
+        let mut shown = 0;
+        for f in report.findings.iter().take(limits.findings) {
+            let row = format!(
+                "| {} | {} | {} | {} |\n",
+                cell(&location(f), limits.cell),
+                cell(&f.code, limits.cell),
+                f.severity,
+                cell(&f.message, limits.cell)
+            );
+            if !fits(&doc, &row, RESERVE, &limits) {
+                break;
+            }
+            doc.push_str(&row);
+            shown += 1;
+        }
+        let more = report.findings.len() - shown;
+        if more > 0 {
+            doc.push_str(&format!(
+                "\n{more} more finding{} not shown; see the JSON/SARIF artifact.\n",
+                if more == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    if !report.skipped.is_empty() {
+        doc.push_str("\n### Rules not run\n\n");
+        let mut left = report.skipped.len();
+        for s in &report.skipped {
+            let row = format!(
+                "- {}: {}\n",
+                cell(&s.code, limits.cell),
+                cell(&s.reason, limits.cell)
+            );
+            if !fits(&doc, &row, RESERVE / 2, &limits) {
+                break;
+            }
+            doc.push_str(&row);
+            left -= 1;
+        }
+        if left > 0 {
+            doc.push_str(&format!("- and {left} more\n"));
+        }
+    }
+    doc
+}
+
+pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
+    out.write_all(render(report, rules, Limits::default()).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Anchor, Location, Span};
+
+    #[test]
+    fn cells_cannot_break_the_table_or_become_markup() {
+        assert_eq!(cell("a|b\nc\r\nd", 100), "a\\|b c  d");
+        assert_eq!(
+            cell("<b>*x*</b> [l](u)", 100),
+            "\\<b\\>\\*x\\*\\</b\\> \\[l\\](u)"
+        );
+        assert_eq!(cell("abcdef", 3), "abc…");
+    }
+
+    fn synthetic(n: usize, message: &str) -> Report {
+        let findings = (0..n)
+            .map(|i| {
+                let mut l = Location::new(
+                    i % 7,
+                    format!("exports/file{}.csv", i % 7).into(),
+                    Anchor::Cell {
+                        record: i as u64 + 1,
+                        field: 2,
+                    },
+                );
+                l.span = Some(Span {
+                    line: i as u64 + 2,
+                    column: 5,
+                    end_line: i as u64 + 2,
+                    end_column: 9,
+                });
+                let severity = [Severity::Error, Severity::Warning, Severity::Info][i % 3];
+                Finding::new(format!("XX{:03}", i % 40), severity, message, l)
+            })
+            .collect();
+        Report {
+            findings,
+            files: 7,
+            rows: n,
+            rules_run: 40,
+            ..Report::default()
+        }
+    }
+
+    #[test]
+    fn fifty_thousand_findings_stay_under_one_mib() {
+        let report = synthetic(
+            50_000,
+            "SipAddress sip:a|b@contoso.com is | not valid\nat all",
+        );
+        let md = render(&report, &RuleSet::default(), Limits::default());
+        assert!(md.len() < 1024 * 1024, "{} bytes", md.len());
+        assert!(md.len() <= 900 * 1024);
+        assert!(
+            md.contains("\n49000 more findings not shown; see the JSON/SARIF artifact.\n"),
+            "{}",
+            &md[md.len().saturating_sub(300)..]
+        );
+        assert!(md.contains("| error | 16667 |"));
+        assert!(md.contains("\\|"));
+    }
+
+    #[test]
+    fn long_messages_are_cut_by_the_byte_budget() {
+        let long = "x".repeat(5_000);
+        let report = synthetic(5_000, &long);
+        let limits = Limits {
+            cell: 10_000,
+            ..Limits::default()
+        };
+        let md = render(&report, &RuleSet::default(), limits);
+        assert!(md.len() <= limits.budget, "{} bytes", md.len());
+        let listed = md.lines().filter(|l| l.contains("| XX0")).count() - 40;
+        assert!(listed > 100 && listed < 1000, "{listed} findings listed");
+        assert!(md.contains(&format!(
+            "{} more findings not shown; see the JSON/SARIF artifact.",
+            5_000 - listed
+        )));
+    }
+}
