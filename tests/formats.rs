@@ -612,3 +612,50 @@ fn exit_codes_for_each_fail_on_level() {
     ]);
     assert_eq!(code, 2);
 }
+
+/// JUnit consumers reject malformed XML outright: parse the document, and with a hostile
+/// message (markup characters, a control character XML 1.0 cannot carry) in a finding.
+#[test]
+fn junit_is_well_formed_xml() {
+    let (_, out, _) = invlint(&["check", CONTOSO, "--format", "junit"]);
+    let doc = roxmltree::Document::parse(&out).expect("well-formed JUnit XML");
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 27);
+    let failures = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .count();
+    assert_eq!(failures, 27);
+    let suite = doc.root_element();
+    assert_eq!(suite.attribute("tests"), Some("27"));
+
+    let mut report = synthetic([
+        (Severity::Error, 1),
+        (Severity::Warning, 0),
+        (Severity::Info, 0),
+    ]);
+    report.findings[0].message = "<b>&\"quoted\"\u{1} ]]> end".to_string();
+    let rules = RuleSet::load(true, &[]).expect("rules");
+    let mut buf = Vec::new();
+    invlint::report::write(
+        Format::Junit,
+        &report,
+        &rules,
+        invlint::report::RenderOptions::default(),
+        &mut buf,
+    )
+    .expect("write");
+    let text = String::from_utf8(buf).expect("utf-8");
+    let doc = roxmltree::Document::parse(&text).expect("well-formed with hostile text");
+    let failure = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("failure");
+    assert!(
+        failure.text().unwrap_or("").contains("<b>&\"quoted\""),
+        "{text}"
+    );
+}
