@@ -30,6 +30,15 @@ struct Cli {
 enum Command {
     /// Check exports (the default command).
     Check(CheckArgs),
+    /// Check exports and write the audit report: one self-contained HTML page.
+    // The output and exit options of `check` do not apply to the page: hidden here.
+    #[command(
+        mut_arg("format", |a| a.hide(true)),
+        mut_arg("fail_on", |a| a.hide(true)),
+        mut_arg("exit_zero", |a| a.hide(true)),
+        mut_arg("color", |a| a.hide(true))
+    )]
+    Report(ReportArgs),
     /// List the rules: code, severity, title, pack.
     Rules(RulesArgs),
     /// Explain a rule: title, why, help, example, documentation link.
@@ -55,6 +64,17 @@ struct RuleSource {
     /// Do not load the embedded rule packs (their table declarations stay).
     #[arg(long)]
     no_default_rules: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct ReportArgs {
+    /// Write the HTML report to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE", required = true)]
+    html: PathBuf,
+    /// The same inputs and options as `check` (output format and exit thresholds aside), so
+    /// that everything that changes a `check` run changes the page the same way.
+    #[command(flatten)]
+    check: CheckArgs,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -144,6 +164,7 @@ pub fn main() -> u8 {
     };
     match cli.command {
         Some(Command::Check(args)) => check(args),
+        Some(Command::Report(args)) => html_report(&args),
         None => check(cli.check),
         Some(Command::Rules(args)) => rules(args),
         Some(Command::Explain { code, rules }) => explain(&code, &rules),
@@ -290,6 +311,57 @@ fn check(args: CheckArgs) -> u8 {
         }
     }
     exit_code(&report.findings, args.fail_on, args.exit_zero)
+}
+
+/// `invlint report --html FILE`: 0 once the page is written, 2 when it cannot be.
+fn html_report(args: &ReportArgs) -> u8 {
+    let checked = match run_check(&args.check, false) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let generated = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs())
+        })
+        .map(report::html::utc_timestamp);
+    let options = report::html::HtmlOptions {
+        inputs: args
+            .check
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        generated,
+        ..report::html::HtmlOptions::default()
+    };
+    let page = report::html::render(&checked.report, &checked.rules, &options);
+    let to_stdout = args.html.as_os_str() == "-";
+    let written = if to_stdout {
+        let mut out = std::io::stdout().lock();
+        out.write_all(page.as_bytes()).and_then(|()| out.flush())
+    } else {
+        std::fs::write(&args.html, page.as_bytes())
+    };
+    if let Err(e) = written {
+        if !(to_stdout && e.kind() == std::io::ErrorKind::BrokenPipe) {
+            eprintln!("error: cannot write {}: {e}", args.html.display());
+            return 2;
+        }
+    }
+    if !args.check.quiet && !to_stdout {
+        eprintln!(
+            "wrote {} ({} KB): {}",
+            args.html.display(),
+            page.len().div_ceil(1024),
+            report::summary_line(&checked.report)
+        );
+    }
+    0
 }
 
 fn exit_code(findings: &[invlint::finding::Finding], fail_on: FailOn, exit_zero: bool) -> u8 {

@@ -58,6 +58,9 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Kind → number of files, for summaries.
     pub tables: BTreeMap<String, usize>,
+    /// The inventory that was checked (files, heads, kinds, the columns rules read), for
+    /// reporters that describe the input itself, such as the HTML audit report.
+    pub inventory: Inventory,
 }
 
 /// Why a run could not start.
@@ -212,6 +215,7 @@ pub fn run(
         rules_run: runnable.len(),
         skipped,
         tables,
+        inventory,
     })
 }
 

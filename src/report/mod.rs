@@ -1,9 +1,10 @@
 //! **Reporters**: each turns the sorted findings of a run into one output format.
 //!
-//! Reporters only see findings and the run summary; they write to any `io::Write`, never to
-//! the terminal directly.
+//! Reporters see the findings, the run summary and the inventory that was read (the HTML page
+//! describes the input too); they write to any `io::Write`, never to the terminal directly.
 
 pub mod compact;
+pub mod html;
 pub mod human;
 pub mod json;
 
