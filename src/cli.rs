@@ -33,6 +33,15 @@ struct Cli {
 enum Command {
     /// Check exports (the default command).
     Check(Box<CheckArgs>),
+    /// Check exports and write the audit report: one self-contained HTML page.
+    // The output and exit options of `check` do not apply to the page: hidden here.
+    #[command(
+        mut_arg("format", |a| a.hide(true)),
+        mut_arg("fail_on", |a| a.hide(true)),
+        mut_arg("exit_zero", |a| a.hide(true)),
+        mut_arg("color", |a| a.hide(true))
+    )]
+    Report(Box<ReportArgs>),
     /// List the rules: code, severity, title, pack.
     Rules(RulesArgs),
     /// Explain a rule: title, why, help, example, documentation link.
@@ -72,6 +81,17 @@ struct RuleSource {
     /// Do not load the embedded rule packs (their table declarations stay).
     #[arg(long)]
     no_default_rules: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct ReportArgs {
+    /// Write the HTML report to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE", required = true)]
+    html: PathBuf,
+    /// The same inputs and options as `check` (output format and exit thresholds aside), so
+    /// that everything that changes a `check` run changes the page the same way.
+    #[command(flatten)]
+    check: CheckArgs,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -201,6 +221,7 @@ pub fn main() -> u8 {
     };
     match cli.command {
         Some(Command::Check(args)) => check(*args),
+        Some(Command::Report(args)) => html_report(&args),
         None => check(cli.check),
         Some(Command::Rules(args)) => rules(args),
         Some(Command::Explain { code, rules }) => explain(&code, &rules),
@@ -290,8 +311,6 @@ fn relative_to_cwd(path: &std::path::Path) -> PathBuf {
 /// The part of `check` that `report` shares: arguments and configuration → rules → inventory
 /// → findings, with selection, severity overrides, suppressions and the baseline applied. On
 /// failure, the error is already printed and the exit code returned.
-// Used by `report` (merged separately); `check` loads the configuration first for its format.
-#[allow(dead_code)]
 fn run_check(args: &CheckArgs, excerpts: bool) -> Result<Checked, u8> {
     let config = load_config(args)?;
     run_check_with(args, &config, excerpts)
@@ -617,21 +636,81 @@ fn check(args: CheckArgs) -> u8 {
     )
 }
 
+/// `invlint report --html FILE`: 0 once the page is written, 2 when it cannot be.
+fn html_report(args: &ReportArgs) -> u8 {
+    let checked = match run_check(&args.check, false) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let generated = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs())
+        })
+        .map(report::html::utc_timestamp);
+    let options = report::html::HtmlOptions {
+        inputs: args
+            .check
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        generated,
+        ..report::html::HtmlOptions::default()
+    };
+    let page = report::html::render(&checked.report, &checked.rules, &options);
+    let to_stdout = args.html.as_os_str() == "-";
+    let written = if to_stdout {
+        let mut out = std::io::stdout().lock();
+        out.write_all(page.as_bytes()).and_then(|()| out.flush())
+    } else {
+        std::fs::write(&args.html, page.as_bytes())
+    };
+    if let Err(e) = written {
+        if !(to_stdout && e.kind() == std::io::ErrorKind::BrokenPipe) {
+            eprintln!("error: cannot write {}: {e}", args.html.display());
+            return 2;
+        }
+    }
+    if !args.check.quiet && !to_stdout {
+        eprintln!(
+            "wrote {} ({} KB): {}",
+            args.html.display(),
+            page.len().div_ceil(1024),
+            report::summary_line(&checked.report)
+        );
+    }
+    // The page is written either way, and says it is incomplete; the exit code says so too.
+    if untrusted(&checked.report.findings) {
+        2
+    } else {
+        0
+    }
+}
+
 fn exit_code(
     findings: &[invlint::finding::Finding],
     fail_on: config::FailOn,
     exit_zero: bool,
 ) -> u8 {
-    let untrusted = findings
-        .iter()
-        .any(|f| *f.code == *builtin::UNREADABLE.0 || *f.code == *builtin::INTERNAL.0);
-    if untrusted {
+    if untrusted(findings) {
         return 2;
     }
     match fail_on.threshold() {
         Some(t) if !exit_zero && findings.iter().any(|f| f.severity >= t) => 1,
         _ => 0,
     }
+}
+
+/// Whether a finding says the run cannot be trusted (an input was not read, a check crashed).
+fn untrusted(findings: &[invlint::finding::Finding]) -> bool {
+    findings
+        .iter()
+        .any(|f| *f.code == *builtin::UNREADABLE.0 || *f.code == *builtin::INTERNAL.0)
 }
 
 fn init(force: bool) -> u8 {

@@ -6,6 +6,7 @@ mod expr_fixtures;
 mod formats;
 mod gate;
 mod generated;
+mod html_report;
 mod inventories;
 mod rule_files;
 mod spans;

@@ -63,6 +63,9 @@ pub struct Report {
     pub tables: BTreeMap<String, usize>,
     /// What suppressions and the baseline did (filled in after the run, by the caller).
     pub gate: crate::gate::GateSummary,
+    /// The inventory that was checked (files, heads, kinds, the columns rules read), for
+    /// reporters that describe the input itself, such as the HTML audit report.
+    pub inventory: Inventory,
 }
 
 /// Why a run could not start.
@@ -225,6 +228,7 @@ pub fn run(
         skipped,
         tables,
         gate: Default::default(),
+        inventory,
     })
 }
 

@@ -14,6 +14,7 @@
 pub mod decl;
 pub mod decode;
 pub mod discover;
+pub mod extract;
 pub mod head;
 pub mod locate;
 pub mod recognize;

@@ -1,7 +1,8 @@
 //! **Reporters**: each turns the sorted findings of a run into one output format.
 //!
-//! Reporters only see findings, the run summary and the rule set (for rule metadata); they
-//! write to any `io::Write`, never to the terminal directly.
+//! Reporters see the findings, the run summary, the rule set (for rule metadata) and the
+//! inventory that was read (the HTML page describes the input too); they write to any
+//! `io::Write`, never to the terminal directly.
 //!
 //! A **described rule** is a code a rule-describing format (SARIF, JUnit, Markdown) lists:
 //! every rule that ran plus every code that has a finding (built-in `CSV`/`INV` codes
@@ -9,6 +10,7 @@
 
 pub mod compact;
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
