@@ -261,7 +261,7 @@ impl Inventory {
                     type_line_len: head.type_line_len,
                     delimiter: head.delimiter,
                 };
-                locate::scan_records(&file.source, plan, &records)
+                locate::scan_records(&file.source, plan, &records, &file.rows.starts)
                     .ok()
                     .map(|found| (id, found))
             })
