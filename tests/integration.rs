@@ -5,5 +5,6 @@ mod common;
 mod expr_fixtures;
 mod generated;
 mod inventories;
+mod progress;
 mod rule_files;
 mod spans;

@@ -10,6 +10,7 @@
 pub mod examples;
 pub mod index;
 mod join;
+pub mod progress;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,6 +27,7 @@ use crate::inventory::decl::TableDecl;
 use crate::inventory::table::Column;
 use crate::inventory::{DiscoverOptions, Inventory, TableOverride};
 use crate::rule::{build_schema, CompiledRule, Part, Program, RuleError, RuleSet, Shape};
+use progress::{Phase, Progress, ProgressSink};
 
 /// Rows per evaluation task: big enough to amortise, small enough to balance two cores.
 const CHUNK_ROWS: usize = 16 * 1024;
@@ -42,6 +44,8 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// Keep the source lines of each location (for the human format).
     pub excerpts: bool,
+    /// Where to send progress events (the library draws nothing).
+    pub progress: Option<ProgressSink>,
 }
 
 /// A rule that did not run, and why.
@@ -196,24 +200,52 @@ pub fn run(
             _ => Vec::new(),
         })
         .collect();
-    findings.extend(inventory.read_rows(|file| {
-        let mut keep = vec![false; file.header().len()];
-        if let Some(kind) = kind_of_file[file.id] {
-            for &(k, c) in &used {
-                if k == kind {
-                    if let Some(Some(f)) = field_of[file.id].get(c) {
-                        keep[*f] = true;
+    let sink = options.progress.as_ref();
+    progress::send(
+        sink,
+        Progress::Start {
+            phase: Phase::Reading,
+            total: inventory.bytes_to_read(),
+        },
+    );
+    let read = |bytes| {
+        progress::send(
+            sink,
+            Progress::Advance {
+                phase: Phase::Reading,
+                done: bytes,
+            },
+        )
+    };
+    let counted: Option<&(dyn Fn(u64) + Sync)> = sink.map(|_| &read as _);
+    findings.extend(inventory.read_rows_counted(
+        |file| {
+            let mut keep = vec![false; file.header().len()];
+            if let Some(kind) = kind_of_file[file.id] {
+                for &(k, c) in &used {
+                    if k == kind {
+                        if let Some(Some(f)) = field_of[file.id].get(c) {
+                            keep[*f] = true;
+                        }
                     }
                 }
             }
-        }
-        keep
-    }));
+            keep
+        },
+        counted,
+    ));
     for (i, file) in inventory.files.iter().enumerate() {
         if file.failed {
             kind_of_file[i] = None;
         }
     }
+    progress::send(
+        sink,
+        Progress::Start {
+            phase: Phase::Indexing,
+            total: 0,
+        },
+    );
     let scanned = join::scanned_kinds(&runnable);
     let mut data = Data::build(
         &inventory,
@@ -224,8 +256,15 @@ pub fn run(
         Some(&scanned),
     );
     data.joins = data.build_joins(&join::specs(&runnable));
-    let mut rule_findings = evaluate(&data, &runnable, &mut skipped);
+    let mut rule_findings = evaluate(&data, &runnable, &mut skipped, sink);
     findings.append(&mut rule_findings);
+    progress::send(
+        sink,
+        Progress::Start {
+            phase: Phase::Locating,
+            total: 0,
+        },
+    );
     inventory.locate(&mut findings, options.excerpts);
     sort_findings(&mut findings);
     skipped.sort_by(|a, b| a.code.cmp(&b.code));
@@ -515,7 +554,12 @@ enum Task<'r> {
     Whole(&'r CompiledRule),
 }
 
-fn evaluate(data: &Data<'_>, rules: &[&CompiledRule], skipped: &mut Vec<Skipped>) -> Vec<Finding> {
+fn evaluate(
+    data: &Data<'_>,
+    rules: &[&CompiledRule],
+    skipped: &mut Vec<Skipped>,
+    sink: Option<&ProgressSink>,
+) -> Vec<Finding> {
     let mut tasks = Vec::new();
     for rule in rules {
         match rule.rule.shape {
@@ -595,6 +639,13 @@ fn evaluate(data: &Data<'_>, rules: &[&CompiledRule], skipped: &mut Vec<Skipped>
             Shape::Whole => tasks.push(Task::Whole(rule)),
         }
     }
+    progress::send(
+        sink,
+        Progress::Start {
+            phase: Phase::Checking,
+            total: tasks.len() as u64,
+        },
+    );
     tasks
         .par_iter()
         .map(|task| {
@@ -636,6 +687,15 @@ fn evaluate(data: &Data<'_>, rules: &[&CompiledRule], skipped: &mut Vec<Skipped>
                     location,
                 )]
             })
+        })
+        .inspect(|_| {
+            progress::send(
+                sink,
+                Progress::Advance {
+                    phase: Phase::Checking,
+                    done: 1,
+                },
+            )
         })
         .flatten()
         .collect()

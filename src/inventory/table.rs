@@ -283,10 +283,33 @@ impl Rows {
 /// Read every data row of the file at `path`, whose head is `head`, keeping the fields whose
 /// `keep` flag is set.
 pub fn read_rows(source: &Source, head: &Head, keep: &[bool]) -> io::Result<Rows> {
+    read_rows_counted(source, head, keep, None)
+}
+
+/// [`read_rows`], calling `progress` with the bytes of the file read, in steps of about
+/// 1 MiB; the steps add up to the file's size once, even when it is read again.
+pub fn read_rows_counted(
+    source: &Source,
+    head: &Head,
+    keep: &[bool],
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+) -> io::Result<Rows> {
     let mut encoding = head.encoding;
     let mut fallback_from = head.fallback_from;
+    let mut reported = 0;
     loop {
-        match read_rows_as(source, head, keep, encoding) {
+        let mut counting = Counting {
+            inner: source.open()?,
+            read: 0,
+            reported,
+            progress,
+        };
+        let result = read_rows_as(&mut counting, head, keep, encoding);
+        reported = counting.reported;
+        if result.is_ok() {
+            counting.flush();
+        }
+        match result {
             Err(err) => match NotUtf8::from_io(&err) {
                 Some(bad) if encoding != Encoding::Windows1252 && !head.encoding_forced => {
                     fallback_from = Some(bad);
@@ -315,13 +338,43 @@ pub(crate) fn skip_bytes<R: Read>(reader: &mut R, n: usize) -> io::Result<()> {
     Ok(())
 }
 
-fn read_rows_as(
-    source: &Source,
+/// Counts the bytes read through it and reports those past `reported`.
+struct Counting<'p, R> {
+    inner: R,
+    read: u64,
+    reported: u64,
+    progress: Option<&'p (dyn Fn(u64) + Sync)>,
+}
+
+impl<R> Counting<'_, R> {
+    fn flush(&mut self) {
+        if let Some(progress) = self.progress {
+            if self.read > self.reported {
+                progress(self.read - self.reported);
+                self.reported = self.read;
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read >= self.reported + (1 << 20) {
+            self.flush();
+        }
+        Ok(n)
+    }
+}
+
+fn read_rows_as<R: Read>(
+    source: R,
     head: &Head,
     keep: &[bool],
     encoding: Encoding,
 ) -> io::Result<Rows> {
-    let mut decoded = DecodingReader::new(source.open()?, encoding);
+    let mut decoded = DecodingReader::new(source, encoding);
     skip_bytes(&mut decoded, head.type_line_len)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(head.delimiter)
