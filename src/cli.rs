@@ -3,10 +3,13 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use invlint::config::{self, Config};
+use invlint::engine::progress::{Phase, Progress, ProgressSink};
 use invlint::engine::{self, CheckError, Options};
 use invlint::finding::{builtin, sort_findings, Severity};
 use invlint::gate::baseline::Baseline;
@@ -185,7 +188,7 @@ struct CheckArgs {
     /// Colours in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
-    /// Print only findings (no summary line).
+    /// Print only findings (no summary line, no progress bar).
     #[arg(long, short)]
     quiet: bool,
     /// Add these codes or prefixes to `select` (comma-separated).
@@ -364,6 +367,7 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
                 .cloned(),
         );
     }
+    let progress = progress_bar(args.quiet);
     let options = Options {
         discover,
         overrides: config.overrides.clone(),
@@ -371,8 +375,13 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         select,
         ignore: file.ignore.iter().chain(&args.ignore).cloned().collect(),
         excerpts,
+        progress: progress.as_ref().map(|(_, sink)| sink.clone()),
     };
-    let mut report = match engine::check(&args.paths, &rules, &options) {
+    let checked = engine::check(&args.paths, &rules, &options);
+    if let Some((bar, _)) = progress {
+        bar.finish_and_clear();
+    }
+    let mut report = match checked {
         Ok(r) => r,
         Err(CheckError::Rules(errors)) => {
             print_rule_errors(&errors);
@@ -501,6 +510,43 @@ fn apply_suppressions(
     report.gate.expired = outcome.expired;
     report.gate.stale = outcome.stale;
     Ok(())
+}
+
+/// The progress bar of a check, on stderr: only when stderr is a terminal, not with `--quiet`
+/// nor in CI (`CI` set), and drawn only once the run has taken a second.
+fn progress_bar(quiet: bool) -> Option<(ProgressBar, ProgressSink)> {
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    if quiet || ci || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::hidden();
+    let shown = bar.clone();
+    let started = Instant::now();
+    let sink = ProgressSink::new(move |event| {
+        match event {
+            Progress::Start { phase, total } => {
+                let template = match (phase, total) {
+                    (_, 0) => "{spinner} {msg}",
+                    (Phase::Reading, _) => {
+                        "{msg:9} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})"
+                    }
+                    _ => "{msg:9} {wide_bar} {pos}/{len} ({eta})",
+                };
+                let style = ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+                shown.set_message(phase.label());
+                shown.set_length(total);
+                shown.set_position(0);
+                shown.set_style(style);
+            }
+            Progress::Advance { done, .. } => shown.inc(done),
+        }
+        if shown.is_hidden() && started.elapsed() >= Duration::from_secs(1) {
+            shown.set_draw_target(ProgressDrawTarget::stderr());
+            shown.enable_steady_tick(Duration::from_millis(120));
+        }
+    });
+    Some((bar, sink))
 }
 
 fn parse_format(name: Option<&str>, stdout_tty: bool) -> Result<Format, u8> {

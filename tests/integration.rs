@@ -8,5 +8,6 @@ mod gate;
 mod generated;
 mod html_report;
 mod inventories;
+mod progress;
 mod rule_files;
 mod spans;

@@ -8,9 +8,12 @@
 //! Output is deterministic whatever the number of threads.
 
 pub mod examples;
+pub mod index;
+mod join;
+pub mod progress;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -21,8 +24,10 @@ use crate::expr::eval::{Ctx, Tables};
 use crate::expr::value::{RowRef, Value};
 use crate::finding::{builtin, sort_findings, Anchor, Finding, Location, Related, Severity};
 use crate::inventory::decl::TableDecl;
+use crate::inventory::table::Column;
 use crate::inventory::{DiscoverOptions, Inventory, TableOverride};
 use crate::rule::{build_schema, CompiledRule, Part, Program, RuleError, RuleSet, Shape};
+use progress::{Phase, Progress, ProgressSink};
 
 /// Rows per evaluation task: big enough to amortise, small enough to balance two cores.
 const CHUNK_ROWS: usize = 16 * 1024;
@@ -39,6 +44,8 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// Keep the source lines of each location (for the human format).
     pub excerpts: bool,
+    /// Where to send progress events (the library draws nothing).
+    pub progress: Option<ProgressSink>,
 }
 
 /// A rule that did not run, and why.
@@ -66,6 +73,20 @@ pub struct Report {
     /// The inventory that was checked (files, heads, kinds, the columns rules read), for
     /// reporters that describe the input itself, such as the HTML audit report.
     pub inventory: Inventory,
+    /// The columns held in memory for each file read, for memory accounting.
+    pub kept: Vec<Kept>,
+}
+
+/// The columns of one file that a run held in memory: those the rules read, the key columns
+/// of their lookups and the primary key (for identities). All others were parsed and dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub file: Arc<str>,
+    pub kind: Option<Arc<str>>,
+    pub rows: usize,
+    pub columns: Vec<String>,
+    /// Bytes of text of their cells (UTF-8).
+    pub bytes: u64,
 }
 
 /// Why a run could not start.
@@ -159,9 +180,13 @@ pub fn run(
             used.insert((kind, c));
         }
     }
-    // Identity of rows (baselines): the primary key columns.
+    // Identity of rows (baselines): the primary key columns of the tables rules check.
+    let checked: BTreeSet<KindId> = runnable
+        .iter()
+        .flat_map(|r| r.programs.iter().filter_map(|p| p.this))
+        .collect();
     for (kind, info) in schema.kinds.iter().enumerate() {
-        if info.has_primary {
+        if info.has_primary && checked.contains(&kind) {
             for &c in &info.keys[0].columns {
                 used.insert((kind, c));
             }
@@ -183,27 +208,71 @@ pub fn run(
             _ => Vec::new(),
         })
         .collect();
-    findings.extend(inventory.read_rows(|file| {
-        let mut keep = vec![false; file.header().len()];
-        if let Some(kind) = kind_of_file[file.id] {
-            for &(k, c) in &used {
-                if k == kind {
-                    if let Some(Some(f)) = field_of[file.id].get(c) {
-                        keep[*f] = true;
+    let sink = options.progress.as_ref();
+    progress::send(
+        sink,
+        Progress::Start {
+            phase: Phase::Reading,
+            total: inventory.bytes_to_read(),
+        },
+    );
+    let read = |bytes| {
+        progress::send(
+            sink,
+            Progress::Advance {
+                phase: Phase::Reading,
+                done: bytes,
+            },
+        )
+    };
+    let counted: Option<&(dyn Fn(u64) + Sync)> = sink.map(|_| &read as _);
+    findings.extend(inventory.read_rows_counted(
+        |file| {
+            let mut keep = vec![false; file.header().len()];
+            if let Some(kind) = kind_of_file[file.id] {
+                for &(k, c) in &used {
+                    if k == kind {
+                        if let Some(Some(f)) = field_of[file.id].get(c) {
+                            keep[*f] = true;
+                        }
                     }
                 }
             }
-        }
-        keep
-    }));
+            keep
+        },
+        counted,
+    ));
     for (i, file) in inventory.files.iter().enumerate() {
         if file.failed {
             kind_of_file[i] = None;
         }
     }
-    let data = Data::build(&inventory, &schema, &kind_of_file, field_of, &lookups);
-    let mut rule_findings = evaluate(&data, &runnable, &mut skipped);
+    progress::send(
+        sink,
+        Progress::Start {
+            phase: Phase::Indexing,
+            total: 0,
+        },
+    );
+    let scanned = join::scanned_kinds(&runnable);
+    let mut data = Data::build(
+        &inventory,
+        &schema,
+        &kind_of_file,
+        field_of,
+        &lookups,
+        Some(&scanned),
+    );
+    data.joins = data.build_joins(&join::specs(&runnable));
+    let mut rule_findings = evaluate(&data, &runnable, &mut skipped, sink);
     findings.append(&mut rule_findings);
+    progress::send(
+        sink,
+        Progress::Start {
+            phase: Phase::Locating,
+            total: 0,
+        },
+    );
     inventory.locate(&mut findings, options.excerpts);
     sort_findings(&mut findings);
     skipped.sort_by(|a, b| a.code.cmp(&b.code));
@@ -219,7 +288,31 @@ pub fn run(
             *tables.entry(k.to_string()).or_insert(0) += 1;
         }
     }
+    let kept = inventory
+        .files
+        .iter()
+        .filter(|f| f.head.is_some())
+        .map(|f| {
+            let columns = f.rows.columns.iter().enumerate().filter_map(|(i, c)| {
+                c.as_ref().map(|c| {
+                    (
+                        f.header().get(i).cloned().unwrap_or_default(),
+                        c.text_bytes(),
+                    )
+                })
+            });
+            let (columns, bytes): (Vec<String>, Vec<usize>) = columns.unzip();
+            Kept {
+                file: f.display.clone(),
+                kind: f.kind.clone(),
+                rows: f.rows.count,
+                columns,
+                bytes: bytes.iter().sum::<usize>() as u64,
+            }
+        })
+        .collect();
     Ok(Report {
+        kept,
         findings,
         files: inventory.files.len(),
         rows: inventory.total_rows(),
@@ -254,8 +347,7 @@ pub fn code_selected(code: &str, options: &Options) -> bool {
     is_selected(code, &[], options)
 }
 
-/// A key index: normalised key text → (start, length) in the rows, rows grouped by key.
-type KeyIndex = (HashMap<String, (u32, u32)>, Vec<RowRef>);
+use index::KeyIndex;
 
 /// The evaluation view of an inventory.
 pub struct Data<'a> {
@@ -263,9 +355,12 @@ pub struct Data<'a> {
     schema: &'a Schema,
     kind_of_file: &'a [Option<KindId>],
     field_of: Vec<Vec<Option<usize>>>,
+    /// The kept cells of each column (by file, then schema column), for cell reads.
+    columns: Vec<Vec<Option<&'a Column>>>,
     all_rows: Vec<Vec<RowRef>>,
-    /// (kind, key) → key text → range in `index_rows`.
-    indexes: HashMap<(KindId, usize), KeyIndex>,
+    /// Key indexes by kind, then key (`None` where no rule looks the key up).
+    indexes: Vec<Vec<Option<KeyIndex>>>,
+    joins: Vec<join::Join>,
 }
 
 impl<'a> Data<'a> {
@@ -275,30 +370,54 @@ impl<'a> Data<'a> {
         kind_of_file: &'a [Option<KindId>],
         field_of: Vec<Vec<Option<usize>>>,
         lookups: &BTreeSet<(KindId, usize)>,
+        scanned: Option<&BTreeSet<KindId>>,
     ) -> Data<'a> {
+        // Lists of all rows, for the kinds expressions scan whole (`find(chat-addins, …)`).
         let mut all_rows = vec![Vec::new(); schema.kinds.len()];
         for (file, kind) in kind_of_file.iter().enumerate() {
-            if let Some(k) = kind {
+            if let Some(k) = kind.filter(|k| scanned.is_none_or(|s| s.contains(k))) {
                 let count = inventory.files[file].rows.count as u32;
-                all_rows[*k].extend((0..count).map(|row| RowRef {
+                all_rows[k].extend((0..count).map(|row| RowRef {
                     file: file as u32,
                     row,
                 }));
             }
         }
+        let columns = field_of
+            .iter()
+            .zip(&inventory.files)
+            .map(|(fields, file)| {
+                fields
+                    .iter()
+                    .map(|f| f.and_then(|f| file.rows.columns.get(f)?.as_ref()))
+                    .collect()
+            })
+            .collect();
         let mut data = Data {
             inventory,
             schema,
             kind_of_file,
             field_of,
+            columns,
             all_rows,
-            indexes: HashMap::new(),
+            indexes: Vec::new(),
+            joins: Vec::new(),
         };
         let built: Vec<((KindId, usize), KeyIndex)> = lookups
             .par_iter()
             .map(|&(kind, key)| ((kind, key), data.build_index(kind, key)))
             .collect();
-        data.indexes = built.into_iter().collect();
+        let mut indexes: Vec<Vec<Option<KeyIndex>>> = schema
+            .kinds
+            .iter()
+            .map(|k| vec![None; k.keys.len()])
+            .collect();
+        for ((kind, key), index) in built {
+            if let Some(slot) = indexes.get_mut(kind).and_then(|k| k.get_mut(key)) {
+                *slot = Some(index);
+            }
+        }
+        data.indexes = indexes;
         data
     }
 
@@ -334,27 +453,29 @@ impl<'a> Data<'a> {
 
     fn build_index(&self, kind: KindId, key: usize) -> KeyIndex {
         let mut ctx = Ctx::new(self, self.schema, &[], 0);
-        let mut pairs: Vec<(String, RowRef)> = self.all_rows[kind]
+        // Rows with the same key stay in file order.
+        let rows = self
+            .kind_of_file
             .iter()
-            .filter_map(|&row| Some((self.row_key(&mut ctx, kind, key, row)?.into_owned(), row)))
-            .collect();
-        // Stable: rows with the same key stay in file order.
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut map = HashMap::with_capacity(pairs.len());
-        let mut rows = Vec::with_capacity(pairs.len());
-        let mut i = 0;
-        while i < pairs.len() {
-            let start = i;
-            while i < pairs.len() && pairs[i].0 == pairs[start].0 {
-                rows.push(pairs[i].1);
-                i += 1;
-            }
-            map.insert(
-                std::mem::take(&mut pairs[start].0),
-                (start as u32, (i - start) as u32),
-            );
-        }
-        (map, rows)
+            .enumerate()
+            .filter(|(_, k)| **k == Some(kind))
+            .flat_map(|(file, _)| {
+                (0..self.inventory.files[file].rows.count as u32).map(move |row| RowRef {
+                    file: file as u32,
+                    row,
+                })
+            });
+        let count = self
+            .kind_of_file
+            .iter()
+            .zip(&self.inventory.files)
+            .filter(|(k, _)| **k == Some(kind))
+            .map(|(_, f)| f.rows.count)
+            .sum();
+        KeyIndex::build(
+            rows.filter_map(|row| Some((self.row_key(&mut ctx, kind, key, row)?, row))),
+            count,
+        )
     }
 
     /// The essential columns of `program` (on its own table) that `file` lacks.
@@ -411,26 +532,32 @@ impl<'a> Data<'a> {
 
 impl Tables for Data<'_> {
     fn cell(&self, row: RowRef, column: ColumnId) -> Option<&str> {
-        let field = (*self.field_of.get(row.file as usize)?.get(column)?)?;
-        self.inventory
-            .files
-            .get(row.file as usize)?
-            .rows
-            .cell(row.row as usize, field)
+        let cells = (*self.columns.get(row.file as usize)?.get(column)?)?;
+        Some(cells.get(row.row as usize))
     }
 
     fn lookup(&self, kind: KindId, key: usize, value: &str) -> &[RowRef] {
-        match self.indexes.get(&(kind, key)) {
-            Some((map, rows)) => match map.get(value) {
-                Some(&(start, len)) => &rows[start as usize..(start + len) as usize],
-                None => &[],
-            },
-            None => &[],
+        match self.indexes.get(kind).and_then(|k| k.get(key)) {
+            Some(Some(index)) => index.get(value),
+            _ => &[],
         }
     }
 
     fn all_rows(&self, kind: KindId) -> &[RowRef] {
         self.all_rows.get(kind).map_or(&[], Vec::as_slice)
+    }
+
+    fn joined(
+        &self,
+        row: RowRef,
+        kind: KindId,
+        key: usize,
+        column: ColumnId,
+    ) -> Option<Option<&[RowRef]>> {
+        if self.joins.is_empty() {
+            return None;
+        }
+        self.joined_rows(row, kind, key, column)
     }
 }
 
@@ -446,7 +573,12 @@ enum Task<'r> {
     Whole(&'r CompiledRule),
 }
 
-fn evaluate(data: &Data<'_>, rules: &[&CompiledRule], skipped: &mut Vec<Skipped>) -> Vec<Finding> {
+fn evaluate(
+    data: &Data<'_>,
+    rules: &[&CompiledRule],
+    skipped: &mut Vec<Skipped>,
+    sink: Option<&ProgressSink>,
+) -> Vec<Finding> {
     let mut tasks = Vec::new();
     for rule in rules {
         match rule.rule.shape {
@@ -526,6 +658,13 @@ fn evaluate(data: &Data<'_>, rules: &[&CompiledRule], skipped: &mut Vec<Skipped>
             Shape::Whole => tasks.push(Task::Whole(rule)),
         }
     }
+    progress::send(
+        sink,
+        Progress::Start {
+            phase: Phase::Checking,
+            total: tasks.len() as u64,
+        },
+    );
     tasks
         .par_iter()
         .map(|task| {
@@ -567,6 +706,15 @@ fn evaluate(data: &Data<'_>, rules: &[&CompiledRule], skipped: &mut Vec<Skipped>
                     location,
                 )]
             })
+        })
+        .inspect(|_| {
+            progress::send(
+                sink,
+                Progress::Advance {
+                    phase: Phase::Checking,
+                    done: 1,
+                },
+            )
         })
         .flatten()
         .collect()
@@ -700,64 +848,104 @@ fn eval_whole<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
     }
 }
 
+/// The uniqueness key of the context's row (the `unique` value rendered into `value`, then
+/// trimmed and without case, in `key`); `false` when it has none (missing or empty).
+fn unique_key<'a>(
+    ctx: &mut Ctx<'a, Data<'a>>,
+    unique: &'a Node,
+    value: &mut String,
+    key: &mut String,
+) -> bool {
+    value.clear();
+    let v = ctx.eval(unique);
+    if v.is_missing() {
+        return false;
+    }
+    v.render(value);
+    key.clear();
+    let trimmed = value.trim();
+    if trimmed.is_ascii() {
+        key.push_str(trimmed);
+        key.make_ascii_lowercase();
+    } else {
+        key.push_str(&trimmed.to_lowercase());
+    }
+    !key.is_empty()
+}
+
 fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
-    let mut first: HashMap<String, (RowRef, usize)> = HashMap::new();
+    let mut first = index::FirstSeen::default();
+    let (mut value, mut key) = (String::new(), String::new());
+    let (mut earlier_value, mut earlier_key) = (String::new(), String::new());
     let mut out = Vec::new();
-    for (pi, program) in rule.programs.iter().enumerate() {
+    for program in &rule.programs {
         let Some(kind) = program.this else { continue };
         let Some(unique) = &program.unique else {
             continue;
         };
         let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
-        for &row in data.all_rows(kind) {
-            if !data.lacking(program, row.file as usize).is_empty() {
+        for (file, k) in data.kind_of_file.iter().enumerate() {
+            if *k != Some(kind) || !data.lacking(program, file).is_empty() {
                 continue;
             }
-            ctx.set_row(Some(row));
-            if program
-                .where_
-                .as_ref()
-                .is_some_and(|w| !ctx.eval(w).truthy())
-            {
-                continue;
-            }
-            let mut value = String::new();
-            let v = ctx.eval(unique);
-            if v.is_missing() {
-                continue;
-            }
-            v.render(&mut value);
-            let key = value.trim().to_lowercase();
-            if key.is_empty() {
-                continue;
-            }
-            match first.get(&key) {
-                None => {
-                    first.insert(key, (row, pi));
+            for r in 0..data.inventory.files[file].rows.count {
+                let row = RowRef {
+                    file: file as u32,
+                    row: r as u32,
+                };
+                ctx.set_row(Some(row));
+                if program
+                    .where_
+                    .as_ref()
+                    .is_some_and(|w| !ctx.eval(w).truthy())
+                {
+                    continue;
                 }
-                Some(&(earlier, earlier_program)) => {
-                    if let Some(mut finding) = make_finding(&mut ctx, rule, program, Some(row)) {
-                        // Which row counts as the repeat depends on row order; the repeated
-                        // value does not, so baselines and suppressions key on it.
-                        finding.identity = Some(format!("{}:{key}", data.schema.kinds[kind].name));
-                        let earlier_program = &rule.programs[earlier_program];
-                        let anchor = match &earlier_program.at {
-                            Some(Node::Cell { column, .. }) => {
-                                data.anchor_of_cell(earlier, *column)
-                            }
-                            _ => Anchor::Record {
-                                record: u64::from(earlier.row) + 1,
-                            },
-                        };
-                        finding.related.insert(
-                            0,
-                            Related {
-                                location: data.location(earlier, anchor, Some(value.clone())),
-                                message: format!("first used here (row {})", earlier.row + 1),
-                            },
-                        );
-                        out.push(finding);
-                    }
+                if !unique_key(&mut ctx, unique, &mut value, &mut key) {
+                    continue;
+                }
+                // Is an earlier row's key this one? Compute it again to tell.
+                let same = |earlier: RowRef| {
+                    let Some(p) = rule
+                        .programs
+                        .iter()
+                        .find(|p| p.this.is_some() && p.this == data.file_kind(earlier))
+                    else {
+                        return false;
+                    };
+                    let Some(u) = &p.unique else { return false };
+                    let mut c = Ctx::new(data, data.schema, &p.bindings, p.cache_slots);
+                    c.set_row(Some(earlier));
+                    unique_key(&mut c, u, &mut earlier_value, &mut earlier_key)
+                        && earlier_key == key
+                };
+                let Some(earlier) = first.first_or_insert(index::hash(key.as_bytes()), row, same)
+                else {
+                    continue;
+                };
+                if let Some(mut finding) = make_finding(&mut ctx, rule, program, Some(row)) {
+                    // Which row counts as the repeat depends on row order; the repeated value
+                    // does not, so baselines and suppressions key on it.
+                    finding.identity = Some(format!("{}:{key}", data.schema.kinds[kind].name));
+                    let earlier_at = rule
+                        .programs
+                        .iter()
+                        .find(|p| p.this.is_some() && p.this == data.file_kind(earlier))
+                        .and_then(|p| p.at.as_ref());
+                    let anchor = match earlier_at {
+                        Some(Node::Cell { column, .. }) => data.anchor_of_cell(earlier, *column),
+                        _ => Anchor::Record {
+                            record: u64::from(earlier.row) + 1,
+                        },
+                    };
+                    finding.related.insert(
+                        0,
+                        Related {
+                            location: data.location(earlier, anchor, Some(value.clone())),
+                            message: format!("first used here (row {})", earlier.row + 1),
+                        },
+                    );
+                    out.push(finding);
                 }
             }
         }
@@ -835,6 +1023,7 @@ pub fn evaluate_on(
         &kind_of_file,
         field_of,
         &compiler.lookups_used,
+        None,
     );
     let file = kind_of_file
         .iter()

@@ -18,6 +18,26 @@ pub trait Tables {
     /// Rows of `kind` whose key `key` equals the normalised `value`.
     fn lookup(&self, kind: KindId, key: usize, value: &str) -> &[RowRef];
     fn all_rows(&self, kind: KindId) -> &[RowRef];
+    /// The result of `kind[key][column]` for `row` (`column` of `row`'s own table), when it
+    /// was resolved ahead of time: `Some(None)` for a missing value, `Some(Some(rows))` for
+    /// the rows found. `None` means: not resolved, look it up.
+    fn joined(
+        &self,
+        _row: RowRef,
+        _kind: KindId,
+        _key: usize,
+        _column: ColumnId,
+    ) -> Option<Option<&[RowRef]>> {
+        None
+    }
+}
+
+/// The column of the checked row a lookup is made by, if that is all its key is.
+pub fn by_own_column(args: &[Node]) -> Option<ColumnId> {
+    match args {
+        [Node::Cell { base, column }] if matches!(**base, Node::This) => Some(*column),
+        _ => None,
+    }
 }
 
 /// Evaluation state for one rule on one thread.
@@ -30,6 +50,8 @@ pub struct Ctx<'a, T: Tables> {
     underscore: Option<Value<'a>>,
     slots: Vec<Option<Value<'a>>>,
     cache: Vec<Option<Value<'a>>>,
+    /// Lookups whose key is constant (`chat-policies["Global"]`), found once per context.
+    constant_lookups: Vec<(&'a Node, Option<&'a [RowRef]>)>,
 }
 
 impl<'a, T: Tables> Ctx<'a, T> {
@@ -48,6 +70,7 @@ impl<'a, T: Tables> Ctx<'a, T> {
             underscore: None,
             slots: vec![None; bindings.len()],
             cache: vec![None; cache_slots],
+            constant_lookups: Vec::new(),
         }
     }
 
@@ -85,10 +108,15 @@ impl<'a, T: Tables> Ctx<'a, T> {
             Node::Binding(i) => self.binding(*i),
             Node::AllRows(kind) => Value::Rows(RowSet::Slice(self.tables.all_rows(*kind))),
             Node::Cell { base, column } => {
-                let row = match self.eval(base) {
-                    Value::Row(r) => Some(r),
-                    Value::Rows(set) => set.first(),
-                    _ => None,
+                let row = match &**base {
+                    // The checked row's own columns: the most frequent node, without recursion.
+                    Node::This => self.this,
+                    Node::It(i) => self.its.get(*i).copied(),
+                    base => match self.eval(base) {
+                        Value::Row(r) => Some(r),
+                        Value::Rows(set) => set.first(),
+                        _ => None,
+                    },
                 };
                 match row.and_then(|r| self.tables.cell(r, *column)) {
                     Some(text) => Value::Str(Cow::Borrowed(text)),
@@ -96,11 +124,29 @@ impl<'a, T: Tables> Ctx<'a, T> {
                 }
             }
             Node::Lookup { kind, key, args } => {
-                let Some(key_text) = self.key_text(*kind, *key, args) else {
-                    return Value::Missing;
-                };
-                let rows = self.tables.lookup(*kind, *key, &key_text);
-                Value::Rows(RowSet::Slice(rows))
+                if let (Some(row), Some(column)) = (self.this, by_own_column(args)) {
+                    if let Some(found) = self.tables.joined(row, *kind, *key, column) {
+                        return found
+                            .map_or(Value::Missing, |rows| Value::Rows(RowSet::Slice(rows)));
+                    }
+                }
+                let constant = args.iter().all(|a| matches!(a, Node::Const(_)));
+                if constant {
+                    if let Some((_, found)) = self
+                        .constant_lookups
+                        .iter()
+                        .find(|(n, _)| std::ptr::eq(*n, node))
+                    {
+                        return found.map_or(Value::Missing, |r| Value::Rows(RowSet::Slice(r)));
+                    }
+                }
+                let found = self
+                    .key_text(*kind, *key, args)
+                    .map(|key_text| self.tables.lookup(*kind, *key, &key_text));
+                if constant {
+                    self.constant_lookups.push((node, found));
+                }
+                found.map_or(Value::Missing, |rows| Value::Rows(RowSet::Slice(rows)))
             }
             Node::MapGet { map, arg } => {
                 let v = self.eval(arg);
@@ -131,7 +177,7 @@ impl<'a, T: Tables> Ctx<'a, T> {
                 negated,
             } => {
                 let v = self.eval(value);
-                match text_of(&v) {
+                match into_text(v) {
                     Some(text) => Value::Bool(regex.is_match(&text) != *negated),
                     None => Value::Bool(false),
                 }
@@ -235,13 +281,13 @@ impl<'a, T: Tables> Ctx<'a, T> {
     fn key_text(&mut self, kind: KindId, key: usize, args: &'a [Node]) -> Option<Cow<'a, str>> {
         if let [single] = args {
             let v = self.eval(single);
-            let text = text_of(&v)?;
+            let text = into_text(v)?;
             return Some(self.normalize(kind, key, 0, text));
         }
         let mut joined = String::new();
         for (i, arg) in args.iter().enumerate() {
             let v = self.eval(arg);
-            let text = text_of(&v)?;
+            let text = into_text(v)?;
             if i > 0 {
                 joined.push('\u{1f}');
             }
@@ -262,24 +308,30 @@ impl<'a, T: Tables> Ctx<'a, T> {
         let Some(info) = schema.kinds.get(kind).and_then(|k| k.keys.get(key)) else {
             return text;
         };
-        let mut text = text;
-        if let Some(norm) = &info.normalize {
-            let saved = self.underscore.replace(Value::Str(text));
-            let v = self.eval(norm);
-            self.underscore = saved;
-            text = match v {
-                Value::Str(s) => s,
-                other => {
-                    let mut s = String::new();
-                    other.render(&mut s);
-                    Cow::Owned(s)
+        let normalized = match &info.normalize {
+            None => text,
+            Some(norm) => match normalize_natively(norm, text) {
+                Ok(done) => done,
+                Err(text) => {
+                    let saved = self.underscore.replace(Value::Str(text));
+                    let v = self.eval(norm);
+                    self.underscore = saved;
+                    match v {
+                        Value::Str(s) => s,
+                        other => {
+                            let mut s = String::new();
+                            other.render(&mut s);
+                            Cow::Owned(s)
+                        }
+                    }
                 }
-            };
-        }
+            },
+        };
         if info.ignore_case {
-            text = value::lower(text);
+            value::lower(normalized)
+        } else {
+            normalized
         }
-        text
     }
 
     fn call(&mut self, func: Func, args: &'a [Node]) -> Value<'a> {
@@ -313,7 +365,7 @@ impl<'a, T: Tables> Ctx<'a, T> {
                 v => text_of(v).map_or(Value::Missing, |s| Value::Num(s.chars().count() as f64)),
             },
             _ => {
-                let Some(s) = text_of(&a) else {
+                let Some(s) = into_text(a) else {
                     return Value::Missing;
                 };
                 match func {
@@ -336,7 +388,7 @@ impl<'a, T: Tables> Ctx<'a, T> {
                     },
                     _ => {
                         let b = arg(self, 1);
-                        let Some(t) = text_of(&b) else {
+                        let Some(t) = into_text(b) else {
                             return Value::Missing;
                         };
                         match func {
@@ -369,6 +421,35 @@ impl<'a, T: Tables> Ctx<'a, T> {
     }
 }
 
+/// The key normalisations of the shipped table declarations, `trim(_)` and
+/// `strip_prefix(trim(_), "…")`, computed without the interpreter (with the same result: they
+/// run once per row per key index and per join). Other expressions give the text back.
+fn normalize_natively<'t>(norm: &Node, text: Cow<'t, str>) -> Result<Cow<'t, str>, Cow<'t, str>> {
+    let is_trim = |n: &Node| matches!(n, Node::Call { func: Func::Trim, args } if matches!(args.as_slice(), [Node::Underscore]));
+    let trim = |s: Cow<'t, str>| match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+        Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+    };
+    match norm {
+        n if is_trim(n) => Ok(trim(text)),
+        Node::Call {
+            func: Func::StripPrefix,
+            args,
+        } => match args.as_slice() {
+            [inner, Node::Const(Value::Str(prefix))] if is_trim(inner) => {
+                let s = trim(text);
+                Ok(if starts_ci(&s, prefix) {
+                    cut(s, prefix.len(), None)
+                } else {
+                    s
+                })
+            }
+            _ => Err(text),
+        },
+        _ => Err(text),
+    }
+}
+
 fn starts_ci(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len()
         && s.is_char_boundary(prefix.len())
@@ -386,6 +467,14 @@ fn cut(s: Cow<'_, str>, start: usize, end: Option<usize>) -> Cow<'_, str> {
     match s {
         Cow::Borrowed(b) => Cow::Borrowed(&b[start..end.unwrap_or(b.len())]),
         Cow::Owned(o) => Cow::Owned(o[start..end.unwrap_or(o.len())].to_string()),
+    }
+}
+
+/// [`text_of`], taking the value: an owned string is moved, not copied.
+fn into_text(v: Value<'_>) -> Option<Cow<'_, str>> {
+    match v {
+        Value::Str(s) => Some(s),
+        other => text_of(&other),
     }
 }
 

@@ -59,14 +59,24 @@ impl Version {
     pub fn parse(text: &str) -> Option<Version> {
         let text = text.trim();
         let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
+        // One to four dot-separated runs of digits, each fitting a u64.
         let mut parts = [0u64; 4];
-        for (n, piece) in text.split('.').enumerate() {
-            if n == 4 || piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
+        let (mut n, mut digits) = (0, 0);
+        for &b in text.as_bytes() {
+            match b {
+                b'0'..=b'9' => {
+                    let part = parts.get_mut(n)?;
+                    *part = part.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+                    digits += 1;
+                }
+                b'.' if digits > 0 => {
+                    n += 1;
+                    digits = 0;
+                }
+                _ => return None,
             }
-            parts[n] = piece.parse().ok()?;
         }
-        Some(Version { parts })
+        (digits > 0).then_some(Version { parts })
     }
 
     pub fn major(&self) -> u64 {
@@ -205,6 +215,15 @@ pub fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
 
 /// Lower-case, borrowing when there is nothing to change.
 pub fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.is_ascii() {
+        // The common case, without decoding characters.
+        if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return s;
+        }
+        let mut owned = s.into_owned();
+        owned.make_ascii_lowercase();
+        return Cow::Owned(owned);
+    }
     if s.chars().any(char::is_uppercase) {
         Cow::Owned(s.to_lowercase())
     } else {
@@ -245,6 +264,22 @@ pub mod user_agent {
     /// The version of the `OC/` token (Office Communicator, Lync and Skype for Business
     /// desktop clients all use it). Other agents (Lync Web App, mobile, UCWA) have none.
     pub fn version(ua: &str) -> Option<Version> {
+        if ua.is_ascii() {
+            // The same as below without splitting into tokens: the first `OC/` that starts a
+            // token (at the start or after ASCII whitespace, which is all of it here).
+            let b = ua.as_bytes();
+            let space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+            let at = memchr::memchr_iter(b'/', b).find(|&slash| {
+                slash >= 2
+                    && b[slash - 2..slash].eq_ignore_ascii_case(b"OC")
+                    && (slash == 2 || space(b[slash - 3]))
+            })?;
+            let end = b[at..]
+                .iter()
+                .position(|&c| space(c))
+                .map_or(b.len(), |n| at + n);
+            return Version::parse(ua[at + 1..end].trim_end_matches([',', ';']));
+        }
         ua.split_whitespace()
             .filter_map(|t| t.split_once('/'))
             .find(|(product, _)| product.eq_ignore_ascii_case("OC"))
@@ -274,6 +309,21 @@ mod tests {
         assert_eq!(v("6"), v("6.0.0"));
         assert!(Version::parse("15.x").is_none());
         assert!(Version::parse("1.2.3.4.5").is_none());
+        for bad in [
+            "",
+            ".",
+            "1.",
+            ".1",
+            "1..2",
+            "1.x",
+            "-1",
+            "1 .2",
+            "99999999999999999999",
+        ] {
+            assert!(Version::parse(bad).is_none(), "{bad}");
+        }
+        assert_eq!(v(" v1.2 "), v("1.2.0.0"));
+        assert_eq!(v("18446744073709551615").major(), u64::MAX);
         assert_eq!(v("15.0.4569.1503").to_string(), "15.0.4569.1503");
     }
 
@@ -289,6 +339,20 @@ mod tests {
         assert_eq!(user_agent::version("UCCAPI/16.0.4405.1000"), None);
         assert_eq!(user_agent::version("UCWA/15.0.0.0 (Lync Web App)"), None);
         assert_eq!(user_agent::version("garbage"), None);
+        // Only a token that starts with OC/ counts, and only the first one.
+        assert_eq!(user_agent::version("XOC/15.0 (x)"), None);
+        assert_eq!(user_agent::version("OC/"), None);
+        assert_eq!(user_agent::version("a\x0BOC/16.0"), Version::parse("16"));
+        assert_eq!(
+            user_agent::version("oc/v15.1,  OC/4.0"),
+            Version::parse("15.1")
+        );
+        assert_eq!(user_agent::version("OC/1/2 OC/15.0"), None);
+        assert_eq!(
+            user_agent::version("Lync\u{a0}OC/15.0"),
+            Version::parse("15")
+        );
+        assert_eq!(user_agent::version("é OC/15.0"), Version::parse("15"));
     }
 
     #[test]

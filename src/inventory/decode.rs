@@ -141,6 +141,9 @@ impl NotUtf8 {
 const CHUNK: usize = 64 * 1024;
 
 /// Streams the UTF-8 text of `inner` (the whole file, BOM included: the BOM is skipped here).
+///
+/// UTF-8 input is read straight into the caller's buffer and validated there (no copy);
+/// other encodings are decoded straight into it when it is large enough.
 pub struct DecodingReader<R> {
     inner: R,
     encoding: Encoding,
@@ -148,12 +151,16 @@ pub struct DecodingReader<R> {
     input: Vec<u8>,
     in_start: usize,
     in_end: usize,
+    /// Text decoded ahead, for callers reading in small pieces.
     output: Vec<u8>,
     out_start: usize,
     out_end: usize,
     eof: bool,
     finished: bool,
     bom_to_skip: usize,
+    /// UTF-8 only: the start of a character cut by the end of the previous read.
+    carry: [u8; 4],
+    carry_len: usize,
     /// Raw bytes consumed so far (BOM included).
     raw_consumed: u64,
     /// Newlines seen in the consumed raw bytes (meaningful for UTF-8 only).
@@ -164,21 +171,27 @@ pub struct DecodingReader<R> {
     pub raw_total: u64,
 }
 
+/// Below this, reads are served from the reader's own buffer.
+const DIRECT: usize = 64;
+
 impl<R: Read> DecodingReader<R> {
     pub fn new(inner: R, encoding: Encoding) -> DecodingReader<R> {
+        let strict = matches!(encoding, Encoding::Utf8 | Encoding::Utf8Bom);
         DecodingReader {
             inner,
             encoding,
             decoder: encoding.codec().new_decoder_without_bom_handling(),
-            input: vec![0; CHUNK],
+            input: if strict { Vec::new() } else { vec![0; CHUNK] },
             in_start: 0,
             in_end: 0,
-            output: vec![0; CHUNK * 3 + 16],
+            output: Vec::new(),
             out_start: 0,
             out_end: 0,
             eof: false,
             finished: false,
             bom_to_skip: encoding.bom_len(),
+            carry: [0; 4],
+            carry_len: 0,
             raw_consumed: 0,
             raw_lines: 0,
             replaced: false,
@@ -190,83 +203,136 @@ impl<R: Read> DecodingReader<R> {
         self.encoding
     }
 
+    fn strict(&self) -> bool {
+        matches!(self.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
+    }
+
+    /// One `read` of the inner reader, retrying on interruption; 0 at the end.
+    fn read_inner(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.inner.read(buf) {
+                Ok(n) => {
+                    self.raw_total += n as u64;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Skip the BOM (the first bytes of the file).
+    fn skip_bom(&mut self) -> io::Result<()> {
+        let mut bom = [0u8; 3];
+        while self.bom_to_skip > 0 {
+            let want = self.bom_to_skip;
+            let n = self.read_inner(&mut bom[..want])?;
+            if n == 0 {
+                self.bom_to_skip = 0;
+                break;
+            }
+            self.bom_to_skip -= n;
+            self.raw_consumed += n as u64;
+        }
+        Ok(())
+    }
+
+    /// UTF-8: read into `buf` (at least 4 bytes) and validate it in place.
+    fn read_utf8(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.skip_bom()?;
+        loop {
+            let carried = self.carry_len;
+            buf[..carried].copy_from_slice(&self.carry[..carried]);
+            self.carry_len = 0;
+            let n = if self.eof {
+                0
+            } else {
+                self.read_inner(&mut buf[carried..])?
+            };
+            self.eof |= n == 0;
+            let filled = carried + n;
+            let valid = match std::str::from_utf8(&buf[..filled]) {
+                Ok(_) => filled,
+                // A character cut by the end of this read: keep its start for the next one.
+                Err(e) if e.error_len().is_none() && !self.eof => e.valid_up_to(),
+                Err(e) => {
+                    let good = &buf[..e.valid_up_to()];
+                    let lines = self.raw_lines + memchr::memchr_iter(b'\n', good).count() as u64;
+                    let err = NotUtf8 {
+                        byte_offset: self.raw_consumed + e.valid_up_to() as u64,
+                        line: lines + 1,
+                    };
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, err));
+                }
+            };
+            self.carry_len = filled - valid;
+            self.carry[..self.carry_len].copy_from_slice(&buf[valid..filled]);
+            self.raw_lines += memchr::memchr_iter(b'\n', &buf[..valid]).count() as u64;
+            self.raw_consumed += valid as u64;
+            if valid > 0 || self.eof {
+                return Ok(valid);
+            }
+        }
+    }
+
     fn refill_input(&mut self) -> io::Result<()> {
         if self.in_start > 0 {
             self.input.copy_within(self.in_start..self.in_end, 0);
             self.in_end -= self.in_start;
             self.in_start = 0;
         }
-        while self.in_end < self.input.len() && !self.eof {
-            match self.inner.read(&mut self.input[self.in_end..]) {
-                Ok(0) => self.eof = true,
-                Ok(n) => {
-                    self.in_end += n;
-                    self.raw_total += n as u64;
-                    break;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        if self.in_end < self.input.len() && !self.eof {
+            let mut input = std::mem::take(&mut self.input);
+            let n = self.read_inner(&mut input[self.in_end..]);
+            self.input = input;
+            match n? {
+                0 => self.eof = true,
+                n => self.in_end += n,
             }
-        }
-        if self.bom_to_skip > 0 {
-            let skip = self.bom_to_skip.min(self.in_end - self.in_start);
-            self.in_start += skip;
-            self.bom_to_skip -= skip;
-            self.raw_consumed += skip as u64;
         }
         Ok(())
     }
 
-    /// Decode the next chunk into `output`. Returns false at the end of the text.
-    fn decode_chunk(&mut self) -> io::Result<bool> {
+    /// Other encodings: decode the next piece into `out` (at least 4 bytes). 0 at the end.
+    fn decode_into(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.skip_bom()?;
         loop {
             if self.finished {
-                return Ok(false);
+                return Ok(0);
             }
             if self.in_start == self.in_end || (self.in_end - self.in_start < 4 && !self.eof) {
                 self.refill_input()?;
             }
             let last = self.eof;
             let src = &self.input[self.in_start..self.in_end];
-            let strict = matches!(self.encoding, Encoding::Utf8 | Encoding::Utf8Bom);
-            let (read, written) = if strict {
-                let (result, read, written) =
-                    self.decoder
-                        .decode_to_utf8_without_replacement(src, &mut self.output, last);
-                if let encoding_rs::DecoderResult::Malformed(bad, _) = result {
-                    let bad_at = read - bad as usize;
-                    let good = &src[..bad_at];
-                    let lines = self.raw_lines + memchr::memchr_iter(b'\n', good).count() as u64;
-                    let err = NotUtf8 {
-                        byte_offset: self.raw_consumed + bad_at as u64,
-                        line: lines + 1,
-                    };
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, err));
-                }
-                (read, written)
-            } else {
-                let (_, read, written, replaced) =
-                    self.decoder.decode_to_utf8(src, &mut self.output, last);
-                self.replaced |= replaced;
-                (read, written)
-            };
-            if strict {
-                self.raw_lines += memchr::memchr_iter(b'\n', &src[..read]).count() as u64;
-            }
+            let (_, read, written, replaced) = self.decoder.decode_to_utf8(src, out, last);
+            self.replaced |= replaced;
             self.raw_consumed += read as u64;
             self.in_start += read;
-            self.out_start = 0;
-            self.out_end = written;
             if last && self.in_start == self.in_end {
                 self.finished = true;
             }
-            if written > 0 {
-                return Ok(true);
-            }
-            if self.finished {
-                return Ok(false);
+            if written > 0 || self.finished {
+                return Ok(written);
             }
         }
+    }
+
+    /// Fill `self.output` with the next piece of text. Returns false at the end.
+    fn fill_output(&mut self) -> io::Result<bool> {
+        let mut output = std::mem::take(&mut self.output);
+        if output.is_empty() {
+            output = vec![0; CHUNK * 3 + 16];
+        }
+        let n = if self.strict() {
+            self.read_utf8(&mut output)
+        } else {
+            self.decode_into(&mut output)
+        };
+        self.output = output;
+        self.out_start = 0;
+        self.out_end = n?;
+        Ok(self.out_end > 0)
     }
 }
 
@@ -275,8 +341,17 @@ impl<R: Read> Read for DecodingReader<R> {
         if buf.is_empty() {
             return Ok(0);
         }
-        if self.out_start == self.out_end && !self.decode_chunk()? {
-            return Ok(0);
+        if self.out_start == self.out_end {
+            if buf.len() >= DIRECT {
+                return if self.strict() {
+                    self.read_utf8(buf)
+                } else {
+                    self.decode_into(buf)
+                };
+            }
+            if !self.fill_output()? {
+                return Ok(0);
+            }
         }
         let n = buf.len().min(self.out_end - self.out_start);
         buf[..n].copy_from_slice(&self.output[self.out_start..self.out_start + n]);
@@ -363,6 +438,74 @@ mod tests {
         assert_eq!(text, "ab\u{FFFD}");
         assert!(reader.replaced);
         assert_eq!(reader.raw_total, 7);
+    }
+
+    /// Reads in pieces of `size` bytes.
+    fn decode_by(bytes: &[u8], size: usize) -> io::Result<String> {
+        let mut reader = DecodingReader::new(bytes, sniff_encoding(bytes));
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; size];
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        Ok(String::from_utf8(out).expect("valid UTF-8"))
+    }
+
+    /// A reader that returns at most `step` bytes per read, to cut characters.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn any_read_sizes_and_cut_characters_give_the_same_text() {
+        let text: String = (0..2000).map(|i| format!("é{i},€😀\r\n")).collect();
+        let mut bom = "\u{FEFF}".as_bytes().to_vec();
+        bom.extend_from_slice(text.as_bytes());
+        for bytes in [text.as_bytes().to_vec(), bom, utf16le(&text, true)] {
+            for size in [1, 3, 5, 63, 64, 100, 4096] {
+                assert_eq!(decode_by(&bytes, size).unwrap(), text, "size {size}");
+            }
+            for step in [1, 2, 3, 7] {
+                let mut out = String::new();
+                DecodingReader::new(Trickle(&bytes, step), sniff_encoding(&bytes))
+                    .read_to_string(&mut out)
+                    .unwrap();
+                assert_eq!(out, text, "step {step}");
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_found_at_any_read_size() {
+        let mut bytes = "ab\ncd\né".repeat(100).into_bytes();
+        bytes.extend_from_slice(b"\n\xE9x");
+        let offset = bytes.len() as u64 - 2;
+        for size in [4, 64, 100, 4096] {
+            let err = decode_by(&bytes, size).unwrap_err();
+            let bad = NotUtf8::from_io(&err).expect("NotUtf8");
+            assert_eq!(
+                bad,
+                NotUtf8 {
+                    byte_offset: offset,
+                    line: 202
+                },
+                "size {size}"
+            );
+        }
+        // A character cut by the end of the file.
+        let err = decode_by(b"ab\xC3", 64).unwrap_err();
+        assert_eq!(NotUtf8::from_io(&err).map(|b| b.byte_offset), Some(2));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::decode::{DecodingReader, Encoding};
-use super::table::skip_bytes;
+use super::table::{skip_bytes, RecordStarts};
 use super::Source;
 use crate::finding::{Anchor, Excerpt, Span};
 
@@ -38,24 +38,45 @@ pub struct ScanPlan {
 
 const BUF: usize = 256 * 1024;
 
-/// Re-scan the file and return the text of the wanted records (0 = header).
+/// Re-scan the file and return the text of the wanted records (0 = header). With the
+/// positions of the records in the decoded text ([`super::table::Rows::starts`]), only the
+/// wanted records are parsed and the text in between is only searched for line ends.
 pub fn scan_records(
     source: &Source,
     plan: ScanPlan,
     wanted: &BTreeSet<u64>,
+    starts: &RecordStarts,
 ) -> io::Result<BTreeMap<u64, RecordText>> {
     let mut source = DecodingReader::new(source.open()?, plan.encoding);
     skip_bytes(&mut source, plan.type_line_len)?;
     let first_line = if plan.type_line_len > 0 { 2 } else { 1 };
-    scan_text(source, plan.delimiter, first_line, wanted)
+    let positions = starts.positions(wanted);
+    scan_text_at(
+        source,
+        plan.delimiter,
+        first_line,
+        wanted,
+        positions.as_ref(),
+    )
 }
 
 /// The scanner over any decoded text; `line` is the line number of its first byte.
 pub fn scan_text<R: Read>(
+    source: R,
+    delimiter: u8,
+    line: u64,
+    wanted: &BTreeSet<u64>,
+) -> io::Result<BTreeMap<u64, RecordText>> {
+    scan_text_at(source, delimiter, line, wanted, None)
+}
+
+/// [`scan_text`], jumping straight to the wanted records when their `positions` are known.
+fn scan_text_at<R: Read>(
     mut source: R,
     delimiter: u8,
     mut line: u64,
     wanted: &BTreeSet<u64>,
+    positions: Option<&BTreeMap<u64, u64>>,
 ) -> io::Result<BTreeMap<u64, RecordText>> {
     let mut found = BTreeMap::new();
     let Some(&last_wanted) = wanted.last() else {
@@ -65,17 +86,41 @@ pub fn scan_text<R: Read>(
     let mut buf = vec![0u8; BUF];
     let mut sink = vec![0u8; BUF];
     let (mut pos, mut end, mut eof) = (0usize, 0usize, false);
+    // Offset in the text of `buf[0]`.
+    let mut base: u64 = 0;
     let mut prev_cr = false;
     let mut record: u64 = 0;
+    let mut next_wanted = wanted.iter().copied();
     // State of the record being read.
     let mut in_record = false;
     let mut capture: Option<(u64, Vec<u8>, Vec<Range<usize>>)> = None;
     let mut field_start = 0usize; // offset in the captured text
     loop {
         if pos == end && !eof {
+            base += end as u64;
             end = read_full(&mut source, &mut buf)?;
             pos = 0;
             eof = end == 0;
+        }
+        if let (false, Some(positions)) = (in_record, positions) {
+            // Jump to the next wanted record, only counting the line ends on the way.
+            let Some(target) = next_wanted.find(|&r| r >= record) else {
+                break;
+            };
+            let at = positions.get(&target).copied().unwrap_or(u64::MAX);
+            while base + (pos as u64) < at && !(eof && pos == end) {
+                if pos == end {
+                    base += end as u64;
+                    end = read_full(&mut source, &mut buf)?;
+                    pos = 0;
+                    eof = end == 0;
+                    continue;
+                }
+                let n = (end - pos).min((at - base - pos as u64) as usize);
+                count_lines(&buf[pos..pos + n], &mut prev_cr, &mut line);
+                pos += n;
+            }
+            record = target;
         }
         if !in_record {
             // Skip line ends (and blank lines) before a record ourselves, so that the record
@@ -169,6 +214,24 @@ fn count_line(b: u8, prev_cr: &mut bool, line: &mut u64) {
         }
         _ => *prev_cr = false,
     }
+}
+
+/// [`count_line`] over a slice, visiting only its line ends.
+fn count_lines(bytes: &[u8], prev_cr: &mut bool, line: &mut u64) {
+    let Some(&last) = bytes.last() else {
+        return;
+    };
+    // Index just past the last `\r` seen (0 when it ended the previous slice).
+    let mut after_cr = if *prev_cr { Some(0) } else { None };
+    for i in memchr::memchr2_iter(b'\r', b'\n', bytes) {
+        if bytes[i] == b'\r' {
+            *line += 1;
+            after_cr = Some(i + 1);
+        } else if after_cr != Some(i) {
+            *line += 1;
+        }
+    }
+    *prev_cr = last == b'\r';
 }
 
 fn read_full<R: Read>(source: &mut R, buf: &mut [u8]) -> io::Result<usize> {
@@ -278,6 +341,61 @@ mod tests {
         let r = &records[&record];
         let (span, _) = resolve(r, Anchor::Cell { record, field }, false).unwrap();
         (span, r.text[r.fields[field].clone()].to_string())
+    }
+
+    /// Record positions as the reading pass finds them (data records only).
+    fn starts(text: &str) -> Vec<u64> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut record = csv::ByteRecord::new();
+        let mut out = Vec::new();
+        while reader.read_byte_record(&mut record).unwrap() {
+            out.push(record.position().unwrap().byte());
+        }
+        out.remove(0);
+        out
+    }
+
+    #[test]
+    fn jumping_to_known_starts_finds_the_same_records_and_lines() {
+        let texts = [
+            "\"a\",\"b\"\r\n\r\n\"1\",\"2\"\r\n\"3\",\"é4\"\r\n\"5\",\"6\"",
+            "A,B\n\"x\r\ny\",\"q\"\"\"\rlast,\"z\"\n\n\nm,\"multi\nline\"\r\r\nend,1\n",
+            "A,B,C\n1,,3\n4\n\"\",\"\"\n",
+        ];
+        for text in texts {
+            let starts = starts(text);
+            let all: Vec<u64> = (0..=starts.len() as u64).collect();
+            for wanted in [all.clone(), vec![1], vec![0, 2], vec![all.len() as u64 - 1]] {
+                let wanted: BTreeSet<u64> = wanted.into_iter().collect();
+                let full = scan_text(text.as_bytes(), b',', 1, &wanted).unwrap();
+                let positions: BTreeMap<u64, u64> = wanted
+                    .iter()
+                    .map(|&r| (r, if r == 0 { 0 } else { starts[r as usize - 1] }))
+                    .collect();
+                let jumped =
+                    scan_text_at(text.as_bytes(), b',', 1, &wanted, Some(&positions)).unwrap();
+                assert_eq!(full, jumped, "{text:?} {wanted:?}");
+                assert_eq!(full.len(), wanted.len());
+            }
+        }
+    }
+
+    #[test]
+    fn counting_lines_in_slices_agrees_with_bytewise() {
+        let text = b"a\r\nb\rc\n\n\r\r\nd\r";
+        for cut in 0..=text.len() {
+            let (mut line, mut prev_cr) = (1, false);
+            count_lines(&text[..cut], &mut prev_cr, &mut line);
+            count_lines(&text[cut..], &mut prev_cr, &mut line);
+            let (mut expected, mut p) = (1, false);
+            for &b in text {
+                count_line(b, &mut p, &mut expected);
+            }
+            assert_eq!((line, prev_cr), (expected, p), "cut at {cut}");
+        }
     }
 
     #[test]

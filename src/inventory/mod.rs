@@ -54,6 +54,18 @@ pub enum Source {
 }
 
 impl Source {
+    /// Size in bytes (0 when it cannot be known).
+    pub fn len(&self) -> u64 {
+        match self {
+            Source::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
+            Source::Memory(bytes) => bytes.len() as u64,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
         Ok(match self {
             Source::File(path) => Box::new(File::open(path)?),
@@ -213,6 +225,19 @@ impl Inventory {
     where
         F: Fn(&TableFile) -> Vec<bool> + Sync,
     {
+        self.read_rows_counted(keep, None)
+    }
+
+    /// [`Inventory::read_rows`], calling `progress` with the bytes read as reading goes
+    /// (from several threads; the calls add up to [`Inventory::bytes_to_read`]).
+    pub fn read_rows_counted<F>(
+        &mut self,
+        keep: F,
+        progress: Option<&(dyn Fn(u64) + Sync)>,
+    ) -> Vec<Finding>
+    where
+        F: Fn(&TableFile) -> Vec<bool> + Sync,
+    {
         self.files
             .par_iter_mut()
             .map(|file| {
@@ -220,7 +245,7 @@ impl Inventory {
                     return Vec::new();
                 };
                 let keep_fields = keep(file);
-                match table::read_rows(&file.source, head, &keep_fields) {
+                match table::read_rows_counted(&file.source, head, &keep_fields, progress) {
                     Ok(rows) => {
                         file.rows = rows;
                         read_findings(file)
@@ -262,7 +287,7 @@ impl Inventory {
                     type_line_len: head.type_line_len,
                     delimiter: head.delimiter,
                 };
-                locate::scan_records(&file.source, plan, &records)
+                locate::scan_records(&file.source, plan, &records, &file.rows.starts)
                     .ok()
                     .map(|found| (id, found))
             })
@@ -315,6 +340,15 @@ impl Inventory {
         self.files
             .iter()
             .filter(move |f| f.kind.as_deref() == Some(kind) && !f.failed)
+    }
+
+    /// Bytes of the files whose rows are to be read (those with a head).
+    pub fn bytes_to_read(&self) -> u64 {
+        self.files
+            .iter()
+            .filter(|f| f.head.is_some())
+            .map(|f| f.source.len())
+            .sum()
     }
 
     pub fn total_rows(&self) -> usize {

@@ -6,44 +6,98 @@
 //! single pass without keeping anything. Rows are numbered from 0 here; the output contract's
 //! 1-based data row is `row + 1`, which is also the record number (the header is record 0).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
 
 use super::decode::{DecodingReader, Encoding, NotUtf8};
 use super::head::Head;
 use super::Source;
+use crate::engine::index::KeyMap;
+
+/// Up to this many distinct values, a column is stored as a dictionary.
+const DICTIONARY_MAX: usize = 4096;
 
 /// The cells of one field, for every data row.
-#[derive(Debug, Default, Clone)]
+///
+/// Columns with few distinct values (flags, pools, policies, user agents) are stored as a
+/// **dictionary**: each distinct value once, and a 2-byte code per row. Others store every
+/// cell's text in one string with the end offset of each cell. A column starts as a dictionary
+/// and turns plain when it passes 4,096 distinct values.
+#[derive(Debug, Clone)]
 pub struct Column {
+    /// Plain: every cell. Dictionary: the distinct values.
     text: String,
     ends: Vec<u32>,
+    /// Dictionary: the value number of each row.
+    codes: Option<Vec<u16>>,
+    /// Dictionary, while reading: value → number.
+    values: Option<KeyMap<u16>>,
+    /// Bytes of text of all the cells (what the plain form takes).
+    cell_bytes: u64,
+}
+
+impl Default for Column {
+    fn default() -> Self {
+        Column {
+            text: String::new(),
+            ends: Vec::new(),
+            codes: Some(Vec::new()),
+            values: Some(KeyMap::default()),
+            cell_bytes: 0,
+        }
+    }
 }
 
 impl Column {
-    pub fn get(&self, row: usize) -> &str {
-        let end = self.ends.get(row).map_or(0, |&e| e as usize);
-        let start = if row == 0 {
-            0
-        } else {
-            self.ends.get(row - 1).map_or(end, |&e| e as usize)
+    /// The `i`th string of `text`/`ends`.
+    #[inline]
+    fn piece(&self, i: usize) -> &str {
+        let Some(&end) = self.ends.get(i) else {
+            return "";
         };
-        self.text.get(start..end).unwrap_or("")
+        let start = match i.checked_sub(1) {
+            Some(before) => self.ends.get(before).copied().unwrap_or(end),
+            None => 0,
+        };
+        self.text.get(start as usize..end as usize).unwrap_or("")
+    }
+
+    #[inline]
+    pub fn get(&self, row: usize) -> &str {
+        match &self.codes {
+            Some(codes) => codes.get(row).map_or("", |&c| self.piece(c as usize)),
+            None => self.piece(row),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.codes.as_ref().map_or(self.ends.len(), Vec::len)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len() == 0
     }
 
-    /// Bytes held (cell text plus offsets).
+    /// For a dictionary column: the value number of each row, and the values.
+    pub fn dictionary(&self) -> Option<(&[u16], impl Iterator<Item = &str>)> {
+        let codes = self.codes.as_deref()?;
+        Some((codes, (0..self.ends.len()).map(|i| self.piece(i))))
+    }
+
+    /// Bytes of the cells' text.
+    pub fn text_bytes(&self) -> usize {
+        self.cell_bytes as usize
+    }
+
+    /// Bytes held (text, offsets, codes).
     pub fn heap_bytes(&self) -> usize {
-        self.text.len() + self.ends.len() * 4
+        self.text.capacity()
+            + self.ends.capacity() * 4
+            + self.codes.as_ref().map_or(0, |c| c.capacity() * 2)
+            + self.values.as_ref().map_or(0, KeyMap::heap_bytes)
     }
 
-    fn push(&mut self, cell: &str) -> bool {
+    fn push_text(&mut self, cell: &str) -> bool {
         self.text.push_str(cell);
         match u32::try_from(self.text.len()) {
             Ok(end) => {
@@ -51,6 +105,52 @@ impl Column {
                 true
             }
             Err(_) => false,
+        }
+    }
+
+    fn push(&mut self, cell: &str) -> bool {
+        self.cell_bytes += cell.len() as u64;
+        if let (Some(codes), Some(values)) = (&mut self.codes, &mut self.values) {
+            let next = values.len();
+            if next < DICTIONARY_MAX || values.get(cell).is_some() {
+                let (&mut code, new) = values.get_or_insert_with(cell, || next as u16);
+                codes.push(code);
+                return !new || self.push_text(cell);
+            }
+            self.make_plain();
+        }
+        self.push_text(cell)
+    }
+
+    /// Leave the dictionary form: write every row's text.
+    fn make_plain(&mut self) {
+        let Some(codes) = self.codes.take() else {
+            return;
+        };
+        self.values = None;
+        let values = std::mem::take(&mut self.text);
+        let value_ends = std::mem::take(&mut self.ends);
+        self.ends.reserve(codes.len());
+        let value = |i: usize| {
+            let end = value_ends.get(i).copied().unwrap_or(0) as usize;
+            let start = i
+                .checked_sub(1)
+                .and_then(|b| value_ends.get(b))
+                .map_or(0, |&e| e as usize);
+            values.get(start..end).unwrap_or("")
+        };
+        for code in codes {
+            self.push_text(value(code as usize));
+        }
+    }
+
+    /// Reading is over: drop what only reading needed.
+    fn finish(&mut self) {
+        self.values = None;
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        if let Some(codes) = &mut self.codes {
+            codes.shrink_to_fit();
         }
     }
 }
@@ -104,6 +204,65 @@ pub struct Rows {
     pub replaced: bool,
     /// Byte count of a UTF-16 file, when odd.
     pub odd_utf16_len: Option<u64>,
+    /// Where each data row's record starts, so that locating findings parses only the records
+    /// it needs.
+    pub starts: RecordStarts,
+}
+
+/// Where each data record starts in the decoded text after the `#TYPE` line (the csv crate's
+/// record position: it may point at the line end before the record), kept as 4-byte distances
+/// from the previous record.
+#[derive(Debug, Default, Clone)]
+pub struct RecordStarts {
+    steps: Vec<u32>,
+    last: u64,
+    /// A record longer than 4 GiB: positions unknown, locate by scanning.
+    overflow: bool,
+}
+
+impl RecordStarts {
+    fn push(&mut self, position: u64) {
+        match u32::try_from(position.saturating_sub(self.last)) {
+            Ok(step) if position >= self.last => self.steps.push(step),
+            _ => self.overflow = true,
+        }
+        self.last = position;
+    }
+
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The positions of the `wanted` records (0 is the header, at 0), or `None` when some are
+    /// not known.
+    pub fn positions(&self, wanted: &BTreeSet<u64>) -> Option<BTreeMap<u64, u64>> {
+        if self.overflow
+            || wanted
+                .last()
+                .is_some_and(|&r| r as usize > self.steps.len())
+        {
+            return None;
+        }
+        let mut out = BTreeMap::new();
+        let (mut record, mut position) = (0u64, 0u64);
+        let mut steps = self.steps.iter();
+        for &w in wanted {
+            while record < w {
+                position += u64::from(*steps.next()?);
+                record += 1;
+            }
+            out.insert(w, position);
+        }
+        Some(out)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.steps.capacity() * 4
+    }
 }
 
 impl Rows {
@@ -112,17 +271,45 @@ impl Rows {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.columns.iter().flatten().map(Column::heap_bytes).sum()
+        self.columns
+            .iter()
+            .flatten()
+            .map(Column::heap_bytes)
+            .sum::<usize>()
+            + self.starts.heap_bytes()
     }
 }
 
 /// Read every data row of the file at `path`, whose head is `head`, keeping the fields whose
 /// `keep` flag is set.
 pub fn read_rows(source: &Source, head: &Head, keep: &[bool]) -> io::Result<Rows> {
+    read_rows_counted(source, head, keep, None)
+}
+
+/// [`read_rows`], calling `progress` with the bytes of the file read, in steps of about
+/// 1 MiB; the steps add up to the file's size once, even when it is read again.
+pub fn read_rows_counted(
+    source: &Source,
+    head: &Head,
+    keep: &[bool],
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+) -> io::Result<Rows> {
     let mut encoding = head.encoding;
     let mut fallback_from = head.fallback_from;
+    let mut reported = 0;
     loop {
-        match read_rows_as(source, head, keep, encoding) {
+        let mut counting = Counting {
+            inner: source.open()?,
+            read: 0,
+            reported,
+            progress,
+        };
+        let result = read_rows_as(&mut counting, head, keep, encoding);
+        reported = counting.reported;
+        if result.is_ok() {
+            counting.flush();
+        }
+        match result {
             Err(err) => match NotUtf8::from_io(&err) {
                 Some(bad) if encoding != Encoding::Windows1252 && !head.encoding_forced => {
                     fallback_from = Some(bad);
@@ -151,13 +338,43 @@ pub(crate) fn skip_bytes<R: Read>(reader: &mut R, n: usize) -> io::Result<()> {
     Ok(())
 }
 
-fn read_rows_as(
-    source: &Source,
+/// Counts the bytes read through it and reports those past `reported`.
+struct Counting<'p, R> {
+    inner: R,
+    read: u64,
+    reported: u64,
+    progress: Option<&'p (dyn Fn(u64) + Sync)>,
+}
+
+impl<R> Counting<'_, R> {
+    fn flush(&mut self) {
+        if let Some(progress) = self.progress {
+            if self.read > self.reported {
+                progress(self.read - self.reported);
+                self.reported = self.read;
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read >= self.reported + (1 << 20) {
+            self.flush();
+        }
+        Ok(n)
+    }
+}
+
+fn read_rows_as<R: Read>(
+    source: R,
     head: &Head,
     keep: &[bool],
     encoding: Encoding,
 ) -> io::Result<Rows> {
-    let mut decoded = DecodingReader::new(source.open()?, encoding);
+    let mut decoded = DecodingReader::new(source, encoding);
     skip_bytes(&mut decoded, head.type_line_len)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(head.delimiter)
@@ -203,21 +420,33 @@ fn read_rows_as(
                 expected: width,
             });
         }
-        let has_nul = memchr::memchr(0, record.as_slice()).is_some();
+        rows.starts.push(record.position().map_or(0, |p| p.byte()));
+        // Checked once per record, not per cell: most records have neither.
+        let all = record.as_slice();
+        let has_nul = memchr::memchr(0, all).is_some();
+        let has_question = memchr::memchr(b'?', all).is_some();
+        // The decoded text is UTF-8 and fields end at ASCII bytes, so one validation of the
+        // record covers every cell.
+        let text = std::str::from_utf8(all).unwrap_or("");
+        let cell_of = |field: usize, _: &[u8]| cell_text(&record, text, field);
         for (field, bytes) in record.iter().enumerate() {
-            let cell = std::str::from_utf8(bytes).unwrap_or("");
             if looks_like_type_name(bytes) {
                 if let Some(slot) = type_names.get_mut(field) {
                     match slot {
                         Some((_, _, count)) => *count += 1,
-                        None => *slot = Some((record_no, cell.to_string(), 1)),
+                        None => *slot = Some((record_no, cell_of(field, bytes).to_string(), 1)),
                     }
                 }
             }
-            if memchr::memchr(b'?', bytes).is_some() && has_replaced_letter(cell) {
+            if has_question
+                && memchr::memchr(b'?', bytes).is_some()
+                && has_replaced_letter(cell_of(field, bytes))
+            {
                 match &mut question {
                     Some((_, _, _, count)) => *count += 1,
-                    None => question = Some((record_no, field, cell.to_string(), 1)),
+                    None => {
+                        question = Some((record_no, field, cell_of(field, bytes).to_string(), 1))
+                    }
                 }
             }
             if has_nul && bytes.contains(&0) {
@@ -227,7 +456,7 @@ fn read_rows_as(
                 }
             }
             if let Some(Some(column)) = rows.columns.get_mut(field) {
-                if !column.push(cell) {
+                if !column.push(cell_of(field, bytes)) {
                     rows.issues.push(ReadIssue::TooLarge { record: record_no });
                     return Ok(rows);
                 }
@@ -240,6 +469,9 @@ fn read_rows_as(
         record_no += 1;
     }
     rows.count = record_no.saturating_sub(1) as usize;
+    for column in rows.columns.iter_mut().flatten() {
+        column.finish();
+    }
     for (field, slot) in type_names.into_iter().enumerate() {
         if let Some((record, value, count)) = slot {
             rows.issues.push(ReadIssue::TypeNameCells {
@@ -273,6 +505,16 @@ fn read_rows_as(
     Ok(rows)
 }
 
+/// Field `field` of `record` as text; `text` is the whole record validated as UTF-8 (empty
+/// when it was not, and then the field is validated alone).
+fn cell_text<'r>(record: &'r csv::ByteRecord, text: &'r str, field: usize) -> &'r str {
+    record
+        .range(field)
+        .and_then(|r| text.get(r))
+        .or_else(|| std::str::from_utf8(record.get(field)?).ok())
+        .unwrap_or("")
+}
+
 fn csv_to_io(err: csv::Error) -> io::Error {
     match err.into_kind() {
         csv::ErrorKind::Io(e) => e,
@@ -284,6 +526,9 @@ fn csv_to_io(err: csv::Error) -> io::Error {
 /// `System.Object[]`, ``System.Collections.Generic.List`1[System.String]``,
 /// `Microsoft.Rtc.Management.…Collection`.
 pub fn looks_like_type_name(cell: &[u8]) -> bool {
+    if !matches!(cell.first(), Some(b'D' | b'S' | b'M')) {
+        return false;
+    }
     let rest = cell.strip_prefix(b"Deserialized.").unwrap_or(cell);
     let rest = if let Some(r) = rest.strip_prefix(b"System.") {
         r
@@ -361,13 +606,50 @@ mod tests {
     #[test]
     fn column_stores_cells_in_order() {
         let mut c = Column::default();
-        for cell in ["a", "", "ccc"] {
+        for cell in ["a", "", "ccc", "a"] {
             assert!(c.push(cell));
         }
         assert_eq!(
-            (c.get(0), c.get(1), c.get(2), c.get(3)),
-            ("a", "", "ccc", "")
+            (c.get(0), c.get(1), c.get(2), c.get(3), c.get(4)),
+            ("a", "", "ccc", "a", "")
         );
-        assert_eq!(c.len(), 3);
+        assert_eq!((c.len(), c.text_bytes()), (4, 5));
+        let (codes, values) = c.dictionary().expect("few values: a dictionary");
+        assert_eq!(codes, &[0, 1, 2, 0]);
+        assert_eq!(values.collect::<Vec<_>>(), ["a", "", "ccc"]);
+    }
+
+    #[test]
+    fn record_starts_give_positions_of_wanted_records() {
+        let mut starts = RecordStarts::default();
+        for p in [10, 25, 25, 90] {
+            starts.push(p);
+        }
+        let wanted: BTreeSet<u64> = [0, 1, 3, 4].into_iter().collect();
+        let positions = starts.positions(&wanted).unwrap();
+        assert_eq!(
+            positions.into_iter().collect::<Vec<_>>(),
+            [(0, 0), (1, 10), (3, 25), (4, 90)]
+        );
+        assert!(starts.positions(&[5].into_iter().collect()).is_none());
+        starts.push(90 + (1 << 33));
+        assert!(starts.positions(&wanted).is_none());
+    }
+
+    #[test]
+    fn column_turns_plain_past_the_dictionary_limit() {
+        let mut c = Column::default();
+        let cells: Vec<String> = (0..DICTIONARY_MAX + 10)
+            .map(|i| format!("v{}", i % (DICTIONARY_MAX + 5)))
+            .collect();
+        for cell in &cells {
+            assert!(c.push(cell));
+        }
+        c.finish();
+        assert!(c.dictionary().is_none());
+        assert_eq!(c.len(), cells.len());
+        for (i, cell) in cells.iter().enumerate() {
+            assert_eq!(c.get(i), cell);
+        }
     }
 }
