@@ -26,7 +26,9 @@
 //!
 //! `--columns` does not check anything: it runs invlint with the default rule packs and prints,
 //! per file, the columns invlint held in memory (the **referenced columns**) and the bytes of
-//! their cells, then a `TOTAL` line, for the memory target of benches/run.sh.
+//! their cells, then a `TOTAL` line, for the memory target of benches/run.sh. `--phases` runs
+//! invlint the same way (with `--jobs N`) and prints how long each phase took, from its
+//! progress events.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -657,9 +659,43 @@ fn columns(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// invlint's phases on `dir` (default packs), timed from its progress events.
+fn phases(dir: &Path) -> Result<(), String> {
+    use invlint::engine::progress::{Progress, ProgressSink};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+    let rules = invlint::rule::RuleSet::load(true, &[]).map_err(|e| format!("{e:?}"))?;
+    let started = Instant::now();
+    let marks = Arc::new(Mutex::new(vec![("opening", started)]));
+    let sink = {
+        let marks = marks.clone();
+        ProgressSink::new(move |e| {
+            if let Progress::Start { phase, .. } = e {
+                if let Ok(mut m) = marks.lock() {
+                    m.push((phase.label(), Instant::now()));
+                }
+            }
+        })
+    };
+    let options = invlint::engine::Options {
+        progress: Some(sink),
+        ..Default::default()
+    };
+    invlint::engine::check(&[dir.to_path_buf()], &rules, &options).map_err(|e| format!("{e:?}"))?;
+    let end = Instant::now();
+    let marks = marks.lock().map_err(|e| e.to_string())?;
+    for (i, (label, at)) in marks.iter().enumerate() {
+        let next = marks.get(i + 1).map_or(end, |(_, t)| *t);
+        println!("{label}\t{:.3}", (next - *at).as_secs_f64());
+    }
+    println!("total\t{:.3}", (end - started).as_secs_f64());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let mut dir = None;
     let (mut jobs, mut list, mut check, mut kept) = (None, false, false, false);
+    let mut timed = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -667,12 +703,13 @@ fn main() -> ExitCode {
             "--list" => list = true,
             "--verify" => check = true,
             "--columns" => kept = true,
+            "--phases" => timed = true,
             "--bench" => {} // passed by `cargo bench`
             other => dir = Some(PathBuf::from(other)),
         }
     }
     let Some(dir) = dir else {
-        eprintln!("usage: reference DIR [--jobs N] [--list] [--verify] | DIR --columns");
+        eprintln!("usage: reference DIR [--jobs N] [--list] [--verify] | DIR --columns | DIR --phases [--jobs N]");
         return ExitCode::from(2);
     };
     if kept {
@@ -694,6 +731,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if timed {
+        return match pool.install(|| phases(&dir)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let (hits, tables) = match pool.install(|| run(&dir)) {
         Ok(r) => r,
         Err(e) => {

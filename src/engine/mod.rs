@@ -25,7 +25,7 @@ use crate::expr::value::{RowRef, Value};
 use crate::finding::{builtin, sort_findings, Anchor, Finding, Location, Related, Severity};
 use crate::inventory::decl::TableDecl;
 use crate::inventory::table::Column;
-use crate::inventory::{DiscoverOptions, Inventory, TableOverride};
+use crate::inventory::{DiscoverOptions, Inventory, TableFile, TableOverride};
 use crate::rule::{build_schema, CompiledRule, Part, Program, RuleError, RuleSet, Shape};
 use progress::{Phase, Progress, ProgressSink};
 
@@ -226,6 +226,25 @@ pub fn run(
         )
     };
     let counted: Option<&(dyn Fn(u64) + Sync)> = sink.map(|_| &read as _);
+    // The key indexes of a table held in one file are built by the thread that read it, as
+    // soon as it has, while bigger files are still being read.
+    let single_file: BTreeSet<KindId> = present
+        .iter()
+        .copied()
+        .filter(|k| kind_of_file.iter().filter(|f| **f == Some(*k)).count() == 1)
+        .collect();
+    let early = std::sync::Mutex::new(Vec::new());
+    let build_early = |file: &TableFile| {
+        let Some(kind) = kind_of_file[file.id].filter(|k| single_file.contains(k)) else {
+            return;
+        };
+        for &(k, key) in lookups.iter().filter(|(k, _)| *k == kind) {
+            let index = index_of_file(&schema, file, &field_of[file.id], k, key);
+            if let Ok(mut early) = early.lock() {
+                early.push(((k, key), index));
+            }
+        }
+    };
     findings.extend(inventory.read_rows_counted(
         |file| {
             let mut keep = vec![false; file.header().len()];
@@ -241,7 +260,9 @@ pub fn run(
             keep
         },
         counted,
+        Some(&build_early),
     ));
+    let early = early.into_inner().unwrap_or_default();
     for (i, file) in inventory.files.iter().enumerate() {
         if file.failed {
             kind_of_file[i] = None;
@@ -261,6 +282,7 @@ pub fn run(
         &kind_of_file,
         field_of,
         &lookups,
+        early,
         Some(&scanned),
     );
     data.joins = data.build_joins(&join::specs(&runnable));
@@ -370,6 +392,7 @@ impl<'a> Data<'a> {
         kind_of_file: &'a [Option<KindId>],
         field_of: Vec<Vec<Option<usize>>>,
         lookups: &BTreeSet<(KindId, usize)>,
+        built: Vec<((KindId, usize), KeyIndex)>,
         scanned: Option<&BTreeSet<KindId>>,
     ) -> Data<'a> {
         // Lists of all rows, for the kinds expressions scan whole (`find(chat-addins, …)`).
@@ -403,7 +426,12 @@ impl<'a> Data<'a> {
             indexes: Vec::new(),
             joins: Vec::new(),
         };
-        let built: Vec<((KindId, usize), KeyIndex)> = lookups
+        let missing: Vec<(KindId, usize)> = lookups
+            .iter()
+            .filter(|l| !built.iter().any(|(b, _)| b == *l))
+            .copied()
+            .collect();
+        let more: Vec<((KindId, usize), KeyIndex)> = missing
             .par_iter()
             .map(|&(kind, key)| ((kind, key), data.build_index(kind, key)))
             .collect();
@@ -412,7 +440,7 @@ impl<'a> Data<'a> {
             .iter()
             .map(|k| vec![None; k.keys.len()])
             .collect();
-        for ((kind, key), index) in built {
+        for ((kind, key), index) in built.into_iter().chain(more) {
             if let Some(slot) = indexes.get_mut(kind).and_then(|k| k.get_mut(key)) {
                 *slot = Some(index);
             }
@@ -429,26 +457,7 @@ impl<'a> Data<'a> {
         key: usize,
         row: RowRef,
     ) -> Option<Cow<'s, str>> {
-        let info = &self.schema.kinds[kind].keys[key];
-        let mut joined: Option<String> = None;
-        let mut single: Option<Cow<'s, str>> = None;
-        for (i, &column) in info.columns.iter().enumerate() {
-            let cell = self.cell(row, column)?;
-            if cell.trim().is_empty() {
-                return None;
-            }
-            let norm = ctx.normalize(kind, key, i, Cow::Borrowed(cell));
-            if info.columns.len() == 1 {
-                single = Some(norm);
-            } else {
-                let j = joined.get_or_insert_with(String::new);
-                if i > 0 {
-                    j.push('\u{1f}');
-                }
-                j.push_str(&norm);
-            }
-        }
-        single.or(joined.map(Cow::Owned))
+        row_key(self, self.schema, ctx, kind, key, row)
     }
 
     fn build_index(&self, kind: KindId, key: usize) -> KeyIndex {
@@ -559,6 +568,79 @@ impl Tables for Data<'_> {
         }
         self.joined_rows(row, kind, key, column)
     }
+}
+
+/// Key text of a row for key `key`, `None` when a key column is absent or empty.
+fn row_key<'s, T: Tables>(
+    tables: &'s T,
+    schema: &Schema,
+    ctx: &mut Ctx<'s, T>,
+    kind: KindId,
+    key: usize,
+    row: RowRef,
+) -> Option<Cow<'s, str>> {
+    let info = &schema.kinds[kind].keys[key];
+    let mut joined: Option<String> = None;
+    let mut single: Option<Cow<'s, str>> = None;
+    for (i, &column) in info.columns.iter().enumerate() {
+        let cell = tables.cell(row, column)?;
+        if cell.trim().is_empty() {
+            return None;
+        }
+        let norm = ctx.normalize(kind, key, i, Cow::Borrowed(cell));
+        if info.columns.len() == 1 {
+            single = Some(norm);
+        } else {
+            let j = joined.get_or_insert_with(String::new);
+            if i > 0 {
+                j.push('\u{1f}');
+            }
+            j.push_str(&norm);
+        }
+    }
+    single.or(joined.map(Cow::Owned))
+}
+
+/// The cells of one file, to build its key indexes before the other files are read.
+struct OneFile<'a> {
+    file: &'a TableFile,
+    fields: &'a [Option<usize>],
+}
+
+impl Tables for OneFile<'_> {
+    fn cell(&self, row: RowRef, column: ColumnId) -> Option<&str> {
+        let field = (*self.fields.get(column)?)?;
+        self.file.rows.cell(row.row as usize, field)
+    }
+
+    fn lookup(&self, _: KindId, _: usize, _: &str) -> &[RowRef] {
+        &[]
+    }
+
+    fn all_rows(&self, _: KindId) -> &[RowRef] {
+        &[]
+    }
+}
+
+/// Key index `key` of `kind` over the rows of `file` (the only file of its kind).
+fn index_of_file(
+    schema: &Schema,
+    file: &TableFile,
+    fields: &[Option<usize>],
+    kind: KindId,
+    key: usize,
+) -> KeyIndex {
+    let one = OneFile { file, fields };
+    let mut ctx = Ctx::new(&one, schema, &[], 0);
+    let count = file.rows.count;
+    let rows = (0..count as u32).map(|row| RowRef {
+        file: file.id as u32,
+        row,
+    });
+    KeyIndex::build(
+        rows.filter_map(|row| Some((row_key(&one, schema, &mut ctx, kind, key, row)?, row))),
+        count,
+    )
 }
 
 /// One unit of parallel work.
@@ -1023,6 +1105,7 @@ pub fn evaluate_on(
         &kind_of_file,
         field_of,
         &compiler.lookups_used,
+        Vec::new(),
         None,
     );
     let file = kind_of_file

@@ -225,15 +225,17 @@ impl Inventory {
     where
         F: Fn(&TableFile) -> Vec<bool> + Sync,
     {
-        self.read_rows_counted(keep, None)
+        self.read_rows_counted(keep, None, None)
     }
 
     /// [`Inventory::read_rows`], calling `progress` with the bytes read as reading goes
-    /// (from several threads; the calls add up to [`Inventory::bytes_to_read`]).
+    /// (from several threads; the calls add up to [`Inventory::bytes_to_read`]), and `then`
+    /// with each file read successfully, on the thread that read it, as soon as it is read.
     pub fn read_rows_counted<F>(
         &mut self,
         keep: F,
         progress: Option<&(dyn Fn(u64) + Sync)>,
+        then: Option<&(dyn Fn(&TableFile) + Sync)>,
     ) -> Vec<Finding>
     where
         F: Fn(&TableFile) -> Vec<bool> + Sync,
@@ -248,6 +250,9 @@ impl Inventory {
                 match table::read_rows_counted(&file.source, head, &keep_fields, progress) {
                     Ok(rows) => {
                         file.rows = rows;
+                        if let Some(then) = then {
+                            then(file);
+                        }
                         read_findings(file)
                     }
                     Err(e) => {

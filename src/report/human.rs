@@ -8,6 +8,8 @@
 use std::fmt;
 use std::io;
 
+use rayon::prelude::*;
+
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
@@ -185,14 +187,26 @@ pub fn write(
         .with_width(options.width)
         .with_links(false)
         .with_context_lines(1);
-    let mut text = String::new();
-    for finding in &report.findings {
-        text.clear();
-        let shown = Shown::from_finding(finding);
-        if handler.render_report(&mut text, &shown).is_err() {
-            text = format!("{}: {}\n", finding.code, finding.message);
+    // Findings render independently: render batches in parallel, write them in order.
+    for batch in report.findings.chunks(4096) {
+        let texts: Vec<String> = batch
+            .par_chunks(64)
+            .map(|findings| {
+                let mut text = String::new();
+                for finding in findings {
+                    let shown = Shown::from_finding(finding);
+                    let start = text.len();
+                    if handler.render_report(&mut text, &shown).is_err() {
+                        text.truncate(start);
+                        text.push_str(&format!("{}: {}\n", finding.code, finding.message));
+                    }
+                }
+                text
+            })
+            .collect();
+        for text in texts {
+            out.write_all(text.as_bytes())?;
         }
-        out.write_all(text.as_bytes())?;
     }
     writeln!(out, "{}", super::summary_line(report))?;
     for line in super::gate_lines(report) {

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Whole-run benchmarks of invlint against the hand-written reference checker (issue 6).
+#
+#   benches/run.sh                    # everything, about 10 minutes on 2 cores
+#   RUNS=3 benches/run.sh             # fewer timed runs per command (default 5, plus 1 warm-up)
+#   BENCH_DATA=/tmp/bench benches/run.sh   # where inventories are generated (default
+#                                     # target/bench-data, about 2.4 GB; reused across runs)
+#
+# What it does:
+#   1. builds invlint, the generator (examples/gen.rs) and the reference checker
+#      (benches/reference.rs: PC001, PC002, AD001, AD002, TP001, PC004 written by hand);
+#   2. generates inventories: 100,000 and 1,000,000 users (UTF-8), 1,000,000 users UTF-16LE,
+#      the 1M one with a 200-byte column no rule reads added to users.csv ("wide"), and
+#      250,000 users with 25 % defects (more than 50,000 findings);
+#   3. checks that the reference and invlint find exactly the same six-rule findings;
+#   4. times `invlint check DIR --format json` with all the default packs and the reference,
+#      with --jobs 1 and 2 (hyperfine, median of RUNS; installed with apt-get when missing,
+#      else a median of repeated runs), measures peak RSS (/usr/bin/time), the bytes of the
+#      columns invlint keeps (the referenced columns), and the human rendering of 50k findings;
+#   5. prints a Markdown table with the targets met or missed, also written to
+#      target/bench-results.md.
+#
+# Timings are only meaningful on a quiet machine: the load average is printed before and
+# after, and a warning is printed when it is above 0.5.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-5}
+DATA=${BENCH_DATA:-target/bench-data}
+OUT=target/bench-results.md
+INVLINT=./target/release/invlint
+GEN=./target/release/examples/gen
+
+log() { printf '%s\n' "$*" >&2; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+
+# --- 1. build ------------------------------------------------------------------------------
+log "== building (release)"
+cargo build --release --locked --quiet --bin invlint --example gen
+REF=$(cargo bench --locked --quiet --bench reference --no-run --message-format=json 2>/dev/null |
+  grep '"kind":\["bench"\],[^}]*"name":"reference"' |
+  sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+[ -x "$REF" ] || { log "cannot find the reference checker's binary"; exit 1; }
+
+if ! command -v hyperfine >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    log "== installing hyperfine"
+    apt-get install -y hyperfine >/dev/null 2>&1 || true
+  fi
+fi
+HYPERFINE=$(command -v hyperfine || true)
+[ -n "$HYPERFINE" ] || log "hyperfine not available: using the median of $RUNS runs timed with date"
+
+# --- 2. inventories ------------------------------------------------------------------------
+mkdir -p "$DATA"
+generate() { # name, generator arguments...
+  local name=$1; shift
+  local dir="$DATA/$name" stamp="$*"
+  if [ -f "$dir/planted.json" ] && [ "$(cat "$dir/.args" 2>/dev/null)" = "$stamp" ]; then
+    return
+  fi
+  log "== generating $name ($stamp)"
+  rm -rf "$dir"
+  "$GEN" "$@" --out "$dir" >/dev/null
+  printf '%s' "$stamp" >"$dir/.args"
+}
+generate u100k --users 100000 --seed 42
+generate u1m --users 1000000 --seed 42
+generate u1m-utf16 --users 1000000 --seed 42 --utf16
+generate f50k --users 250000 --seed 42 --defects 0.25
+# The 1M inventory plus a 200-byte column no rule reads, in users.csv.
+WIDE="$DATA/u1m-wide"
+if [ ! -f "$WIDE/.done" ] || [ "$WIDE/.done" -ot "$DATA/u1m/planted.json" ]; then
+  log "== writing u1m-wide"
+  rm -rf "$WIDE" && mkdir -p "$WIDE"
+  for f in "$DATA/u1m"/*.csv; do [ "$(basename "$f")" = users.csv ] || ln "$f" "$WIDE/" 2>/dev/null || cp "$f" "$WIDE/"; done
+  pad=$(printf 'x%.0s' $(seq 200))
+  sed -e "2s/\r\$/,\"Notes\"\r/" -e "3,\$s/\r\$/,\"$pad\"\r/" "$DATA/u1m/users.csv" >"$WIDE/users.csv"
+  touch "$WIDE/.done"
+fi
+
+csv_bytes() { find "$1" -name '*.csv' -printf '%s\n' | awk '{ s += $1 } END { print s }'; }
+
+# --- 3. the reference and invlint agree ------------------------------------------------------
+log "== verifying the reference against invlint (six rules, same findings)"
+for dir in testdata/inventories/contoso "$DATA/u100k" "$DATA/u1m"; do
+  "$REF" "$dir" --verify >/dev/null
+done
+
+# --- 4. measurements -----------------------------------------------------------------------
+LOAD_BEFORE=$(load1)
+if awk "BEGIN { exit !($LOAD_BEFORE > 0.5) }"; then
+  log "WARNING: load average $LOAD_BEFORE: other processes compete for the CPU, timings are noisy"
+fi
+
+# Median and standard deviation of the wall time of a command, in seconds ("median sd").
+timeit() {
+  if [ -n "$HYPERFINE" ]; then
+    local csv
+    csv=$(mktemp)
+    "$HYPERFINE" -N --style none --warmup 1 --runs "$RUNS" --export-csv "$csv" "$*" >/dev/null
+    awk -F, 'NR == 2 { printf "%.3f %.3f\n", $4, $3 + 0 }' "$csv"
+    rm -f "$csv"
+  else
+    local times=() i s e
+    "$@" >/dev/null 2>&1 || true
+    for ((i = 0; i < RUNS; i++)); do
+      s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N)
+      times+=("$(calc "$e - $s" 4)")
+    done
+    printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1; s += $1; q += $1 * $1 }
+      END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2;
+            v = q / NR - (s / NR) ^ 2; printf "%.3f %.3f\n", m, (v > 0 ? sqrt(v) : 0) }'
+  fi
+}
+
+# Peak resident set size of a command, in MB.
+rss() {
+  /usr/bin/time -f '%M' -o /tmp/invlint-bench-rss "$@" >/dev/null 2>&1 || true
+  calc "$(tail -n 1 /tmp/invlint-bench-rss) / 1024" 0
+}
+
+declare -A T SD RSS_MB
+ROWS_TABLE=""
+for name in u100k u1m u1m-utf16; do
+  dir="$DATA/$name"
+  bytes=$(csv_bytes "$dir")
+  kept=$("$REF" "$dir" --columns | awk -F'\t' '$1 == "TOTAL" { print $3, $4 }')
+  rows=${kept% *}
+  for j in 1 2; do
+    log "== timing $name, $j thread(s)"
+    read -r t sd < <(timeit "$INVLINT" check "$dir" --format json --jobs "$j" --exit-zero)
+    read -r rt rsd < <(timeit "$REF" "$dir" --jobs "$j")
+    T[$name/$j]=$t; SD[$name/$j]=$sd; T[ref/$name/$j]=$rt
+    RSS_MB[$name/$j]=$(rss "$INVLINT" check "$dir" --format json --jobs "$j" --exit-zero)
+    RSS_MB[ref/$name/$j]=$(rss "$REF" "$dir" --jobs "$j")
+    ROWS_TABLE+="| $name | $(calc "$bytes / 1e6" 0) | $rows | $j | $t ± $sd | $(calc "$bytes / 1e6 / $t" 0) | $(calc "$rows / $t / 1e6" 2) M | ${RSS_MB[$name/$j]} | $rt ± $rsd | ${RSS_MB[ref/$name/$j]} | $(calc "$t / $rt") |"$'\n'
+  done
+done
+
+log "== memory: referenced columns, and a column no rule reads"
+KEPT_1M=$("$REF" "$DATA/u1m" --columns | awk -F'\t' '$1 == "TOTAL" { print $4 }')
+KEPT_TABLE=$("$REF" "$DATA/u1m" --columns | awk -F'\t' 'NR > 1 && $1 != "TOTAL" && $3 > 1000 {
+  printf "| %s | %s | %d | %.1f | %s |\n", $1, $2, $3, $4 / 1e6, $5 }')
+RSS_WIDE=$(rss "$INVLINT" check "$WIDE" --format json --jobs 2 --exit-zero)
+WIDE_EXTRA=$(( $(csv_bytes "$WIDE") - $(csv_bytes "$DATA/u1m") ))
+
+log "== rendering 50,000+ findings"
+F="$DATA/f50k"
+FINDINGS=$("$INVLINT" check "$F" --format json --exit-zero | grep -o '"code":' | wc -l)
+read -r T_HUMAN SD_HUMAN < <(timeit "$INVLINT" check "$F" --format human --color never --exit-zero)
+read -r T_JSON SD_JSON < <(timeit "$INVLINT" check "$F" --format json --exit-zero)
+LOAD_AFTER=$(load1)
+
+# --- 5. report -----------------------------------------------------------------------------
+ratio=$(calc "${T[u1m/2]} / ${T[ref/u1m/2]}")
+utf16=$(calc "${T[u1m-utf16/2]} / ${T[u1m/2]}")
+scaling=$(calc "${T[u1m/1]} / ${T[u1m/2]}")
+ref_scaling=$(calc "${T[ref/u1m/1]} / ${T[ref/u1m/2]}")
+rss_ratio=$(calc "${RSS_MB[u1m/2]} * 1048576 / $KEPT_1M")
+render=$(calc "$T_HUMAN - $T_JSON")
+verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi; }
+
+{
+  echo "# invlint benchmarks"
+  echo
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (modified)'),"
+  echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')),"
+  echo "load average $LOAD_BEFORE before and $LOAD_AFTER after; ${HYPERFINE:+hyperfine, }median of $RUNS runs after 1 warm-up."
+  echo
+  echo "invlint: \`invlint check DIR --format json --jobs N\`, every default rule pack."
+  echo "Reference: \`benches/reference.rs DIR --jobs N\`, the six rules PC001 PC002 AD001 AD002 TP001 PC004"
+  echo "by hand (same findings as invlint, verified above). MB/s and rows/s are invlint's."
+  echo
+  echo "| inventory | MB | rows | threads | invlint s | MB/s | rows/s | invlint RSS MB | reference s | reference RSS MB | invlint / reference |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  printf '%s' "$ROWS_TABLE"
+  echo
+  echo "Columns invlint holds for the 1M inventory (the columns the default packs reference):"
+  echo
+  echo "| file | table | rows | MB of cells | columns |"
+  echo "|---|---|---|---|---|"
+  printf '%s\n' "$KEPT_TABLE"
+  echo
+  echo "| target | measured | verdict |"
+  echo "|---|---|---|"
+  echo "| 1M users UTF-8, 2 threads: ≤ 1.5 × the reference | ${T[u1m/2]} s / ${T[ref/u1m/2]} s = **$ratio ×** | $(verdict "$ratio <= 1.5") |"
+  echo "| UTF-16LE ≤ 1.3 × its UTF-8 time (1M, 2 threads) | ${T[u1m-utf16/2]} s / ${T[u1m/2]} s = **$utf16 ×** | $(verdict "$utf16 <= 1.3") |"
+  echo "| peak RSS ≤ 2 × referenced column bytes (1M, 2 threads) | ${RSS_MB[u1m/2]} MB / $(calc "$KEPT_1M / 1048576" 0) MB = **$rss_ratio ×** | $(verdict "$rss_ratio <= 2") |"
+  echo "| RSS not proportional to unreferenced columns | +$(calc "$WIDE_EXTRA / 1048576" 0) MB of unread column: RSS ${RSS_MB[u1m/2]} → $RSS_WIDE MB | $(verdict "$RSS_WIDE - ${RSS_MB[u1m/2]} < $WIDE_EXTRA / 1048576 / 10") |"
+  echo "| 2 threads ≥ 1.6 × faster than 1 (1M) | ${T[u1m/1]} s / ${T[u1m/2]} s = **$scaling ×** (reference: $ref_scaling ×) | $(verdict "$scaling >= 1.6") |"
+  echo "| $FINDINGS findings in the human format < 2 s | whole run $T_HUMAN s (JSON run $T_JSON s, so rendering ≈ $render s) | $(verdict "$T_HUMAN < 2") |"
+} | tee "$OUT"
+log "written to $OUT"
