@@ -132,6 +132,9 @@ struct CheckArgs {
     /// Print only findings (no summary line).
     #[arg(long, short)]
     quiet: bool,
+    /// Show at most N findings; the others are counted (summary, exit code), not kept.
+    #[arg(long, value_name = "N")]
+    max_findings: Option<usize>,
 }
 
 pub fn main() -> u8 {
@@ -221,6 +224,7 @@ fn run_check(args: &CheckArgs, excerpts: bool) -> Result<Checked, u8> {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
         excerpts,
+        max_findings: args.max_findings,
         ..Options::default()
     };
     let mut report = match engine::check(&args.paths, &rules, &options) {
@@ -289,13 +293,12 @@ fn check(args: CheckArgs) -> u8 {
             return 2;
         }
     }
-    exit_code(&report.findings, args.fail_on, args.exit_zero)
+    exit_code(report, args.fail_on, args.exit_zero)
 }
 
-fn exit_code(findings: &[invlint::finding::Finding], fail_on: FailOn, exit_zero: bool) -> u8 {
-    let untrusted = findings
-        .iter()
-        .any(|f| *f.code == *builtin::UNREADABLE.0 || *f.code == *builtin::INTERNAL.0);
+/// From every finding of the run, including those `--max-findings` left out.
+fn exit_code(report: &engine::Report, fail_on: FailOn, exit_zero: bool) -> u8 {
+    let untrusted = report.has_code(builtin::UNREADABLE.0) || report.has_code(builtin::INTERNAL.0);
     if untrusted {
         return 2;
     }
@@ -305,8 +308,9 @@ fn exit_code(findings: &[invlint::finding::Finding], fail_on: FailOn, exit_zero:
         FailOn::Info => Some(Severity::Info),
         FailOn::Never => None,
     };
+    let counts = report.counts();
     match threshold {
-        Some(t) if !exit_zero && findings.iter().any(|f| f.severity >= t) => 1,
+        Some(t) if !exit_zero && counts.range(t..).any(|(_, n)| *n > 0) => 1,
         _ => 0,
     }
 }

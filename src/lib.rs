@@ -7,6 +7,7 @@
 
 pub mod engine;
 pub mod expr;
+mod fault;
 pub mod finding;
 pub mod gen;
 pub mod inventory;

@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod expr_fixtures;
 mod generated;
+mod hostile;
 mod inventories;
 mod rule_files;
 mod spans;

@@ -162,6 +162,9 @@ pub struct DecodingReader<R> {
     pub replaced: bool,
     /// Total raw bytes read, to report an odd UTF-16 length.
     pub raw_total: u64,
+    /// Whether the decoded text so far holds an odd number of `"`: at the end, a hint that
+    /// the file ends inside a quoted value (see [`super::table::read_rows`]).
+    pub odd_quotes: bool,
 }
 
 impl<R: Read> DecodingReader<R> {
@@ -183,6 +186,7 @@ impl<R: Read> DecodingReader<R> {
             raw_lines: 0,
             replaced: false,
             raw_total: 0,
+            odd_quotes: false,
         }
     }
 
@@ -257,6 +261,12 @@ impl<R: Read> DecodingReader<R> {
             self.in_start += read;
             self.out_start = 0;
             self.out_end = written;
+            // A plain count vectorises: a small cost next to decoding.
+            let quotes = self.output[..written]
+                .iter()
+                .filter(|&&b| b == b'"')
+                .count();
+            self.odd_quotes ^= quotes % 2 == 1;
             if last && self.in_start == self.in_end {
                 self.finished = true;
             }

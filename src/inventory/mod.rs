@@ -22,6 +22,7 @@ pub mod table;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{self, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -44,6 +45,8 @@ pub struct TableOverride {
     pub delimiter: Option<u8>,
     pub encoding: Option<Encoding>,
 }
+
+const LOCATING: &str = "locating findings in";
 
 /// Where a file's bytes come from: disk, or memory (rule examples, tests).
 #[derive(Debug, Clone)]
@@ -79,6 +82,38 @@ pub struct TableFile {
 }
 
 impl TableFile {
+    fn new(id: FileId, source: Source, display: &str) -> TableFile {
+        TableFile {
+            id,
+            source,
+            display: Arc::from(display),
+            head: None,
+            decl: None,
+            kind: None,
+            recognised_by: None,
+            rows: Rows::default(),
+            failed: false,
+        }
+    }
+
+    /// The internal-error finding for a panic caught while `doing` this file.
+    fn internal_error(&self, doing: &str, payload: &(dyn std::any::Any + Send)) -> Finding {
+        let consequence = if doing == LOCATING {
+            "its findings are shown without positions"
+        } else {
+            "the file was not checked"
+        };
+        self.finding(
+            builtin::INTERNAL,
+            format!(
+                "internal error while {doing} `{}`: {}; {consequence}. Please report it",
+                self.display,
+                crate::fault::panic_text(payload)
+            ),
+            Anchor::File,
+        )
+    }
+
     pub fn location(&self, anchor: Anchor) -> Location {
         let mut location = Location::new(self.id, self.display.clone(), anchor);
         location.table = self.kind.clone();
@@ -195,7 +230,17 @@ impl Inventory {
                     .filter(|(set, _)| set.is_match(&display))
                     .map(|(_, o)| *o)
                     .collect();
-                open_file(id, source, display, &decls, recognizer, &applicable)
+                // A panic while reading one file is reported on that file; the run goes on.
+                let (kept_source, kept_display) = (source.clone(), display.clone());
+                catch_unwind(AssertUnwindSafe(|| {
+                    open_file(id, source, display, &decls, recognizer, &applicable)
+                }))
+                .unwrap_or_else(|payload| {
+                    let mut file = TableFile::new(id, kept_source, &kept_display);
+                    file.failed = true;
+                    let finding = file.internal_error("reading", payload.as_ref());
+                    (file, vec![finding])
+                })
             })
             .collect();
         let mut files = Vec::with_capacity(opened.len());
@@ -219,18 +264,29 @@ impl Inventory {
                     return Vec::new();
                 };
                 let keep_fields = keep(file);
-                match table::read_rows(&file.source, head, &keep_fields) {
-                    Ok(rows) => {
+                // A panic while reading one file is reported on that file; the run goes on.
+                let read = catch_unwind(AssertUnwindSafe(|| {
+                    crate::fault::inject("read", file_name(&file.display));
+                    table::read_rows(&file.source, head, &keep_fields)
+                }));
+                match read {
+                    Ok(Ok(rows)) => {
+                        // Rows of another header than the one rules were compiled for.
+                        file.failed |= rows.issues.contains(&ReadIssue::HeaderChanged);
                         file.rows = rows;
                         read_findings(file)
                     }
-                    Err(e) => {
+                    Ok(Err(e)) => {
                         file.failed = true;
                         vec![file.finding(
                             builtin::UNREADABLE,
                             format!("cannot read `{}`: {e}", file.display),
                             Anchor::File,
                         )]
+                    }
+                    Err(payload) => {
+                        file.failed = true;
+                        vec![file.internal_error("reading", payload.as_ref())]
                     }
                 }
             })
@@ -239,8 +295,9 @@ impl Inventory {
     }
 
     /// Resolve the anchors of `findings` (and their related locations) into spans, filling in
-    /// field names and, when `with_excerpt`, the source lines for display.
-    pub fn locate(&self, findings: &mut [Finding], with_excerpt: bool) {
+    /// field names and, when `with_excerpt`, the source lines for display. Returns the
+    /// internal errors (panics caught while locating; those findings keep no span).
+    pub fn locate(&self, findings: &mut [Finding], with_excerpt: bool) -> Vec<Finding> {
         let mut wanted: BTreeMap<FileId, BTreeSet<u64>> = BTreeMap::new();
         for finding in findings.iter() {
             for location in std::iter::once(&finding.location)
@@ -251,6 +308,15 @@ impl Inventory {
                 }
             }
         }
+        // Panics caught while locating, reported as internal errors on their file.
+        let caught = std::sync::Mutex::new(Vec::new());
+        let report = |file: &TableFile, payload: &(dyn std::any::Any + Send)| {
+            let finding = file.internal_error(LOCATING, payload);
+            caught
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(finding);
+        };
         let scanned: BTreeMap<FileId, BTreeMap<u64, locate::RecordText>> = wanted
             .into_par_iter()
             .filter_map(|(id, records)| {
@@ -261,17 +327,32 @@ impl Inventory {
                     type_line_len: head.type_line_len,
                     delimiter: head.delimiter,
                 };
-                locate::scan_records(&file.source, plan, &records)
-                    .ok()
-                    .map(|found| (id, found))
+                catch_unwind(AssertUnwindSafe(|| {
+                    crate::fault::inject("locate", file_name(&file.display));
+                    locate::scan_records(&file.source, plan, &records)
+                }))
+                .map_err(|payload| report(file, payload.as_ref()))
+                .ok()?
+                .ok()
+                .map(|found| (id, found))
             })
             .collect();
         findings.par_iter_mut().for_each(|finding| {
-            let related = finding.related.iter_mut().map(|r| &mut r.location);
-            for location in std::iter::once(&mut finding.location).chain(related) {
-                self.fill(location, &scanned, with_excerpt);
+            let filled = catch_unwind(AssertUnwindSafe(|| {
+                let related = finding.related.iter_mut().map(|r| &mut r.location);
+                for location in std::iter::once(&mut finding.location).chain(related) {
+                    self.fill(location, &scanned, with_excerpt);
+                }
+            }));
+            if let (Err(payload), Some(file)) = (filled, self.files.get(finding.location.file_id)) {
+                finding.location.span = None;
+                finding.location.excerpt = None;
+                report(file, payload.as_ref());
             }
         });
+        caught
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn fill(
@@ -329,17 +410,8 @@ fn open_file(
     recognizer: &Recognizer,
     overrides: &[&TableOverride],
 ) -> (TableFile, Vec<Finding>) {
-    let mut file = TableFile {
-        id,
-        source,
-        display: Arc::from(display.as_str()),
-        head: None,
-        decl: None,
-        kind: None,
-        recognised_by: None,
-        rows: Rows::default(),
-        failed: false,
-    };
+    crate::fault::inject("open", file_name(&display));
+    let mut file = TableFile::new(id, source, &display);
     let options = HeadOptions {
         encoding: overrides.iter().find_map(|o| o.encoding),
         delimiter: overrides.iter().find_map(|o| o.delimiter),
@@ -553,6 +625,26 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
                     "`{}` holds NUL characters{}: the file is damaged or mixes encodings",
                     name(*field),
                     more(*count, "cells with NULs")
+                ),
+                Anchor::Cell { record: *record, field: *field },
+            ),
+            ReadIssue::Bom { record, field, count } => file.finding(
+                builtin::ENCODING,
+                format!(
+                    "`{}` holds a byte-order mark (U+FEFF){}: files were probably concatenated \
+                     (`Get-Content a.csv, b.csv > c.csv`), so a second header is read as data",
+                    name(*field),
+                    more(*count, "cells with one")
+                ),
+                Anchor::Cell { record: *record, field: *field },
+            )
+            .with_help("export each table into its own file, or remove the repeated header lines"),
+            ReadIssue::UnterminatedQuote { record, field } => file.finding(
+                builtin::RAGGED_ROW,
+                format!(
+                    "the file ends inside the quoted value of `{}` opened at row {record}: the \
+                     copy is probably truncated, and that value holds the rest of the file",
+                    name(*field)
                 ),
                 Anchor::Cell { record: *record, field: *field },
             ),

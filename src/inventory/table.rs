@@ -6,11 +6,16 @@
 //! single pass without keeping anything. Rows are numbered from 0 here; the output contract's
 //! 1-based data row is `row + 1`, which is also the record number (the header is record 0).
 
+use std::collections::BTreeSet;
 use std::io::{self, Read};
 
 use super::decode::{DecodingReader, Encoding, NotUtf8};
 use super::head::Head;
+use super::locate::{scan_records, ScanPlan};
 use super::Source;
+
+/// U+FEFF in UTF-8: a byte-order mark, legitimate only at the start of a file.
+const BOM: &[u8] = "\u{FEFF}".as_bytes();
 
 /// The cells of one field, for every data row.
 #[derive(Debug, Default, Clone)]
@@ -84,6 +89,15 @@ pub enum ReadIssue {
         field: usize,
         count: u64,
     },
+    /// Cells holding a byte-order mark: files were concatenated.
+    Bom {
+        record: u64,
+        field: usize,
+        count: u64,
+    },
+    /// The file ends inside the quoted value of field `field` of record `record`, which
+    /// swallowed the rest of the file.
+    UnterminatedQuote { record: u64, field: usize },
     /// A column grew past 4 GiB; reading stopped.
     TooLarge { record: u64 },
     /// The header differs from the one read at discovery: the file changed meanwhile.
@@ -104,6 +118,8 @@ pub struct Rows {
     pub replaced: bool,
     /// Byte count of a UTF-16 file, when odd.
     pub odd_utf16_len: Option<u64>,
+    /// The text holds an odd number of `"` (checked further by [`read_rows`]).
+    pub odd_quotes: bool,
 }
 
 impl Rows {
@@ -133,6 +149,10 @@ pub fn read_rows(source: &Source, head: &Head, keep: &[bool]) -> io::Result<Rows
             Ok(mut rows) => {
                 rows.encoding = Some(encoding);
                 rows.fallback_from = fallback_from;
+                if rows.odd_quotes {
+                    rows.issues
+                        .extend(unterminated_quote(source, head, encoding, &rows));
+                }
                 return Ok(rows);
             }
         }
@@ -175,6 +195,7 @@ fn read_rows_as(
     let mut type_names: Vec<Option<(u64, String, u64)>> = vec![None; width];
     let mut question: Option<(u64, usize, String, u64)> = None;
     let mut nul: Option<(u64, usize, u64)> = None;
+    let mut bom: Option<(u64, usize, u64)> = None;
     let mut record = csv::ByteRecord::new();
     let mut record_no: u64 = 0;
     loop {
@@ -204,6 +225,7 @@ fn read_rows_as(
             });
         }
         let has_nul = memchr::memchr(0, record.as_slice()).is_some();
+        let has_bom = memchr::memmem::find(record.as_slice(), BOM).is_some();
         for (field, bytes) in record.iter().enumerate() {
             let cell = std::str::from_utf8(bytes).unwrap_or("");
             if looks_like_type_name(bytes) {
@@ -224,6 +246,12 @@ fn read_rows_as(
                 match &mut nul {
                     Some((_, _, count)) => *count += 1,
                     None => nul = Some((record_no, field, 1)),
+                }
+            }
+            if has_bom && memchr::memmem::find(bytes, BOM).is_some() {
+                match &mut bom {
+                    Some((_, _, count)) => *count += 1,
+                    None => bom = Some((record_no, field, 1)),
                 }
             }
             if let Some(Some(column)) = rows.columns.get_mut(field) {
@@ -265,12 +293,46 @@ fn read_rows_as(
             count,
         });
     }
+    if let Some((record, field, count)) = bom {
+        rows.issues.push(ReadIssue::Bom {
+            record,
+            field,
+            count,
+        });
+    }
     let decoded = reader.into_inner();
     rows.replaced = decoded.replaced;
+    rows.odd_quotes = decoded.odd_quotes;
     if encoding.is_utf16() && decoded.raw_total % 2 == 1 {
         rows.odd_utf16_len = Some(decoded.raw_total);
     }
     Ok(rows)
+}
+
+/// Whether the last record ends inside a quoted value: its last field opens a quote and
+/// holds an odd number of them. Re-reads the file, so it is asked only when the whole text
+/// holds an odd number of quotes (a stray `"` inside an unquoted value also makes it odd).
+fn unterminated_quote(
+    source: &Source,
+    head: &Head,
+    encoding: Encoding,
+    rows: &Rows,
+) -> Option<ReadIssue> {
+    let last = rows.count as u64;
+    let plan = ScanPlan {
+        encoding,
+        type_line_len: head.type_line_len,
+        delimiter: head.delimiter,
+    };
+    let scanned = scan_records(source, plan, &BTreeSet::from([last])).ok()?;
+    let text = scanned.get(&last)?;
+    let (field, range) = text.fields.iter().enumerate().next_back()?;
+    let raw = text.text.get(range.clone())?;
+    let open = raw.starts_with('"') && raw.bytes().filter(|&b| b == b'"').count() % 2 == 1;
+    open.then_some(ReadIssue::UnterminatedQuote {
+        record: last,
+        field,
+    })
 }
 
 fn csv_to_io(err: csv::Error) -> io::Error {

@@ -185,14 +185,32 @@ pub fn write(
         .with_width(options.width)
         .with_links(false)
         .with_context_lines(1);
-    let mut text = String::new();
     for finding in &report.findings {
-        text.clear();
-        let shown = Shown::from_finding(finding);
-        if handler.render_report(&mut text, &shown).is_err() {
-            text = format!("{}: {}\n", finding.code, finding.message);
-        }
+        // A rendering failure, or a panic inside miette, costs this finding its drawing only.
+        let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut text = String::new();
+            let shown = Shown::from_finding(finding);
+            handler.render_report(&mut text, &shown).map(|()| text)
+        }));
+        let text = match rendered {
+            Ok(Ok(text)) => text,
+            _ => {
+                let s = finding.location.span_or_start();
+                format!(
+                    "{}:{}:{}: {}[{}] {}\n",
+                    finding.location.file,
+                    s.line,
+                    s.column,
+                    finding.severity,
+                    finding.code,
+                    finding.message
+                )
+            }
+        };
         out.write_all(text.as_bytes())?;
+    }
+    if let Some(line) = super::omitted_line(report) {
+        writeln!(out, "{line}")?;
     }
     writeln!(out, "{}", super::summary_line(report))?;
     for s in &report.skipped {

@@ -55,6 +55,9 @@ struct Summary<'a> {
     warning: usize,
     info: usize,
     skipped: &'a [Skipped],
+    /// Findings left out by `--max-findings` (absent when none were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    truncated: Option<usize>,
 }
 
 fn finding(f: &Finding) -> JsonFinding<'_> {
@@ -98,7 +101,7 @@ fn related<'a>(l: &'a Location, message: &'a str) -> JsonRelated<'a> {
 }
 
 pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
-    let counts = crate::engine::counts(&report.findings);
+    let counts = report.counts();
     let n = |s| counts.get(&s).copied().unwrap_or(0);
     let doc = Document {
         version: 1,
@@ -111,6 +114,7 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             warning: n(Severity::Warning),
             info: n(Severity::Info),
             skipped: &report.skipped,
+            truncated: (report.omitted.count > 0).then_some(report.omitted.count),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
