@@ -593,6 +593,28 @@ fn max_findings_keeps_the_first_and_counts_the_rest() {
     assert_eq!(limited["summary"]["truncated"], 5_002);
 }
 
+/// Ragged rows come from the reading pass, in batches: counted the same way.
+#[test]
+fn max_findings_counts_ragged_rows_past_one_batch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = invlint::inventory::BATCH + 1_000;
+    let mut text = format!("{HEADER}\r\n");
+    for i in 0..rows {
+        text.push_str(&format!(
+            "\"sip:u{i}@contoso.com\",\"pool01.contoso.com\"\r\n"
+        ));
+    }
+    std::fs::write(dir.path().join("users.csv"), text).expect("write");
+    let (code, full, _) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 1);
+    assert_eq!(located(&full, "users.csv").len(), rows);
+    let (code, limited, _) = run_json(dir.path(), &[".", "--max-findings", "5"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&limited)[..], findings(&full)[..5]);
+    assert_eq!(limited["summary"]["truncated"], rows - 5);
+    assert_eq!(limited["summary"]["error"], rows);
+}
+
 /// Runs the debug binary with a panic injected at `point` for `subject` (see `src/fault.rs`).
 fn with_panic(dir: &Path, point: &str, args: &[&str]) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_invlint"))

@@ -209,7 +209,7 @@ pub fn check(roots: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Re
 /// Check an already opened inventory (used by `check` and by rule examples).
 pub fn run(
     mut inventory: Inventory,
-    mut findings: Vec<Finding>,
+    findings: Vec<Finding>,
     rules: &RuleSet,
     decls: &[TableDecl],
     options: &Options,
@@ -301,7 +301,10 @@ pub fn run(
             _ => Vec::new(),
         })
         .collect();
-    findings.extend(inventory.read_rows(|file| {
+    // The reading pass's findings go through the keeper batch by batch (see `Keeper`).
+    let mut opened = Keeper::new(options);
+    opened.add(findings);
+    let read = inventory.read_rows_batched(|file| {
         let mut keep = vec![false; file.header().len()];
         if let Some(kind) = kind_of_file[file.id] {
             for &(k, c) in &used {
@@ -313,17 +316,25 @@ pub fn run(
             }
         }
         keep
-    }));
+    });
+    let mut keeper = opened.merge(
+        read.fold(
+            || Keeper::new(options),
+            |mut keeper, found| {
+                keeper.add(found);
+                keeper
+            },
+        )
+        .reduce(|| Keeper::new(options), Keeper::merge),
+    );
     for (i, file) in inventory.files.iter().enumerate() {
         if file.failed {
             kind_of_file[i] = None;
         }
     }
     let data = Data::build(&inventory, &schema, &kind_of_file, field_of, &lookups);
-    let (mut rule_findings, mut omitted) = evaluate(&data, &runnable, &mut skipped, options);
-    findings.append(&mut rule_findings);
-    let mut keeper = Keeper::new(options);
-    keeper.add(findings);
+    let (rule_findings, mut omitted) = evaluate(&data, &runnable, &mut skipped, options);
+    keeper.add(rule_findings);
     keeper.prune();
     let (mut findings, more) = keeper.into_parts();
     omitted.merge(more);

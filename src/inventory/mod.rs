@@ -257,11 +257,23 @@ impl Inventory {
     where
         F: Fn(&TableFile) -> Vec<bool> + Sync,
     {
-        self.files
-            .par_iter_mut()
-            .map(|file| {
+        self.read_rows_batched(&keep).flatten_iter().collect()
+    }
+
+    /// [`Inventory::read_rows`] yielding the findings in batches of at most [`BATCH`], made as
+    /// they are consumed: a caller that counts rather than keeps them (`--max-findings`) never
+    /// holds the millions of findings of a file whose every row is ragged.
+    pub fn read_rows_batched<'s, F>(
+        &'s mut self,
+        keep: F,
+    ) -> impl ParallelIterator<Item = Vec<Finding>> + 's
+    where
+        F: Fn(&TableFile) -> Vec<bool> + Sync + Send + 's,
+    {
+        self.files.par_iter_mut().flat_map_iter(
+            move |file| -> Box<dyn Iterator<Item = Vec<Finding>> + Send + 's> {
                 let Some(head) = file.head.as_ref() else {
-                    return Vec::new();
+                    return Box::new(std::iter::empty());
                 };
                 let keep_fields = keep(file);
                 // A panic while reading one file is reported on that file; the run goes on.
@@ -274,24 +286,27 @@ impl Inventory {
                         // Rows of another header than the one rules were compiled for.
                         file.failed |= rows.issues.contains(&ReadIssue::HeaderChanged);
                         file.rows = rows;
-                        read_findings(file)
+                        let file: &TableFile = file;
+                        let batches = file.rows.issues.len().div_ceil(BATCH).max(1);
+                        Box::new((0..batches).map(move |batch| read_findings(file, batch)))
                     }
                     Ok(Err(e)) => {
                         file.failed = true;
-                        vec![file.finding(
+                        Box::new(std::iter::once(vec![file.finding(
                             builtin::UNREADABLE,
                             format!("cannot read `{}`: {e}", file.display),
                             Anchor::File,
-                        )]
+                        )]))
                     }
                     Err(payload) => {
                         file.failed = true;
-                        vec![file.internal_error("reading", payload.as_ref())]
+                        Box::new(std::iter::once(vec![
+                            file.internal_error("reading", payload.as_ref())
+                        ]))
                     }
                 }
-            })
-            .flatten()
-            .collect()
+            },
+        )
     }
 
     /// Resolve the anchors of `findings` (and their related locations) into spans, filling in
@@ -544,8 +559,13 @@ fn head_problem_finding(file: &TableFile, problem: HeadProblem) -> Finding {
     }
 }
 
-/// Findings of the reading pass.
-fn read_findings(file: &TableFile) -> Vec<Finding> {
+/// Findings per batch of the reading pass.
+pub const BATCH: usize = 16 * 1024;
+
+/// Findings of the reading pass, batch `batch`: the issues `batch * BATCH..` (at most
+/// [`BATCH`]), and with batch 0 those about the whole file.
+fn read_findings(file: &TableFile, batch: usize) -> Vec<Finding> {
+    let first = batch == 0;
     let mut findings = Vec::new();
     let header = file.header();
     let name = |field: usize| header.get(field).map_or("?", String::as_str);
@@ -556,7 +576,7 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
             String::new()
         }
     };
-    if let Some(bad) = file.rows.fallback_from {
+    if let Some(bad) = file.rows.fallback_from.filter(|_| first) {
         if file
             .head
             .as_ref()
@@ -575,7 +595,7 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
             ));
         }
     }
-    for issue in &file.rows.issues {
+    for issue in file.rows.issues.iter().skip(batch * BATCH).take(BATCH) {
         let finding = match issue {
             ReadIssue::Ragged { record, found, expected } => file.finding(
                 builtin::RAGGED_ROW,
@@ -661,7 +681,7 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
         };
         findings.push(finding);
     }
-    if file.rows.replaced {
+    if first && file.rows.replaced {
         findings.push(file.finding(
             builtin::ENCODING,
             format!(
@@ -671,7 +691,7 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
             Anchor::File,
         ));
     }
-    if let Some(len) = file.rows.odd_utf16_len {
+    if let Some(len) = file.rows.odd_utf16_len.filter(|_| first) {
         findings.push(file.finding(
             builtin::ENCODING,
             format!("UTF-16 file with an odd byte count ({len}): its last byte is incomplete"),
