@@ -431,6 +431,27 @@ fn megabyte_chain_and_deep_parentheses_are_located_errors() {
     }
 }
 
+/// TOML nested 100,000 levels deep: the TOML parser's recursion limit, as a located error.
+#[test]
+fn deeply_nested_toml_is_a_located_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("pack")).expect("mkdir");
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    std::fs::write(
+        dir.path().join("pack/deep.toml"),
+        format!("code = \"XX032\"\nx = {nested}\n"),
+    )
+    .expect("write");
+    let good = root().join(GOOD);
+    let (code, _, err) = invlint_in(
+        dir.path(),
+        &["check", &good.to_string_lossy(), "--rules", "pack"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("recursion"), "{err:.300}");
+    assert!(err.contains("pack/deep.toml:2:"), "{err:.300}");
+}
+
 #[test]
 fn huge_and_catastrophic_regexes() {
     // Too big for the regex size limit: a located rule error, not a panic or a hang.
