@@ -212,6 +212,9 @@ struct CheckArgs {
     /// Report suppression entries that match no finding as errors, not warnings.
     #[arg(long)]
     strict_suppressions: bool,
+    /// Show at most N findings; the others are counted (summary, exit code), not kept.
+    #[arg(long, value_name = "N")]
+    max_findings: Option<usize>,
 }
 
 pub fn main() -> u8 {
@@ -376,6 +379,7 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         ignore: file.ignore.iter().chain(&args.ignore).cloned().collect(),
         excerpts,
         progress: progress.as_ref().map(|(_, sink)| sink.clone()),
+        max_findings: args.max_findings,
     };
     let checked = engine::check(&args.paths, &rules, &options);
     if let Some((bar, _)) = progress {
@@ -675,11 +679,7 @@ fn check(args: CheckArgs) -> u8 {
         .map(FailOn::into_config)
         .or(checked.fail_on)
         .unwrap_or_default();
-    exit_code(
-        &report.findings,
-        fail_on,
-        args.exit_zero || checked.wrote_baseline,
-    )
+    exit_code(report, fail_on, args.exit_zero || checked.wrote_baseline)
 }
 
 /// `invlint report --html FILE`: 0 once the page is written, 2 when it cannot be.
@@ -731,32 +731,28 @@ fn html_report(args: &ReportArgs) -> u8 {
         );
     }
     // The page is written either way, and says it is incomplete; the exit code says so too.
-    if untrusted(&checked.report.findings) {
+    if untrusted(&checked.report) {
         2
     } else {
         0
     }
 }
 
-fn exit_code(
-    findings: &[invlint::finding::Finding],
-    fail_on: config::FailOn,
-    exit_zero: bool,
-) -> u8 {
-    if untrusted(findings) {
+/// From every finding of the run, including those `--max-findings` left out.
+fn exit_code(report: &engine::Report, fail_on: config::FailOn, exit_zero: bool) -> u8 {
+    if untrusted(report) {
         return 2;
     }
+    let counts = report.counts();
     match fail_on.threshold() {
-        Some(t) if !exit_zero && findings.iter().any(|f| f.severity >= t) => 1,
+        Some(t) if !exit_zero && counts.range(t..).any(|(_, n)| *n > 0) => 1,
         _ => 0,
     }
 }
 
 /// Whether a finding says the run cannot be trusted (an input was not read, a check crashed).
-fn untrusted(findings: &[invlint::finding::Finding]) -> bool {
-    findings
-        .iter()
-        .any(|f| *f.code == *builtin::UNREADABLE.0 || *f.code == *builtin::INTERNAL.0)
+fn untrusted(report: &engine::Report) -> bool {
+    report.has_code(builtin::UNREADABLE.0) || report.has_code(builtin::INTERNAL.0)
 }
 
 fn init(force: bool) -> u8 {

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod engine;
 pub mod expr;
+mod fault;
 pub mod finding;
 pub mod gate;
 pub mod gen;

@@ -5,5 +5,8 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::from(cli::main())
+    // Panics are contained per file and per rule inside the library; one that escapes (a bug
+    // in the command itself) still ends with the exit code of an untrusted run, not 101. The
+    // default hook has already printed it on stderr.
+    std::process::ExitCode::from(std::panic::catch_unwind(cli::main).unwrap_or(2))
 }

@@ -46,6 +46,9 @@ pub struct Options {
     pub excerpts: bool,
     /// Where to send progress events (the library draws nothing).
     pub progress: Option<ProgressSink>,
+    /// Keep only the first N findings in output order; the others are only counted (see
+    /// [`Omitted`]), so that memory stays bounded when a file produces millions of findings.
+    pub max_findings: Option<usize>,
 }
 
 /// A rule that did not run, and why.
@@ -75,6 +78,8 @@ pub struct Report {
     pub inventory: Inventory,
     /// The columns held in memory for each file read, for memory accounting.
     pub kept: Vec<Kept>,
+    /// Findings past [`Options::max_findings`]: counted, not kept.
+    pub omitted: Omitted,
 }
 
 /// The columns of one file that a run held in memory: those the rules read, the key columns
@@ -87,6 +92,131 @@ pub struct Kept {
     pub columns: Vec<String>,
     /// Bytes of text of their cells (UTF-8).
     pub bytes: u64,
+}
+
+impl Report {
+    /// Counts per severity of every finding of the run, kept or omitted.
+    pub fn counts(&self) -> BTreeMap<Severity, usize> {
+        let mut out = counts(&self.findings);
+        for (severity, n) in &self.omitted.severities {
+            *out.entry(*severity).or_insert(0) += n;
+        }
+        out
+    }
+
+    /// Whether any finding of the run, kept or omitted, has `code`.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.omitted.codes.contains_key(code) || self.findings.iter().any(|f| &*f.code == code)
+    }
+}
+
+/// Findings counted but not kept because of [`Options::max_findings`].
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Omitted {
+    pub count: usize,
+    pub severities: BTreeMap<Severity, usize>,
+    pub codes: BTreeMap<Arc<str>, usize>,
+}
+
+impl Omitted {
+    fn add(&mut self, finding: &Finding) {
+        self.count += 1;
+        *self.severities.entry(finding.severity).or_insert(0) += 1;
+        *self.codes.entry(finding.code.clone()).or_insert(0) += 1;
+    }
+
+    fn merge(&mut self, other: Omitted) {
+        self.count += other.count;
+        for (severity, n) in other.severities {
+            *self.severities.entry(severity).or_insert(0) += n;
+        }
+        for (code, n) in other.codes {
+            *self.codes.entry(code).or_insert(0) += n;
+        }
+    }
+}
+
+/// Keeps (a superset of) the first `max` findings in output order and counts the others,
+/// without knowing their lines yet. Record and cell anchors order findings within a file as
+/// their spans will (a later record or field starts later in the file), so the findings whose
+/// (file, record, field) is above the `max`-th smallest can be dropped early; findings about a
+/// whole file or a known position are always kept (there are few per file). Ties are kept, so
+/// the exact cut is made after locating and sorting.
+struct Keeper<'o> {
+    /// `None`: keep everything.
+    max: Option<usize>,
+    options: &'o Options,
+    kept: Vec<Finding>,
+    omitted: Omitted,
+}
+
+impl<'o> Keeper<'o> {
+    fn new(options: &'o Options) -> Keeper<'o> {
+        Keeper {
+            max: options.max_findings,
+            options,
+            kept: Vec::new(),
+            omitted: Omitted::default(),
+        }
+    }
+
+    fn add(&mut self, mut found: Vec<Finding>) {
+        found.retain(|f| code_selected(&f.code, self.options));
+        self.kept.append(&mut found);
+        // Pruning costs a pass over what is kept: do it when that has doubled.
+        if let Some(max) = self.max {
+            if self.kept.len() > max.saturating_mul(2).max(max.saturating_add(16 * 1024)) {
+                self.prune();
+            }
+        }
+    }
+
+    fn merge(mut self, other: Keeper<'o>) -> Keeper<'o> {
+        self.omitted.merge(other.omitted);
+        self.add(other.kept);
+        self
+    }
+
+    fn into_parts(self) -> (Vec<Finding>, Omitted) {
+        (self.kept, self.omitted)
+    }
+
+    fn prune(&mut self) {
+        let Some(max) = self.max else {
+            return;
+        };
+        fn key(f: &Finding) -> Option<(&str, u64, usize)> {
+            let file = &*f.location.file;
+            match f.location.anchor {
+                Anchor::Record { record } => Some((file, record, 0)),
+                Anchor::Cell { record, field } => Some((file, record, field)),
+                Anchor::File | Anchor::Position { .. } => None,
+            }
+        }
+        let mut keys: Vec<(&str, u64, usize)> = self.kept.iter().filter_map(key).collect();
+        if keys.len() <= max {
+            return;
+        }
+        let boundary = match max.checked_sub(1) {
+            Some(nth) => {
+                let (file, record, field) = *keys.select_nth_unstable(nth).1;
+                Some((file.to_string(), record, field))
+            }
+            None => None,
+        };
+        let omitted = &mut self.omitted;
+        self.kept.retain(|f| {
+            let keep = match (key(f), &boundary) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(k), Some((file, record, field))) => k <= (file.as_str(), *record, *field),
+            };
+            if !keep {
+                omitted.add(f);
+            }
+            keep
+        });
+    }
 }
 
 /// Why a run could not start.
@@ -108,7 +238,7 @@ pub fn check(roots: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Re
 /// Check an already opened inventory (used by `check` and by rule examples).
 pub fn run(
     mut inventory: Inventory,
-    mut findings: Vec<Finding>,
+    findings: Vec<Finding>,
     rules: &RuleSet,
     decls: &[TableDecl],
     options: &Options,
@@ -199,11 +329,7 @@ pub fn run(
         .map(|(file, kind)| match (kind, file.decl) {
             (Some(k), Some(d)) => {
                 let decl = &inventory.decls[d];
-                schema.kinds[*k]
-                    .columns
-                    .iter()
-                    .map(|c| decl.find_column(file.header(), c))
-                    .collect()
+                decl.find_columns(file.header(), &schema.kinds[*k].columns)
             }
             _ => Vec::new(),
         })
@@ -245,7 +371,10 @@ pub fn run(
             }
         }
     };
-    findings.extend(inventory.read_rows_counted(
+    // The reading pass's findings go through the keeper batch by batch (see `Keeper`).
+    let mut opened = Keeper::new(options);
+    opened.add(findings);
+    let batches = inventory.read_rows_batched(
         |file| {
             let mut keep = vec![false; file.header().len()];
             if let Some(kind) = kind_of_file[file.id] {
@@ -261,7 +390,18 @@ pub fn run(
         },
         counted,
         Some(&build_early),
-    ));
+    );
+    let mut keeper = opened.merge(
+        batches
+            .fold(
+                || Keeper::new(options),
+                |mut keeper, found| {
+                    keeper.add(found);
+                    keeper
+                },
+            )
+            .reduce(|| Keeper::new(options), Keeper::merge),
+    );
     let early = early.into_inner().unwrap_or_default();
     for (i, file) in inventory.files.iter().enumerate() {
         if file.failed {
@@ -286,8 +426,11 @@ pub fn run(
         Some(&scanned),
     );
     data.joins = data.build_joins(&join::specs(&runnable));
-    let mut rule_findings = evaluate(&data, &runnable, &mut skipped, sink);
-    findings.append(&mut rule_findings);
+    let (rule_findings, mut omitted) = evaluate(&data, &runnable, &mut skipped, options);
+    keeper.add(rule_findings);
+    keeper.prune();
+    let (mut findings, more) = keeper.into_parts();
+    omitted.merge(more);
     progress::send(
         sink,
         Progress::Start {
@@ -295,8 +438,14 @@ pub fn run(
             total: 0,
         },
     );
-    inventory.locate(&mut findings, options.excerpts);
+    let mut internal = inventory.locate(&mut findings, options.excerpts);
+    findings.append(&mut internal);
     sort_findings(&mut findings);
+    if let Some(max) = options.max_findings {
+        for f in findings.drain(max.min(findings.len())..) {
+            omitted.add(&f);
+        }
+    }
     skipped.sort_by(|a, b| a.code.cmp(&b.code));
     let mut ran: Vec<Arc<str>> = runnable
         .iter()
@@ -344,6 +493,7 @@ pub fn run(
         tables,
         gate: Default::default(),
         inventory,
+        omitted,
     })
 }
 
@@ -655,12 +805,20 @@ enum Task<'r> {
     Whole(&'r CompiledRule),
 }
 
+/// The code of the rule a task runs.
+fn task_code<'r>(task: &Task<'r>) -> &'r str {
+    match *task {
+        Task::Rows { rule, .. } | Task::Unique(rule) | Task::Whole(rule) => &rule.rule.code,
+    }
+}
+
 fn evaluate(
     data: &Data<'_>,
     rules: &[&CompiledRule],
     skipped: &mut Vec<Skipped>,
-    sink: Option<&ProgressSink>,
-) -> Vec<Finding> {
+    options: &Options,
+) -> (Vec<Finding>, Omitted) {
+    let sink = options.progress.as_ref();
     let mut tasks = Vec::new();
     for rule in rules {
         match rule.rule.shape {
@@ -750,7 +908,7 @@ fn evaluate(
     tasks
         .par_iter()
         .map(|task| {
-            let run = || match *task {
+            let eval = || match *task {
                 Task::Rows {
                     rule,
                     file,
@@ -760,12 +918,12 @@ fn evaluate(
                 Task::Unique(rule) => eval_unique(data, rule),
                 Task::Whole(rule) => eval_whole(data, rule),
             };
+            let run = || {
+                crate::fault::inject("rule", task_code(task));
+                eval()
+            };
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
+                let what = crate::fault::panic_text(panic.as_ref());
                 let (rule, file) = match *task {
                     Task::Rows { rule, file, .. } => (rule, Some(file)),
                     Task::Unique(rule) | Task::Whole(rule) => (rule, None),
@@ -778,11 +936,15 @@ fn evaluate(
                         Anchor::File,
                     ),
                 };
+                let on = file.map_or_else(String::new, |f| {
+                    format!(" on `{}`", data.inventory.files[f].display)
+                });
                 vec![Finding::new(
                     builtin::INTERNAL.0,
                     builtin::INTERNAL.1,
                     format!(
-                        "internal error while running {}: {what}; please report it",
+                        "internal error while running {}{on}: {what}; its findings may be \
+                         incomplete. Please report it",
                         rule.rule.code
                     ),
                     location,
@@ -798,8 +960,15 @@ fn evaluate(
                 },
             )
         })
-        .flatten()
-        .collect()
+        .fold(
+            || Keeper::new(options),
+            |mut keeper, found| {
+                keeper.add(found);
+                keeper
+            },
+        )
+        .reduce(|| Keeper::new(options), Keeper::merge)
+        .into_parts()
 }
 
 fn render<'a>(ctx: &mut Ctx<'a, Data<'a>>, parts: &'a [Part]) -> String {
@@ -1091,11 +1260,9 @@ pub fn evaluate_on(
         .iter()
         .zip(&kind_of_file)
         .map(|(file, k)| match (k, file.decl) {
-            (Some(k), Some(d)) => schema.kinds[*k]
-                .columns
-                .iter()
-                .map(|c| inventory.decls[d].find_column(file.header(), c))
-                .collect(),
+            (Some(k), Some(d)) => {
+                inventory.decls[d].find_columns(file.header(), &schema.kinds[*k].columns)
+            }
             _ => Vec::new(),
         })
         .collect();

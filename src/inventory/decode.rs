@@ -169,6 +169,15 @@ pub struct DecodingReader<R> {
     pub replaced: bool,
     /// Total raw bytes read, to report an odd UTF-16 length.
     pub raw_total: u64,
+    /// Whether the decoded text so far holds an odd number of `"`: at the end, a hint that
+    /// the file ends inside a quoted value (see [`super::table::read_rows`]).
+    pub odd_quotes: bool,
+}
+
+/// Whether `text` holds an odd number of `"`. A plain count vectorises: a small cost next to
+/// decoding and validating.
+fn odd_quote_count(text: &[u8]) -> bool {
+    text.iter().filter(|&&b| b == b'"').count() % 2 == 1
 }
 
 /// Below this, reads are served from the reader's own buffer.
@@ -196,6 +205,7 @@ impl<R: Read> DecodingReader<R> {
             raw_lines: 0,
             replaced: false,
             raw_total: 0,
+            odd_quotes: false,
         }
     }
 
@@ -269,6 +279,7 @@ impl<R: Read> DecodingReader<R> {
             self.carry[..self.carry_len].copy_from_slice(&buf[valid..filled]);
             self.raw_lines += memchr::memchr_iter(b'\n', &buf[..valid]).count() as u64;
             self.raw_consumed += valid as u64;
+            self.odd_quotes ^= odd_quote_count(&buf[..valid]);
             if valid > 0 || self.eof {
                 return Ok(valid);
             }
@@ -309,6 +320,7 @@ impl<R: Read> DecodingReader<R> {
             self.replaced |= replaced;
             self.raw_consumed += read as u64;
             self.in_start += read;
+            self.odd_quotes ^= odd_quote_count(&out[..written]);
             if last && self.in_start == self.in_end {
                 self.finished = true;
             }

@@ -160,7 +160,10 @@ fn scan_text_at<R: Read>(
             csv_core::ReadFieldResult::Field { record_end } => {
                 if let Some((_, text, fields)) = capture.as_mut() {
                     let mut field_end = text.len();
-                    if field_end > field_start {
+                    // The separator is consumed by the call that ends the field; at the end
+                    // of the input (`consumed == 0`) the last byte is content, e.g. the line
+                    // end inside a quote left open at the end of the file.
+                    if field_end > field_start && consumed > 0 {
                         let last = text[field_end - 1];
                         let ends_with_separator = if record_end {
                             matches!(last, b'\r' | b'\n')

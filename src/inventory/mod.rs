@@ -23,6 +23,7 @@ pub mod table;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{self, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -45,6 +46,8 @@ pub struct TableOverride {
     pub delimiter: Option<u8>,
     pub encoding: Option<Encoding>,
 }
+
+const LOCATING: &str = "locating findings in";
 
 /// Where a file's bytes come from: disk, or memory (rule examples, tests).
 #[derive(Debug, Clone)]
@@ -92,6 +95,38 @@ pub struct TableFile {
 }
 
 impl TableFile {
+    fn new(id: FileId, source: Source, display: &str) -> TableFile {
+        TableFile {
+            id,
+            source,
+            display: Arc::from(display),
+            head: None,
+            decl: None,
+            kind: None,
+            recognised_by: None,
+            rows: Rows::default(),
+            failed: false,
+        }
+    }
+
+    /// The internal-error finding for a panic caught while `doing` this file.
+    fn internal_error(&self, doing: &str, payload: &(dyn std::any::Any + Send)) -> Finding {
+        let consequence = if doing == LOCATING {
+            "its findings are shown without positions"
+        } else {
+            "the file was not checked"
+        };
+        self.finding(
+            builtin::INTERNAL,
+            format!(
+                "internal error while {doing} `{}`: {}; {consequence}. Please report it",
+                self.display,
+                crate::fault::panic_text(payload)
+            ),
+            Anchor::File,
+        )
+    }
+
     pub fn location(&self, anchor: Anchor) -> Location {
         let mut location = Location::new(self.id, self.display.clone(), anchor);
         location.table = self.kind.clone();
@@ -208,7 +243,17 @@ impl Inventory {
                     .filter(|(set, _)| set.is_match(&display))
                     .map(|(_, o)| *o)
                     .collect();
-                open_file(id, source, display, &decls, recognizer, &applicable)
+                // A panic while reading one file is reported on that file; the run goes on.
+                let (kept_source, kept_display) = (source.clone(), display.clone());
+                catch_unwind(AssertUnwindSafe(|| {
+                    open_file(id, source, display, &decls, recognizer, &applicable)
+                }))
+                .unwrap_or_else(|payload| {
+                    let mut file = TableFile::new(id, kept_source, &kept_display);
+                    file.failed = true;
+                    let finding = file.internal_error("reading", payload.as_ref());
+                    (file, vec![finding])
+                })
             })
             .collect();
         let mut files = Vec::with_capacity(opened.len());
@@ -225,53 +270,72 @@ impl Inventory {
     where
         F: Fn(&TableFile) -> Vec<bool> + Sync,
     {
-        self.read_rows_counted(keep, None, None)
+        self.read_rows_batched(&keep, None, None)
+            .flatten_iter()
+            .collect()
     }
 
-    /// [`Inventory::read_rows`], calling `progress` with the bytes read as reading goes
-    /// (from several threads; the calls add up to [`Inventory::bytes_to_read`]), and `then`
-    /// with each file read successfully, on the thread that read it, as soon as it is read.
-    pub fn read_rows_counted<F>(
-        &mut self,
+    /// [`Inventory::read_rows`] yielding the findings in batches of at most [`BATCH`], made as
+    /// they are consumed: a caller that counts rather than keeps them (`--max-findings`) never
+    /// holds the millions of findings of a file whose every row is ragged. `progress` is called
+    /// with the bytes read as reading goes (from several threads; the calls add up to
+    /// [`Inventory::bytes_to_read`]), and `then` with each file read successfully, on the
+    /// thread that read it, as soon as it is read.
+    pub fn read_rows_batched<'s, F>(
+        &'s mut self,
         keep: F,
-        progress: Option<&(dyn Fn(u64) + Sync)>,
-        then: Option<&(dyn Fn(&TableFile) + Sync)>,
-    ) -> Vec<Finding>
+        progress: Option<&'s (dyn Fn(u64) + Sync)>,
+        then: Option<&'s (dyn Fn(&TableFile) + Sync)>,
+    ) -> impl ParallelIterator<Item = Vec<Finding>> + 's
     where
-        F: Fn(&TableFile) -> Vec<bool> + Sync,
+        F: Fn(&TableFile) -> Vec<bool> + Sync + Send + 's,
     {
-        self.files
-            .par_iter_mut()
-            .map(|file| {
+        self.files.par_iter_mut().flat_map_iter(
+            move |file| -> Box<dyn Iterator<Item = Vec<Finding>> + Send + 's> {
                 let Some(head) = file.head.as_ref() else {
-                    return Vec::new();
+                    return Box::new(std::iter::empty());
                 };
                 let keep_fields = keep(file);
-                match table::read_rows_counted(&file.source, head, &keep_fields, progress) {
-                    Ok(rows) => {
+                // A panic while reading one file is reported on that file; the run goes on.
+                let read = catch_unwind(AssertUnwindSafe(|| {
+                    crate::fault::inject("read", file_name(&file.display));
+                    table::read_rows_counted(&file.source, head, &keep_fields, progress)
+                }));
+                match read {
+                    Ok(Ok(rows)) => {
+                        // Rows of another header than the one rules were compiled for.
+                        file.failed |= rows.issues.contains(&ReadIssue::HeaderChanged);
                         file.rows = rows;
                         if let Some(then) = then {
                             then(file);
                         }
-                        read_findings(file)
+                        let file: &TableFile = file;
+                        let batches = file.rows.issues.len().div_ceil(BATCH).max(1);
+                        Box::new((0..batches).map(move |batch| read_findings(file, batch)))
                     }
-                    Err(e) => {
+                    Ok(Err(e)) => {
                         file.failed = true;
-                        vec![file.finding(
+                        Box::new(std::iter::once(vec![file.finding(
                             builtin::UNREADABLE,
                             format!("cannot read `{}`: {e}", file.display),
                             Anchor::File,
-                        )]
+                        )]))
+                    }
+                    Err(payload) => {
+                        file.failed = true;
+                        Box::new(std::iter::once(vec![
+                            file.internal_error("reading", payload.as_ref())
+                        ]))
                     }
                 }
-            })
-            .flatten()
-            .collect()
+            },
+        )
     }
 
     /// Resolve the anchors of `findings` (and their related locations) into spans, filling in
-    /// field names and, when `with_excerpt`, the source lines for display.
-    pub fn locate(&self, findings: &mut [Finding], with_excerpt: bool) {
+    /// field names and, when `with_excerpt`, the source lines for display. Returns the
+    /// internal errors (panics caught while locating; those findings keep no span).
+    pub fn locate(&self, findings: &mut [Finding], with_excerpt: bool) -> Vec<Finding> {
         let mut wanted: BTreeMap<FileId, BTreeSet<u64>> = BTreeMap::new();
         for finding in findings.iter() {
             for location in std::iter::once(&finding.location)
@@ -282,6 +346,15 @@ impl Inventory {
                 }
             }
         }
+        // Panics caught while locating, reported as internal errors on their file.
+        let caught = std::sync::Mutex::new(Vec::new());
+        let report = |file: &TableFile, payload: &(dyn std::any::Any + Send)| {
+            let finding = file.internal_error(LOCATING, payload);
+            caught
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(finding);
+        };
         let scanned: BTreeMap<FileId, BTreeMap<u64, locate::RecordText>> = wanted
             .into_par_iter()
             .filter_map(|(id, records)| {
@@ -292,17 +365,32 @@ impl Inventory {
                     type_line_len: head.type_line_len,
                     delimiter: head.delimiter,
                 };
-                locate::scan_records(&file.source, plan, &records, &file.rows.starts)
-                    .ok()
-                    .map(|found| (id, found))
+                catch_unwind(AssertUnwindSafe(|| {
+                    crate::fault::inject("locate", file_name(&file.display));
+                    locate::scan_records(&file.source, plan, &records, &file.rows.starts)
+                }))
+                .map_err(|payload| report(file, payload.as_ref()))
+                .ok()?
+                .ok()
+                .map(|found| (id, found))
             })
             .collect();
         findings.par_iter_mut().for_each(|finding| {
-            let related = finding.related.iter_mut().map(|r| &mut r.location);
-            for location in std::iter::once(&mut finding.location).chain(related) {
-                self.fill(location, &scanned, with_excerpt);
+            let filled = catch_unwind(AssertUnwindSafe(|| {
+                let related = finding.related.iter_mut().map(|r| &mut r.location);
+                for location in std::iter::once(&mut finding.location).chain(related) {
+                    self.fill(location, &scanned, with_excerpt);
+                }
+            }));
+            if let (Err(payload), Some(file)) = (filled, self.files.get(finding.location.file_id)) {
+                finding.location.span = None;
+                finding.location.excerpt = None;
+                report(file, payload.as_ref());
             }
         });
+        caught
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn fill(
@@ -369,17 +457,8 @@ fn open_file(
     recognizer: &Recognizer,
     overrides: &[&TableOverride],
 ) -> (TableFile, Vec<Finding>) {
-    let mut file = TableFile {
-        id,
-        source,
-        display: Arc::from(display.as_str()),
-        head: None,
-        decl: None,
-        kind: None,
-        recognised_by: None,
-        rows: Rows::default(),
-        failed: false,
-    };
+    crate::fault::inject("open", file_name(&display));
+    let mut file = TableFile::new(id, source, &display);
     let options = HeadOptions {
         encoding: overrides.iter().find_map(|o| o.encoding),
         delimiter: overrides.iter().find_map(|o| o.delimiter),
@@ -512,8 +591,13 @@ fn head_problem_finding(file: &TableFile, problem: HeadProblem) -> Finding {
     }
 }
 
-/// Findings of the reading pass.
-fn read_findings(file: &TableFile) -> Vec<Finding> {
+/// Findings per batch of the reading pass.
+pub const BATCH: usize = 16 * 1024;
+
+/// Findings of the reading pass, batch `batch`: the issues `batch * BATCH..` (at most
+/// [`BATCH`]), and with batch 0 those about the whole file.
+fn read_findings(file: &TableFile, batch: usize) -> Vec<Finding> {
+    let first = batch == 0;
     let mut findings = Vec::new();
     let header = file.header();
     let name = |field: usize| header.get(field).map_or("?", String::as_str);
@@ -524,7 +608,7 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
             String::new()
         }
     };
-    if let Some(bad) = file.rows.fallback_from {
+    if let Some(bad) = file.rows.fallback_from.filter(|_| first) {
         if file
             .head
             .as_ref()
@@ -543,7 +627,7 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
             ));
         }
     }
-    for issue in &file.rows.issues {
+    for issue in file.rows.issues.iter().skip(batch * BATCH).take(BATCH) {
         let finding = match issue {
             ReadIssue::Ragged { record, found, expected } => file.finding(
                 builtin::RAGGED_ROW,
@@ -596,6 +680,26 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
                 ),
                 Anchor::Cell { record: *record, field: *field },
             ),
+            ReadIssue::Bom { record, field, count } => file.finding(
+                builtin::ENCODING,
+                format!(
+                    "`{}` holds a byte-order mark (U+FEFF){}: files were probably concatenated \
+                     (`Get-Content a.csv, b.csv > c.csv`), so a second header is read as data",
+                    name(*field),
+                    more(*count, "cells with one")
+                ),
+                Anchor::Cell { record: *record, field: *field },
+            )
+            .with_help("export each table into its own file, or remove the repeated header lines"),
+            ReadIssue::UnterminatedQuote { record, field } => file.finding(
+                builtin::RAGGED_ROW,
+                format!(
+                    "the file ends inside the quoted value of `{}` opened at row {record}: the \
+                     copy is probably truncated, and that value holds the rest of the file",
+                    name(*field)
+                ),
+                Anchor::Cell { record: *record, field: *field },
+            ),
             ReadIssue::TooLarge { record } => file.finding(
                 builtin::UNREADABLE,
                 format!("a column is larger than 4 GiB at row {record}; the rest of the file was not read"),
@@ -609,7 +713,7 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
         };
         findings.push(finding);
     }
-    if file.rows.replaced {
+    if first && file.rows.replaced {
         findings.push(file.finding(
             builtin::ENCODING,
             format!(
@@ -619,7 +723,7 @@ fn read_findings(file: &TableFile) -> Vec<Finding> {
             Anchor::File,
         ));
     }
-    if let Some(len) = file.rows.odd_utf16_len {
+    if let Some(len) = file.rows.odd_utf16_len.filter(|_| first) {
         findings.push(file.finding(
             builtin::ENCODING,
             format!("UTF-16 file with an odd byte count ({len}): its last byte is incomplete"),

@@ -11,11 +11,15 @@ use std::io::{self, Read};
 
 use super::decode::{DecodingReader, Encoding, NotUtf8};
 use super::head::Head;
+use super::locate::{scan_records, ScanPlan};
 use super::Source;
 use crate::engine::index::KeyMap;
 
 /// Up to this many distinct values, a column is stored as a dictionary.
 const DICTIONARY_MAX: usize = 4096;
+
+/// U+FEFF in UTF-8: a byte-order mark, legitimate only at the start of a file.
+const BOM: &[u8] = "\u{FEFF}".as_bytes();
 
 /// The cells of one field, for every data row.
 ///
@@ -184,6 +188,15 @@ pub enum ReadIssue {
         field: usize,
         count: u64,
     },
+    /// Cells holding a byte-order mark: files were concatenated.
+    Bom {
+        record: u64,
+        field: usize,
+        count: u64,
+    },
+    /// The file ends inside the quoted value of field `field` of record `record`, which
+    /// swallowed the rest of the file.
+    UnterminatedQuote { record: u64, field: usize },
     /// A column grew past 4 GiB; reading stopped.
     TooLarge { record: u64 },
     /// The header differs from the one read at discovery: the file changed meanwhile.
@@ -207,6 +220,8 @@ pub struct Rows {
     /// Where each data row's record starts, so that locating findings parses only the records
     /// it needs.
     pub starts: RecordStarts,
+    /// The text holds an odd number of `"` (checked further by [`read_rows`]).
+    pub odd_quotes: bool,
 }
 
 /// Where each data record starts in the decoded text after the `#TYPE` line (the csv crate's
@@ -320,6 +335,10 @@ pub fn read_rows_counted(
             Ok(mut rows) => {
                 rows.encoding = Some(encoding);
                 rows.fallback_from = fallback_from;
+                if rows.odd_quotes {
+                    rows.issues
+                        .extend(unterminated_quote(source, head, encoding, &rows));
+                }
                 return Ok(rows);
             }
         }
@@ -392,6 +411,7 @@ fn read_rows_as<R: Read>(
     let mut type_names: Vec<Option<(u64, String, u64)>> = vec![None; width];
     let mut question: Option<(u64, usize, String, u64)> = None;
     let mut nul: Option<(u64, usize, u64)> = None;
+    let mut bom: Option<(u64, usize, u64)> = None;
     let mut record = csv::ByteRecord::new();
     let mut record_no: u64 = 0;
     loop {
@@ -425,6 +445,7 @@ fn read_rows_as<R: Read>(
         let all = record.as_slice();
         let has_nul = memchr::memchr(0, all).is_some();
         let has_question = memchr::memchr(b'?', all).is_some();
+        let has_bom = memchr::memmem::find(all, BOM).is_some();
         // The decoded text is UTF-8 and fields end at ASCII bytes, so one validation of the
         // record covers every cell.
         let text = std::str::from_utf8(all).unwrap_or("");
@@ -453,6 +474,12 @@ fn read_rows_as<R: Read>(
                 match &mut nul {
                     Some((_, _, count)) => *count += 1,
                     None => nul = Some((record_no, field, 1)),
+                }
+            }
+            if has_bom && memchr::memmem::find(bytes, BOM).is_some() {
+                match &mut bom {
+                    Some((_, _, count)) => *count += 1,
+                    None => bom = Some((record_no, field, 1)),
                 }
             }
             if let Some(Some(column)) = rows.columns.get_mut(field) {
@@ -497,8 +524,16 @@ fn read_rows_as<R: Read>(
             count,
         });
     }
+    if let Some((record, field, count)) = bom {
+        rows.issues.push(ReadIssue::Bom {
+            record,
+            field,
+            count,
+        });
+    }
     let decoded = reader.into_inner();
     rows.replaced = decoded.replaced;
+    rows.odd_quotes = decoded.odd_quotes;
     if encoding.is_utf16() && decoded.raw_total % 2 == 1 {
         rows.odd_utf16_len = Some(decoded.raw_total);
     }
@@ -513,6 +548,32 @@ fn cell_text<'r>(record: &'r csv::ByteRecord, text: &'r str, field: usize) -> &'
         .and_then(|r| text.get(r))
         .or_else(|| std::str::from_utf8(record.get(field)?).ok())
         .unwrap_or("")
+}
+
+/// Whether the last record ends inside a quoted value: its last field opens a quote and
+/// holds an odd number of them. Re-reads the file, so it is asked only when the whole text
+/// holds an odd number of quotes (a stray `"` inside an unquoted value also makes it odd).
+fn unterminated_quote(
+    source: &Source,
+    head: &Head,
+    encoding: Encoding,
+    rows: &Rows,
+) -> Option<ReadIssue> {
+    let last = rows.count as u64;
+    let plan = ScanPlan {
+        encoding,
+        type_line_len: head.type_line_len,
+        delimiter: head.delimiter,
+    };
+    let scanned = scan_records(source, plan, &BTreeSet::from([last]), &rows.starts).ok()?;
+    let text = scanned.get(&last)?;
+    let (field, range) = text.fields.iter().enumerate().next_back()?;
+    let raw = text.text.get(range.clone())?;
+    let open = raw.starts_with('"') && raw.bytes().filter(|&b| b == b'"').count() % 2 == 1;
+    open.then_some(ReadIssue::UnterminatedQuote {
+        record: last,
+        field,
+    })
 }
 
 fn csv_to_io(err: csv::Error) -> io::Error {

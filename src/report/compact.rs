@@ -13,5 +13,8 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             f.location.file, span.line, span.column, f.severity, f.code, f.message
         )?;
     }
+    if let Some(line) = super::omitted_line(report) {
+        writeln!(out, "{line}")?;
+    }
     Ok(())
 }

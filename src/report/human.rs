@@ -194,12 +194,7 @@ pub fn write(
             .map(|findings| {
                 let mut text = String::new();
                 for finding in findings {
-                    let shown = Shown::from_finding(finding);
-                    let start = text.len();
-                    if handler.render_report(&mut text, &shown).is_err() {
-                        text.truncate(start);
-                        text.push_str(&format!("{}: {}\n", finding.code, finding.message));
-                    }
+                    text.push_str(&render_one(&handler, finding));
                 }
                 text
             })
@@ -207,6 +202,9 @@ pub fn write(
         for text in texts {
             out.write_all(text.as_bytes())?;
         }
+    }
+    if let Some(line) = super::omitted_line(report) {
+        writeln!(out, "{line}")?;
     }
     writeln!(out, "{}", super::summary_line(report))?;
     for line in super::gate_lines(report) {
@@ -216,4 +214,29 @@ pub fn write(
         writeln!(out, "  skipped {}: {}", s.code, s.reason)?;
     }
     Ok(())
+}
+
+/// One finding drawn by miette. A rendering failure, or a panic inside miette, costs this
+/// finding its drawing only: it is written as a compact line instead.
+fn render_one(handler: &GraphicalReportHandler, finding: &Finding) -> String {
+    let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut text = String::new();
+        let shown = Shown::from_finding(finding);
+        handler.render_report(&mut text, &shown).map(|()| text)
+    }));
+    match rendered {
+        Ok(Ok(text)) => text,
+        _ => {
+            let s = finding.location.span_or_start();
+            format!(
+                "{}:{}:{}: {}[{}] {}\n",
+                finding.location.file,
+                s.line,
+                s.column,
+                finding.severity,
+                finding.code,
+                finding.message
+            )
+        }
+    }
 }

@@ -59,6 +59,9 @@ struct Summary<'a> {
     /// Suppressions and baseline, only when used (additive to the version 1 contract).
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<&'a GateSummary>,
+    /// Findings left out by `--max-findings` (absent when none were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    truncated: Option<usize>,
 }
 
 fn finding(f: &Finding) -> JsonFinding<'_> {
@@ -102,7 +105,7 @@ fn related<'a>(l: &'a Location, message: &'a str) -> JsonRelated<'a> {
 }
 
 pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
-    let counts = crate::engine::counts(&report.findings);
+    let counts = report.counts();
     let n = |s| counts.get(&s).copied().unwrap_or(0);
     let doc = Document {
         version: 1,
@@ -116,6 +119,7 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             info: n(Severity::Info),
             skipped: &report.skipped,
             gate: (!report.gate.is_empty()).then_some(&report.gate),
+            truncated: (report.omitted.count > 0).then_some(report.omitted.count),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;

@@ -160,9 +160,21 @@ pub fn write(
     }
 }
 
+/// The line that says how many findings `--max-findings` left out, if any.
+pub fn omitted_line(report: &Report) -> Option<String> {
+    let n = report.omitted.count;
+    (n > 0).then(|| {
+        format!(
+            "{n} more finding{} not shown (--max-findings {})",
+            if n == 1 { "" } else { "s" },
+            report.findings.len()
+        )
+    })
+}
+
 /// One line summarising a run: counts per severity, files, rows, rules.
 pub fn summary_line(report: &Report) -> String {
-    let counts = crate::engine::counts(&report.findings);
+    let counts = report.counts();
     let n = |s: Severity| counts.get(&s).copied().unwrap_or(0);
     let plural = |k: usize, word: &str| format!("{k} {word}{}", if k == 1 { "" } else { "s" });
     let skipped = if report.skipped.is_empty() {

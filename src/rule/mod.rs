@@ -111,28 +111,42 @@ impl RuleSet {
     /// Load the embedded packs (when `defaults`) and the packs in `dirs`. A directory holding
     /// `tables.toml` or `*.toml` rules directly is one pack; otherwise each sub-folder is.
     pub fn load(defaults: bool, dirs: &[PathBuf]) -> Result<RuleSet, Vec<RuleError>> {
-        let mut files: Vec<(String, String, RuleSource)> = Vec::new();
+        let mut files = embedded_files(defaults);
         let mut errors = Vec::new();
-        for (path, text) in embedded::EMBEDDED {
-            let (pack, name) = path.split_once('/').unwrap_or(("default", path));
-            if !defaults && !name.ends_with("tables.toml") {
-                continue;
-            }
-            files.push((
-                pack.to_string(),
-                name.to_string(),
-                RuleSource {
-                    name: Arc::from(format!("<embedded>/{path}").as_str()),
-                    text: Arc::from(*text),
-                },
-            ));
-        }
         for dir in dirs {
             match read_pack_dir(dir) {
                 Ok(found) => files.extend(found),
                 Err(e) => errors.push(*e),
             }
         }
+        RuleSet::from_files(files, errors)
+    }
+
+    /// Load the embedded packs (when `defaults`) plus rule files given as text:
+    /// `(pack, file name, text)`, a file named `tables.toml` holding declarations. For tools
+    /// and fuzzing, which have no folder of rules.
+    pub fn load_texts(
+        defaults: bool,
+        texts: &[(&str, &str, &str)],
+    ) -> Result<RuleSet, Vec<RuleError>> {
+        let mut files = embedded_files(defaults);
+        files.extend(texts.iter().map(|(pack, name, text)| {
+            (
+                pack.to_string(),
+                name.to_string(),
+                RuleSource {
+                    name: Arc::from(format!("{pack}/{name}").as_str()),
+                    text: Arc::from(*text),
+                },
+            )
+        }));
+        RuleSet::from_files(files, Vec::new())
+    }
+
+    fn from_files(
+        files: Vec<(String, String, RuleSource)>,
+        mut errors: Vec<RuleError>,
+    ) -> Result<RuleSet, Vec<RuleError>> {
         let mut packs: BTreeMap<String, Pack> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
         for (pack_name, name, source) in files {
@@ -213,6 +227,27 @@ impl RuleSet {
         }
         out
     }
+}
+
+/// The embedded rule files as `(pack, file name, source)`; only the table declarations when
+/// not `defaults`.
+fn embedded_files(defaults: bool) -> Vec<(String, String, RuleSource)> {
+    let mut files = Vec::new();
+    for (path, text) in embedded::EMBEDDED {
+        let (pack, name) = path.split_once('/').unwrap_or(("default", path));
+        if !defaults && !name.ends_with("tables.toml") {
+            continue;
+        }
+        files.push((
+            pack.to_string(),
+            name.to_string(),
+            RuleSource {
+                name: Arc::from(format!("<embedded>/{path}").as_str()),
+                text: Arc::from(*text),
+            },
+        ));
+    }
+    files
 }
 
 fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<RuleError>> {
@@ -610,8 +645,10 @@ pub fn build_schema(
     let mut errors = Vec::new();
     for decl in decls {
         let mut columns: Vec<String> = Vec::new();
-        let push = |c: &str, columns: &mut Vec<String>| {
-            if !columns.iter().any(|x| x.eq_ignore_ascii_case(c)) {
+        // Lower-case names already in `columns`: headers can have 100,000 columns.
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut push = |c: &str, columns: &mut Vec<String>| {
+            if seen.insert(c.to_ascii_lowercase()) {
                 columns.push(c.to_string());
             }
         };
