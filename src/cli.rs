@@ -379,7 +379,11 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         ignore: file.ignore.iter().chain(&args.ignore).cloned().collect(),
         excerpts,
         progress: progress.as_ref().map(|(_, sink)| sink.clone()),
-        max_findings: args.max_findings,
+        // Findings the gate would drop (suppressed, known to the baseline, ignored per path)
+        // must not fill the cap, nor count in the exit code: then the cap comes after it.
+        max_findings: args
+            .max_findings
+            .filter(|_| !filters_after_run(args, config)),
     };
     let checked = engine::check(&args.paths, &rules, &options);
     if let Some((bar, _)) = progress {
@@ -452,12 +456,30 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         }
     }
     sort_findings(&mut report.findings);
+    if let Some(max) = args.max_findings {
+        report.truncate_findings(max);
+    }
     Ok(Checked {
         report,
         rules,
         fail_on: file.fail_on,
         wrote_baseline,
     })
+}
+
+/// Whether findings are dropped or changed after the engine (suppressions, a baseline, per-path
+/// settings, severity overrides), or all of them are needed (writing a baseline).
+fn filters_after_run(args: &CheckArgs, config: &Config) -> bool {
+    let file = &config.file;
+    args.baseline.is_some()
+        || args.write_baseline.is_some()
+        || args.suppressions.is_some()
+        || file.baseline.is_some()
+        || file.suppressions.is_some()
+        || !file.suppress.is_empty()
+        || !file.per_path.is_empty()
+        || !file.severity.is_empty()
+        || config.resolve(suppress::FILE_NAME).is_file()
 }
 
 /// Suppressions of the configuration file and of the suppressions file, applied to `report`.

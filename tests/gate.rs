@@ -450,3 +450,60 @@ fn completions_and_man_page() {
         "docs/invlint.1 is stale: run `cargo run -- man > docs/invlint.1`"
     );
 }
+
+/// `--max-findings` caps what is left after the gate: findings a baseline knows neither fill
+/// the cap nor count in the exit code.
+#[test]
+fn max_findings_applies_after_the_baseline() {
+    let (_guard, dir) = contoso_copy();
+    let (code, _, _) = invlint_in(
+        &dir,
+        &[
+            "check",
+            "contoso",
+            "--write-baseline",
+            "b.json",
+            "--max-findings",
+            "3",
+        ],
+    );
+    assert_eq!(code, 0);
+    let recorded = json(&std::fs::read_to_string(dir.join("b.json")).expect("baseline"));
+    assert!(
+        recorded["entries"].as_array().map_or(0, Vec::len) > 30,
+        "the baseline records every finding, not the first 3"
+    );
+    let (code, out, _) = invlint_in(
+        &dir,
+        &[
+            "check",
+            "contoso",
+            "--format",
+            "json",
+            "--baseline",
+            "b.json",
+            "--max-findings",
+            "3",
+        ],
+    );
+    let report = json(&out);
+    assert_eq!(codes(&report), Vec::<String>::new(), "{out}");
+    assert!(report["summary"].get("truncated").is_none(), "{out}");
+    assert_eq!(code, 0);
+    // Without a baseline the cap keeps 3 and counts the rest, exit code from all of them.
+    let (code, out, _) = invlint_in(
+        &dir,
+        &[
+            "check",
+            "contoso",
+            "--format",
+            "json",
+            "--max-findings",
+            "3",
+        ],
+    );
+    let report = json(&out);
+    assert_eq!(codes(&report).len(), 3);
+    assert!(report["summary"]["truncated"].as_u64() > Some(30), "{out}");
+    assert_eq!(code, 1);
+}

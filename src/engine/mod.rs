@@ -95,6 +95,17 @@ pub struct Kept {
 }
 
 impl Report {
+    /// Keep the first `max` findings (in output order) and count the others as omitted: the
+    /// cap applied after the run, when findings were filtered after the engine (suppressions,
+    /// baselines) and the engine could not cap them itself.
+    pub fn truncate_findings(&mut self, max: usize) {
+        if self.findings.len() > max {
+            for finding in self.findings.split_off(max) {
+                self.omitted.add(&finding);
+            }
+        }
+    }
+
     /// Counts per severity of every finding of the run, kept or omitted.
     pub fn counts(&self) -> BTreeMap<Severity, usize> {
         let mut out = counts(&self.findings);
