@@ -237,12 +237,15 @@ impl<R: Read> DecodingReader<R> {
                 let (result, read, written) =
                     self.decoder
                         .decode_to_utf8_without_replacement(src, &mut self.output, last);
-                if let encoding_rs::DecoderResult::Malformed(bad, _) = result {
-                    let bad_at = read - bad as usize;
-                    let good = &src[..bad_at];
+                if let encoding_rs::DecoderResult::Malformed(bad, after) = result {
+                    // The malformed sequence ends `after` bytes before `read`, and may have
+                    // begun in the previous chunk (then none of `src` precedes it).
+                    let end = read.saturating_sub(usize::from(after));
+                    let good = &src[..end.saturating_sub(usize::from(bad))];
                     let lines = self.raw_lines + memchr::memchr_iter(b'\n', good).count() as u64;
                     let err = NotUtf8 {
-                        byte_offset: self.raw_consumed + bad_at as u64,
+                        byte_offset: (self.raw_consumed + end as u64)
+                            .saturating_sub(u64::from(bad)),
                         line: lines + 1,
                     };
                     return Err(io::Error::new(io::ErrorKind::InvalidData, err));
@@ -361,6 +364,33 @@ mod tests {
             .read_to_string(&mut text)
             .unwrap();
         assert_eq!(text, "a,b\r\nHélène,c\r\n");
+    }
+
+    /// Found by fuzzing: a malformed sequence that began at the end of one chunk, or that the
+    /// end of the file cuts short, is reported after its bytes were consumed (an underflow
+    /// before).
+    #[test]
+    fn malformed_sequence_across_chunks_is_located() {
+        let err = decode(b"a,b\nH\xC3").unwrap_err();
+        assert_eq!(
+            NotUtf8::from_io(&err),
+            Some(NotUtf8 {
+                byte_offset: 5,
+                line: 2
+            })
+        );
+        let mut bytes = b"a,b\n".to_vec();
+        bytes.resize(CHUNK - 2, b'a');
+        bytes.extend_from_slice(&[0xE2, 0x82]);
+        bytes.extend_from_slice(b"x,b\n");
+        let err = decode(&bytes).unwrap_err();
+        assert_eq!(
+            NotUtf8::from_io(&err),
+            Some(NotUtf8 {
+                byte_offset: (CHUNK - 2) as u64,
+                line: 2
+            })
+        );
     }
 
     #[test]
