@@ -164,6 +164,17 @@ fn unterminated_quote_at_the_end() {
     );
 }
 
+/// A UTF-8 copy cut in the middle of `é` (`C3` then the end): read as Windows-1252 from
+/// the bad byte's line, and the quote it leaves open. This input crashed invlint (an
+/// underflow in the decoder, found by fuzzing `check_folder`).
+#[test]
+fn utf8_cut_inside_a_character() {
+    assert_eq!(
+        committed("truncated-utf8.csv"),
+        (1, vec![at("CSV003", 3, 1), at("CSV001", 3, 46)], 1)
+    );
+}
+
 const HEADER: &str = "\"SipAddress\",\"RegistrarPool\",\"DisplayName\"";
 
 #[test]

@@ -440,6 +440,33 @@ mod tests {
         assert_eq!(text, "a,b\r\nHélène,c\r\n");
     }
 
+    /// Found by fuzzing: a malformed sequence that began at the end of one chunk, or that the
+    /// end of the file cuts short, is reported after its bytes were consumed (an underflow
+    /// before).
+    #[test]
+    fn malformed_sequence_across_chunks_is_located() {
+        let err = decode(b"a,b\nH\xC3").unwrap_err();
+        assert_eq!(
+            NotUtf8::from_io(&err),
+            Some(NotUtf8 {
+                byte_offset: 5,
+                line: 2
+            })
+        );
+        let mut bytes = b"a,b\n".to_vec();
+        bytes.resize(CHUNK - 2, b'a');
+        bytes.extend_from_slice(&[0xE2, 0x82]);
+        bytes.extend_from_slice(b"x,b\n");
+        let err = decode(&bytes).unwrap_err();
+        assert_eq!(
+            NotUtf8::from_io(&err),
+            Some(NotUtf8 {
+                byte_offset: (CHUNK - 2) as u64,
+                line: 2
+            })
+        );
+    }
+
     #[test]
     fn odd_utf16_length_is_replaced_not_lost() {
         let mut bytes = utf16le("ab", true);
