@@ -3,7 +3,8 @@
 //! A debug build of invlint panics on purpose at a named **point** for a named **subject**
 //! when the environment variable `INVLINT_TEST_PANIC` is `point:subject`, e.g. `read:users.csv`
 //! or `rule:AD001`. Points: `open` (reading a file's head), `read` (reading its rows),
-//! `locate` (re-reading it to locate findings), `rule` (evaluating a rule). Release builds
+//! `locate` (re-reading it to locate findings), `compile` (compiling a rule), `rule` (evaluating
+//! a rule). Release builds
 //! compile this to nothing, so it cannot fire in production.
 
 /// Panic here if the tests asked for it (debug builds only).

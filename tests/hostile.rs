@@ -728,6 +728,31 @@ fn panics_are_contained_per_file_and_rule() {
         }
         assert!(findings(&report).len() > 10, "{point}: the run went on");
     }
+    // A panic compiling one rule: reported on that rule's file, the other rules run.
+    let (code, report, _) = with_panic(&contoso, "compile:AD001", &["."]);
+    assert_eq!(code, 2);
+    let internal: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["code"] == "INV001")
+        .collect();
+    assert_eq!(internal.len(), 1, "{internal:?}");
+    assert!(
+        internal[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("internal error while compiling AD001"),
+        "{}",
+        internal[0]
+    );
+    assert!(internal[0]["file"]
+        .as_str()
+        .unwrap_or("")
+        .ends_with("sip-address-malformed.toml"));
+    let located_codes: BTreeSet<String> = located(&report, "users.csv")
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert!(!located_codes.contains("AD001") && located_codes.contains("AD004"));
 }
 
 /// The value of a raw CSV field: quotes removed and `""` collapsed for a quoted field.

@@ -249,7 +249,7 @@ pub fn check(roots: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Re
 /// Check an already opened inventory (used by `check` and by rule examples).
 pub fn run(
     mut inventory: Inventory,
-    findings: Vec<Finding>,
+    mut findings: Vec<Finding>,
     rules: &RuleSet,
     decls: &[TableDecl],
     options: &Options,
@@ -261,9 +261,28 @@ pub fn run(
         .collect();
     let mut compiled = Vec::new();
     for rule in selected {
-        match rule.compile(&schema) {
-            Ok(c) => compiled.push(c),
-            Err(mut e) => errors.append(&mut e),
+        // A panic compiling one rule costs that rule only: reported, the others run.
+        let compile = || {
+            crate::fault::inject("compile", &rule.code);
+            rule.compile(&schema)
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(compile)) {
+            Ok(Ok(c)) => compiled.push(c),
+            Ok(Err(mut e)) => errors.append(&mut e),
+            Err(panic) => findings.push(Finding::new(
+                builtin::INTERNAL.0,
+                builtin::INTERNAL.1,
+                format!(
+                    "internal error while compiling {}: {}; the rule did not run. Please report it",
+                    rule.code,
+                    crate::fault::panic_text(panic.as_ref())
+                ),
+                Location::new(
+                    usize::MAX,
+                    Arc::from(rule.source.name.as_ref()),
+                    Anchor::File,
+                ),
+            )),
         }
     }
     if !errors.is_empty() {
