@@ -72,25 +72,40 @@ pub fn scan_text<R: Read>(
 
 /// [`scan_text`], jumping straight to the wanted records when their `positions` are known.
 fn scan_text_at<R: Read>(
+    source: R,
+    delimiter: u8,
+    line: u64,
+    wanted: &BTreeSet<u64>,
+    positions: Option<&BTreeMap<u64, u64>>,
+) -> io::Result<BTreeMap<u64, RecordText>> {
+    scan_with_buffer(source, delimiter, line, wanted, positions, BUF)
+}
+
+/// The scanner, reading `size` bytes at a time (small sizes in tests).
+fn scan_with_buffer<R: Read>(
     mut source: R,
     delimiter: u8,
     mut line: u64,
     wanted: &BTreeSet<u64>,
     positions: Option<&BTreeMap<u64, u64>>,
+    size: usize,
 ) -> io::Result<BTreeMap<u64, RecordText>> {
     let mut found = BTreeMap::new();
     let Some(&last_wanted) = wanted.last() else {
         return Ok(found);
     };
     let mut parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
-    let mut buf = vec![0u8; BUF];
-    let mut sink = vec![0u8; BUF];
+    let mut buf = vec![0u8; size];
+    let mut sink = vec![0u8; size];
     let (mut pos, mut end, mut eof) = (0usize, 0usize, false);
     // Offset in the text of `buf[0]`.
     let mut base: u64 = 0;
     let mut prev_cr = false;
     let mut record: u64 = 0;
     let mut next_wanted = wanted.iter().copied();
+    // Jumped to the record to read next (once per record: the line ends before it may take
+    // more than one buffer).
+    let mut positioned = false;
     // State of the record being read.
     let mut in_record = false;
     let mut capture: Option<(u64, Vec<u8>, Vec<Range<usize>>)> = None;
@@ -102,7 +117,7 @@ fn scan_text_at<R: Read>(
             pos = 0;
             eof = end == 0;
         }
-        if let (false, Some(positions)) = (in_record, positions) {
+        if let (false, false, Some(positions)) = (in_record, positioned, positions) {
             // Jump to the next wanted record, only counting the line ends on the way.
             let Some(target) = next_wanted.find(|&r| r >= record) else {
                 break;
@@ -121,6 +136,7 @@ fn scan_text_at<R: Read>(
                 pos += n;
             }
             record = target;
+            positioned = true;
         }
         if !in_record {
             // Skip line ends (and blank lines) before a record ourselves, so that the record
@@ -188,6 +204,7 @@ fn scan_text_at<R: Read>(
                         );
                     }
                     in_record = false;
+                    positioned = false;
                     if record == last_wanted {
                         break;
                     }
@@ -379,6 +396,13 @@ mod tests {
                     scan_text_at(text.as_bytes(), b',', 1, &wanted, Some(&positions)).unwrap();
                 assert_eq!(full, jumped, "{text:?} {wanted:?}");
                 assert_eq!(full.len(), wanted.len());
+                // Buffer ends anywhere, between a CR and its LF included.
+                for size in 1..12 {
+                    let small =
+                        scan_with_buffer(text.as_bytes(), b',', 1, &wanted, Some(&positions), size)
+                            .unwrap();
+                    assert_eq!(full, small, "{text:?} {wanted:?} buffer {size}");
+                }
             }
         }
     }
