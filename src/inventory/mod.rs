@@ -308,6 +308,7 @@ impl Inventory {
                     encoding: file.rows.encoding.unwrap_or(head.encoding),
                     type_line_len: head.type_line_len,
                     delimiter: head.delimiter,
+                    split: file.rows.split,
                 };
                 locate::scan_records(&file.source, plan, &records, &file.rows.starts)
                     .ok()

@@ -279,8 +279,9 @@ pub struct Rows {
     /// Where each data row's record starts, so that locating findings parses only the records
     /// it needs.
     pub starts: RecordStarts,
-    /// Where the second part started, when the file was read in two parts at once.
-    pub split: Option<Boundary>,
+    /// Where the second part started, when the file was read in two parts at once, and the
+    /// number of data rows of the first part.
+    pub split: Option<(Boundary, usize)>,
 }
 
 /// Where each data record starts in the decoded text after the `#TYPE` line (the csv crate's
@@ -526,13 +527,14 @@ fn read_in_two(
     if !(at == boundary.text || at + 1 == boundary.text) || interrupted {
         return None;
     }
+    let first_rows = rows.count;
     if !join_parts(&mut rows, rest, boundary.text, at) {
         return None;
     }
     for column in rows.columns.iter_mut().flatten() {
         column.finish();
     }
-    rows.split = Some(boundary);
+    rows.split = Some((boundary, first_rows));
     let size = source.len();
     if encoding.is_utf16() && size % 2 == 1 {
         rows.odd_utf16_len = Some(size);
@@ -987,8 +989,21 @@ mod tests {
             let mut reported = 0;
             if let Some(two) = read_in_two(&source, from, &head, &keep, None, &mut reported) {
                 split += 1;
-                assert_eq!(two.split, Some(b), "from {from}");
+                assert_eq!(two.split.map(|(b, _)| b), Some(b), "from {from}");
                 assert_eq!(summary(&two), summary(&whole), "from {from}");
+                // Locating in two parts finds the same text and lines.
+                let plan = |split| super::super::locate::ScanPlan {
+                    encoding: head.encoding,
+                    type_line_len: head.type_line_len,
+                    delimiter: head.delimiter,
+                    split,
+                };
+                let every: BTreeSet<u64> = (0..=whole.count as u64).collect();
+                let scan = super::super::locate::scan_records;
+                let one = scan(&source, plan(None), &every, &whole.starts).expect("scan");
+                let parts = scan(&source, plan(two.split), &every, &two.starts).expect("scan");
+                assert_eq!(parts, one, "from {from}");
+                assert_eq!(one.len(), every.len());
             }
         }
         split
