@@ -66,6 +66,16 @@ impl Encoding {
         }
     }
 
+    /// The same encoding, for reading from a point after the BOM.
+    pub fn without_bom(self) -> Encoding {
+        match self {
+            Encoding::Utf8Bom => Encoding::Utf8,
+            Encoding::Utf16Le { .. } => Encoding::Utf16Le { bom: false },
+            Encoding::Utf16Be { .. } => Encoding::Utf16Be { bom: false },
+            other => other,
+        }
+    }
+
     pub fn is_utf16(self) -> bool {
         matches!(self, Encoding::Utf16Le { .. } | Encoding::Utf16Be { .. })
     }

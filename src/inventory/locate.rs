@@ -13,6 +13,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::decode::{DecodingReader, Encoding};
+use super::split::Boundary;
 use super::table::{skip_bytes, RecordStarts};
 use super::Source;
 use crate::finding::{Anchor, Excerpt, Span};
@@ -28,12 +29,14 @@ pub struct RecordText {
     pub fields: Vec<Range<usize>>,
 }
 
-/// How to read a file again: its encoding, `#TYPE` line length and delimiter.
+/// How to read a file again: its encoding, `#TYPE` line length and delimiter, and where it
+/// was split when it was read in two parts (with the number of data rows of the first).
 #[derive(Debug, Clone, Copy)]
 pub struct ScanPlan {
     pub encoding: Encoding,
     pub type_line_len: usize,
     pub delimiter: u8,
+    pub split: Option<(Boundary, usize)>,
 }
 
 const BUF: usize = 256 * 1024;
@@ -47,17 +50,55 @@ pub fn scan_records(
     wanted: &BTreeSet<u64>,
     starts: &RecordStarts,
 ) -> io::Result<BTreeMap<u64, RecordText>> {
-    let mut source = DecodingReader::new(source.open()?, plan.encoding);
-    skip_bytes(&mut source, plan.type_line_len)?;
+    let mut text = DecodingReader::new(source.open()?, plan.encoding);
+    skip_bytes(&mut text, plan.type_line_len)?;
     let first_line = if plan.type_line_len > 0 { 2 } else { 1 };
     let positions = starts.positions(wanted);
-    scan_text_at(
-        source,
-        plan.delimiter,
-        first_line,
-        wanted,
-        positions.as_ref(),
-    )
+    let (Some(positions), Some((boundary, first_rows))) = (positions.as_ref(), plan.split) else {
+        return scan_text_at(text, plan.delimiter, first_line, wanted, positions.as_ref());
+    };
+    // A file read in two parts is scanned in the same two parts at once: the first counts
+    // the lines up to the boundary, where the second's line numbers start.
+    let (first, second): (BTreeSet<u64>, BTreeSet<u64>) =
+        wanted.iter().partition(|r| **r <= first_rows as u64);
+    let scan_first = || {
+        let upto = text.take(boundary.text);
+        scan_with_buffer(
+            upto,
+            plan.delimiter,
+            first_line,
+            &first,
+            Some(positions),
+            BUF,
+            true,
+        )
+    };
+    let scan_second = || -> io::Result<(BTreeMap<u64, RecordText>, u64)> {
+        if second.is_empty() {
+            return Ok((BTreeMap::new(), 0));
+        }
+        let rest = DecodingReader::new(source.open_at(boundary.raw)?, plan.encoding.without_bom());
+        let relative: BTreeMap<u64, u64> = second
+            .iter()
+            .map(|r| (*r, positions[r].saturating_sub(boundary.text)))
+            .collect();
+        scan_with_buffer(
+            rest,
+            plan.delimiter,
+            1,
+            &second,
+            Some(&relative),
+            BUF,
+            false,
+        )
+    };
+    let (first, second) = rayon::join(scan_first, scan_second);
+    let (mut found, boundary_line) = first?;
+    for (record, mut text) in second?.0 {
+        text.first_line += boundary_line - 1;
+        found.insert(record, text);
+    }
+    Ok(found)
 }
 
 /// The scanner over any decoded text; `line` is the line number of its first byte.
@@ -72,37 +113,53 @@ pub fn scan_text<R: Read>(
 
 /// [`scan_text`], jumping straight to the wanted records when their `positions` are known.
 fn scan_text_at<R: Read>(
+    source: R,
+    delimiter: u8,
+    line: u64,
+    wanted: &BTreeSet<u64>,
+    positions: Option<&BTreeMap<u64, u64>>,
+) -> io::Result<BTreeMap<u64, RecordText>> {
+    scan_with_buffer(source, delimiter, line, wanted, positions, BUF, false).map(|(f, _)| f)
+}
+
+/// The scanner, reading `size` bytes at a time (small sizes in tests). With `to_end`, it
+/// goes on counting lines to the end of `source` once the wanted records are found; it
+/// returns the line number it stopped on.
+fn scan_with_buffer<R: Read>(
     mut source: R,
     delimiter: u8,
     mut line: u64,
     wanted: &BTreeSet<u64>,
     positions: Option<&BTreeMap<u64, u64>>,
-) -> io::Result<BTreeMap<u64, RecordText>> {
+    size: usize,
+    to_end: bool,
+) -> io::Result<(BTreeMap<u64, RecordText>, u64)> {
     let mut found = BTreeMap::new();
-    let Some(&last_wanted) = wanted.last() else {
-        return Ok(found);
-    };
+    let last_wanted = wanted.last().copied();
     let mut parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
-    let mut buf = vec![0u8; BUF];
-    let mut sink = vec![0u8; BUF];
+    let mut buf = vec![0u8; size];
+    let mut sink = vec![0u8; size];
     let (mut pos, mut end, mut eof) = (0usize, 0usize, false);
     // Offset in the text of `buf[0]`.
     let mut base: u64 = 0;
     let mut prev_cr = false;
     let mut record: u64 = 0;
     let mut next_wanted = wanted.iter().copied();
+    // Jumped to the record to read next (once per record: the line ends before it may take
+    // more than one buffer).
+    let mut positioned = false;
     // State of the record being read.
     let mut in_record = false;
     let mut capture: Option<(u64, Vec<u8>, Vec<Range<usize>>)> = None;
     let mut field_start = 0usize; // offset in the captured text
-    loop {
+    while let Some(last_wanted) = last_wanted {
         if pos == end && !eof {
             base += end as u64;
             end = read_full(&mut source, &mut buf)?;
             pos = 0;
             eof = end == 0;
         }
-        if let (false, Some(positions)) = (in_record, positions) {
+        if let (false, false, Some(positions)) = (in_record, positioned, positions) {
             // Jump to the next wanted record, only counting the line ends on the way.
             let Some(target) = next_wanted.find(|&r| r >= record) else {
                 break;
@@ -121,6 +178,7 @@ fn scan_text_at<R: Read>(
                 pos += n;
             }
             record = target;
+            positioned = true;
         }
         if !in_record {
             // Skip line ends (and blank lines) before a record ourselves, so that the record
@@ -191,6 +249,7 @@ fn scan_text_at<R: Read>(
                         );
                     }
                     in_record = false;
+                    positioned = false;
                     if record == last_wanted {
                         break;
                     }
@@ -200,7 +259,18 @@ fn scan_text_at<R: Read>(
             csv_core::ReadFieldResult::End => break,
         }
     }
-    Ok(found)
+    if to_end {
+        loop {
+            count_lines(&buf[pos..end], &mut prev_cr, &mut line);
+            if eof {
+                break;
+            }
+            end = read_full(&mut source, &mut buf)?;
+            pos = 0;
+            eof = end == 0;
+        }
+    }
+    Ok((found, line))
 }
 
 fn count_line(b: u8, prev_cr: &mut bool, line: &mut u64) {
@@ -382,6 +452,24 @@ mod tests {
                     scan_text_at(text.as_bytes(), b',', 1, &wanted, Some(&positions)).unwrap();
                 assert_eq!(full, jumped, "{text:?} {wanted:?}");
                 assert_eq!(full.len(), wanted.len());
+                // Buffer ends anywhere, between a CR and its LF included.
+                for size in 1..12 {
+                    let (small, last_line) = scan_with_buffer(
+                        text.as_bytes(),
+                        b',',
+                        1,
+                        &wanted,
+                        Some(&positions),
+                        size,
+                        true,
+                    )
+                    .unwrap();
+                    assert_eq!(full, small, "{text:?} {wanted:?} buffer {size}");
+                    // Counting on to the end gives the line after the last line end.
+                    let (mut lines, mut prev_cr) = (1, false);
+                    count_lines(text.as_bytes(), &mut prev_cr, &mut lines);
+                    assert_eq!(last_line, lines, "{text:?} {wanted:?} buffer {size}");
+                }
             }
         }
     }

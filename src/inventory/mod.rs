@@ -18,6 +18,7 @@ pub mod extract;
 pub mod head;
 pub mod locate;
 pub mod recognize;
+pub mod split;
 pub mod table;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,6 +74,23 @@ impl Source {
         Ok(match self {
             Source::File(path) => Box::new(File::open(path)?),
             Source::Memory(bytes) => Box::new(io::Cursor::new(bytes.clone())),
+        })
+    }
+
+    /// Open at byte `offset`.
+    pub fn open_at(&self, offset: u64) -> io::Result<Box<dyn Read + Send>> {
+        use std::io::{Seek, SeekFrom};
+        Ok(match self {
+            Source::File(path) => {
+                let mut file = File::open(path)?;
+                file.seek(SeekFrom::Start(offset))?;
+                Box::new(file)
+            }
+            Source::Memory(bytes) => {
+                let mut cursor = io::Cursor::new(bytes.clone());
+                cursor.set_position(offset);
+                Box::new(cursor)
+            }
         })
     }
 }
@@ -364,6 +382,7 @@ impl Inventory {
                     encoding: file.rows.encoding.unwrap_or(head.encoding),
                     type_line_len: head.type_line_len,
                     delimiter: head.delimiter,
+                    split: file.rows.split,
                 };
                 catch_unwind(AssertUnwindSafe(|| {
                     crate::fault::inject("locate", file_name(&file.display));

@@ -12,6 +12,7 @@ use std::io::{self, Read};
 use super::decode::{DecodingReader, Encoding, NotUtf8};
 use super::head::Head;
 use super::locate::{scan_records, ScanPlan};
+use super::split::{find_boundary, Boundary};
 use super::Source;
 use crate::engine::index::KeyMap;
 
@@ -114,16 +115,87 @@ impl Column {
 
     fn push(&mut self, cell: &str) -> bool {
         self.cell_bytes += cell.len() as u64;
-        if let (Some(codes), Some(values)) = (&mut self.codes, &mut self.values) {
-            let next = values.len();
-            if next < DICTIONARY_MAX || values.get(cell).is_some() {
-                let (&mut code, new) = values.get_or_insert_with(cell, || next as u16);
-                codes.push(code);
-                return !new || self.push_text(cell);
+        if self.codes.is_some() {
+            match self.dictionary_code(cell) {
+                Some(code) => {
+                    if let Some(codes) = &mut self.codes {
+                        codes.push(code);
+                    }
+                    return true;
+                }
+                None => self.make_plain(),
             }
-            self.make_plain();
         }
         self.push_text(cell)
+    }
+
+    /// The dictionary number of `value`, added when new and there is room; `None` when the
+    /// dictionary is full (or the column is plain).
+    fn dictionary_code(&mut self, value: &str) -> Option<u16> {
+        let values = self.values.as_mut()?;
+        let next = values.len();
+        if next >= DICTIONARY_MAX && values.get(value).is_none() {
+            return None;
+        }
+        let (&mut code, new) = values.get_or_insert_with(value, || next as u16);
+        if new && !self.push_text(value) {
+            return None;
+        }
+        Some(code)
+    }
+
+    /// Add the rows of `other` (the next part of the same column) after these.
+    fn append(&mut self, other: Column) -> bool {
+        let Column {
+            text,
+            ends,
+            codes,
+            cell_bytes,
+            ..
+        } = other;
+        let piece = |i: usize| {
+            let end = ends.get(i).copied().unwrap_or(0) as usize;
+            let start = i
+                .checked_sub(1)
+                .and_then(|b| ends.get(b))
+                .map_or(0, |&e| e as usize);
+            text.get(start..end).unwrap_or("")
+        };
+        self.cell_bytes += cell_bytes;
+        match codes {
+            // Dictionary into dictionary: number the other's values in this dictionary.
+            Some(codes) if self.codes.is_some() => {
+                let mut renumbered = Vec::with_capacity(ends.len());
+                for i in 0..ends.len() {
+                    match self.dictionary_code(piece(i)) {
+                        Some(code) => renumbered.push(code),
+                        None => {
+                            self.make_plain();
+                            return codes.iter().all(|&c| self.push_text(piece(c as usize)));
+                        }
+                    }
+                }
+                if let Some(mine) = &mut self.codes {
+                    mine.extend(codes.iter().map(|&c| renumbered[c as usize]));
+                }
+                true
+            }
+            Some(codes) => codes.iter().all(|&c| self.push_text(piece(c as usize))),
+            None => {
+                self.make_plain();
+                let base = self.text.len();
+                self.text.push_str(&text);
+                self.ends.reserve(ends.len());
+                ends.iter()
+                    .all(|&e| match u32::try_from(base + e as usize) {
+                        Ok(end) => {
+                            self.ends.push(end);
+                            true
+                        }
+                        Err(_) => false,
+                    })
+            }
+        }
     }
 
     /// Leave the dictionary form: write every row's text.
@@ -222,6 +294,9 @@ pub struct Rows {
     pub starts: RecordStarts,
     /// The text holds an odd number of `"` (checked further by [`read_rows`]).
     pub odd_quotes: bool,
+    /// Where the second part started, when the file was read in two parts at once, and the
+    /// number of data rows of the first part.
+    pub split: Option<(Boundary, usize)>,
 }
 
 /// Where each data record starts in the decoded text after the `#TYPE` line (the csv crate's
@@ -236,6 +311,23 @@ pub struct RecordStarts {
 }
 
 impl RecordStarts {
+    /// Add the starts of the next part of the file, whose positions count from `offset`;
+    /// its first record is at `first` (where one pass puts it: the line feed of a CR LF).
+    fn append(&mut self, other: RecordStarts, offset: u64, first: u64) {
+        let mut steps = other.steps.into_iter();
+        let Some(own_first) = steps.next() else {
+            return;
+        };
+        self.push(first);
+        // The next record is where it was, counted from `first` now.
+        if let Some(second) = steps.next() {
+            self.push(offset + u64::from(own_first) + u64::from(second));
+        }
+        self.steps.extend(steps);
+        self.last = offset + other.last;
+        self.overflow |= other.overflow;
+    }
+
     fn push(&mut self, position: u64) {
         match u32::try_from(position.saturating_sub(self.last)) {
             Ok(step) if position >= self.last => self.steps.push(step),
@@ -312,11 +404,20 @@ pub fn read_rows_counted(
     let mut encoding = head.encoding;
     let mut fallback_from = head.fallback_from;
     let mut reported = 0;
+    let size = source.len();
+    if size >= SPLIT_MIN && rayon::current_num_threads() >= 2 {
+        if let Some(mut rows) = read_in_two(source, size / 2, head, keep, progress, &mut reported) {
+            rows.encoding = Some(encoding);
+            rows.fallback_from = fallback_from;
+            return Ok(rows);
+        }
+    }
     loop {
         let mut counting = Counting {
             inner: source.open()?,
             read: 0,
             reported,
+            cap: u64::MAX,
             progress,
         };
         let result = read_rows_as(&mut counting, head, keep, encoding);
@@ -357,23 +458,236 @@ pub(crate) fn skip_bytes<R: Read>(reader: &mut R, n: usize) -> io::Result<()> {
     Ok(())
 }
 
-/// Counts the bytes read through it and reports those past `reported`.
+/// Counts the bytes read through it and reports those past `reported`, up to `cap`.
 struct Counting<'p, R> {
     inner: R,
     read: u64,
     reported: u64,
+    cap: u64,
     progress: Option<&'p (dyn Fn(u64) + Sync)>,
 }
 
 impl<R> Counting<'_, R> {
     fn flush(&mut self) {
+        let read = self.read.min(self.cap);
         if let Some(progress) = self.progress {
-            if self.read > self.reported {
-                progress(self.read - self.reported);
-                self.reported = self.read;
+            if read > self.reported {
+                progress(read - self.reported);
+                self.reported = read;
             }
         }
     }
+}
+
+/// Files of at least this size are read in two parts at once, when there are threads.
+const SPLIT_MIN: u64 = 32 << 20;
+
+/// Read a file in two parts at once: the first part up to the first [`Boundary`] at or after
+/// raw offset `from`, the second from there, then join them. `None` when the file cannot be
+/// split or the first part finds no record starting at the boundary (text that is not RFC
+/// 4180 fooled the quote count): it is then read in one part.
+fn read_in_two(
+    source: &Source,
+    from: u64,
+    head: &Head,
+    keep: &[bool],
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+    reported: &mut u64,
+) -> Option<Rows> {
+    let boundary = find_boundary(source, head.encoding, head.type_line_len, from).ok()??;
+    let encoding = head.encoding;
+    let first = || -> io::Result<((Rows, Option<u64>), u64)> {
+        let mut counting = Counting {
+            // Not limited: the pass stops at the record at the boundary, reading a buffer
+            // past it at most (a limit could cut a character in two).
+            inner: source.open()?,
+            read: 0,
+            reported: 0,
+            cap: boundary.raw,
+            progress,
+        };
+        let mut decoded = DecodingReader::new(&mut counting, encoding);
+        skip_bytes(&mut decoded, head.type_line_len)?;
+        let pass = Pass {
+            header: true,
+            until: Some(boundary.text),
+        };
+        let read = read_pass(decoded, head, keep, encoding, pass)?;
+        counting.flush();
+        Ok((read, counting.reported))
+    };
+    let second = || -> io::Result<((Rows, Option<u64>), u64)> {
+        let mut counting = Counting {
+            inner: source.open_at(boundary.raw)?,
+            read: 0,
+            reported: 0,
+            cap: u64::MAX,
+            progress,
+        };
+        let decoded = DecodingReader::new(&mut counting, encoding.without_bom());
+        let pass = Pass {
+            header: false,
+            until: None,
+        };
+        let read = read_pass(decoded, head, keep, encoding, pass)?;
+        counting.flush();
+        Ok((read, counting.reported))
+    };
+    let (first, second) = rayon::join(first, second);
+    *reported = first.as_ref().map_or(0, |r| r.1) + second.as_ref().map_or(0, |r| r.1);
+    let ((mut rows, stopped), _) = first.ok()?;
+    let ((rest, _), _) = second.ok()?;
+    // A record must start at the boundary (at its line feed when lines end with CR LF).
+    let at = stopped?;
+    let interrupted = rows
+        .issues
+        .iter()
+        .any(|i| matches!(i, ReadIssue::HeaderChanged | ReadIssue::TooLarge { .. }));
+    if !(at == boundary.text || at + 1 == boundary.text) || interrupted {
+        return None;
+    }
+    let first_rows = rows.count;
+    if !join_parts(&mut rows, rest, boundary.text, at) {
+        return None;
+    }
+    for column in rows.columns.iter_mut().flatten() {
+        column.finish();
+    }
+    rows.split = Some((boundary, first_rows));
+    let size = source.len();
+    if encoding.is_utf16() && size % 2 == 1 {
+        rows.odd_utf16_len = Some(size);
+    }
+    Some(rows)
+}
+
+/// Join the rows of the second part (text positions from `offset`, its first record at
+/// `first`) to the first's, as if the file had been read in one part.
+fn join_parts(rows: &mut Rows, rest: Rows, offset: u64, first: u64) -> bool {
+    let shift = rows.count as u64;
+    for (mine, theirs) in rows.columns.iter_mut().zip(rest.columns) {
+        if let (Some(mine), Some(theirs)) = (mine, theirs) {
+            if !mine.append(theirs) {
+                return false;
+            }
+        }
+    }
+    rows.starts.append(rest.starts, offset, first);
+    rows.count += rest.count;
+    rows.replaced |= rest.replaced;
+    rows.odd_quotes ^= rest.odd_quotes;
+    // Issues in the order one pass gives: those found on the way, then the summaries.
+    let summary = |i: &ReadIssue| {
+        matches!(
+            i,
+            ReadIssue::TypeNameCells { .. }
+                | ReadIssue::QuestionMarks { .. }
+                | ReadIssue::Nul { .. }
+                | ReadIssue::Bom { .. }
+        )
+    };
+    let (mut summaries, mut issues): (Vec<ReadIssue>, Vec<ReadIssue>) =
+        std::mem::take(&mut rows.issues)
+            .into_iter()
+            .partition(summary);
+    for issue in rest.issues {
+        match issue {
+            ReadIssue::Ragged {
+                record,
+                found,
+                expected,
+            } => issues.push(ReadIssue::Ragged {
+                record: record + shift,
+                found,
+                expected,
+            }),
+            ReadIssue::TooLarge { record } => issues.push(ReadIssue::TooLarge {
+                record: record + shift,
+            }),
+            ReadIssue::HeaderChanged => issues.push(ReadIssue::HeaderChanged),
+            ReadIssue::UnterminatedQuote { record, field } => {
+                issues.push(ReadIssue::UnterminatedQuote {
+                    record: record + shift,
+                    field,
+                })
+            }
+            ReadIssue::Bom {
+                record,
+                field,
+                count,
+            } => match summaries
+                .iter_mut()
+                .find(|s| matches!(s, ReadIssue::Bom { .. }))
+            {
+                Some(ReadIssue::Bom { count: c, .. }) => *c += count,
+                _ => summaries.push(ReadIssue::Bom {
+                    record: record + shift,
+                    field,
+                    count,
+                }),
+            },
+            ReadIssue::TypeNameCells {
+                record,
+                field,
+                value,
+                count,
+            } => match summaries
+                .iter_mut()
+                .find(|s| matches!(s, ReadIssue::TypeNameCells { field: f, .. } if *f == field))
+            {
+                Some(ReadIssue::TypeNameCells { count: c, .. }) => *c += count,
+                _ => summaries.push(ReadIssue::TypeNameCells {
+                    record: record + shift,
+                    field,
+                    value,
+                    count,
+                }),
+            },
+            ReadIssue::QuestionMarks {
+                record,
+                field,
+                value,
+                count,
+            } => match summaries
+                .iter_mut()
+                .find(|s| matches!(s, ReadIssue::QuestionMarks { .. }))
+            {
+                Some(ReadIssue::QuestionMarks { count: c, .. }) => *c += count,
+                _ => summaries.push(ReadIssue::QuestionMarks {
+                    record: record + shift,
+                    field,
+                    value,
+                    count,
+                }),
+            },
+            ReadIssue::Nul {
+                record,
+                field,
+                count,
+            } => match summaries
+                .iter_mut()
+                .find(|s| matches!(s, ReadIssue::Nul { .. }))
+            {
+                Some(ReadIssue::Nul { count: c, .. }) => *c += count,
+                _ => summaries.push(ReadIssue::Nul {
+                    record: record + shift,
+                    field,
+                    count,
+                }),
+            },
+        }
+    }
+    // Type names by field, then `?`, then NUL, as one pass lists them.
+    let rank = |i: &ReadIssue| match i {
+        ReadIssue::TypeNameCells { field, .. } => (0, *field),
+        ReadIssue::QuestionMarks { .. } => (1, 0),
+        ReadIssue::Nul { .. } => (2, 0),
+        _ => (3, 0),
+    };
+    summaries.sort_by_key(rank);
+    issues.extend(summaries);
+    rows.issues = issues;
+    true
 }
 
 impl<R: Read> Read for Counting<'_, R> {
@@ -395,6 +709,37 @@ fn read_rows_as<R: Read>(
 ) -> io::Result<Rows> {
     let mut decoded = DecodingReader::new(source, encoding);
     skip_bytes(&mut decoded, head.type_line_len)?;
+    let pass = Pass {
+        header: true,
+        until: None,
+    };
+    let (mut rows, _) = read_pass(decoded, head, keep, encoding, pass)?;
+    for column in rows.columns.iter_mut().flatten() {
+        column.finish();
+    }
+    Ok(rows)
+}
+
+/// What one pass over a file (or a part of it) reads.
+#[derive(Debug, Clone, Copy)]
+struct Pass {
+    /// It starts with the header record (the whole file, or its first part).
+    header: bool,
+    /// It stops before the first data record positioned at or past this text offset, less
+    /// one (the second part's start; see [`read_in_two`]).
+    until: Option<u64>,
+}
+
+/// One pass of the csv parser over `decoded` (positioned after the `#TYPE` line, or at a
+/// boundary). Returns the rows (columns not finished) and the position of the record it
+/// stopped before, when `pass.until` made it stop.
+fn read_pass<R: Read>(
+    decoded: DecodingReader<R>,
+    head: &Head,
+    keep: &[bool],
+    encoding: Encoding,
+    pass: Pass,
+) -> io::Result<(Rows, Option<u64>)> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(head.delimiter)
         .has_headers(false)
@@ -413,12 +758,21 @@ fn read_rows_as<R: Read>(
     let mut nul: Option<(u64, usize, u64)> = None;
     let mut bom: Option<(u64, usize, u64)> = None;
     let mut record = csv::ByteRecord::new();
-    let mut record_no: u64 = 0;
+    let mut record_no: u64 = if pass.header { 0 } else { 1 };
+    let mut stopped = None;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => return Err(csv_to_io(e)),
+        }
+        let position = record.position().map_or(0, |p| p.byte());
+        if pass
+            .until
+            .is_some_and(|until| record_no > 0 && position + 1 >= until)
+        {
+            stopped = Some(position);
+            break;
         }
         if record_no == 0 {
             let same = record.len() == width
@@ -428,7 +782,7 @@ fn read_rows_as<R: Read>(
                     .all(|(a, b)| a == b.as_bytes());
             if !same {
                 rows.issues.push(ReadIssue::HeaderChanged);
-                return Ok(rows);
+                return Ok((rows, None));
             }
             record_no = 1;
             continue;
@@ -440,7 +794,7 @@ fn read_rows_as<R: Read>(
                 expected: width,
             });
         }
-        rows.starts.push(record.position().map_or(0, |p| p.byte()));
+        rows.starts.push(position);
         // Checked once per record, not per cell: most records have neither.
         let all = record.as_slice();
         let has_nul = memchr::memchr(0, all).is_some();
@@ -485,7 +839,7 @@ fn read_rows_as<R: Read>(
             if let Some(Some(column)) = rows.columns.get_mut(field) {
                 if !column.push(cell_of(field, bytes)) {
                     rows.issues.push(ReadIssue::TooLarge { record: record_no });
-                    return Ok(rows);
+                    return Ok((rows, None));
                 }
             }
         }
@@ -496,9 +850,6 @@ fn read_rows_as<R: Read>(
         record_no += 1;
     }
     rows.count = record_no.saturating_sub(1) as usize;
-    for column in rows.columns.iter_mut().flatten() {
-        column.finish();
-    }
     for (field, slot) in type_names.into_iter().enumerate() {
         if let Some((record, value, count)) = slot {
             rows.issues.push(ReadIssue::TypeNameCells {
@@ -537,7 +888,7 @@ fn read_rows_as<R: Read>(
     if encoding.is_utf16() && decoded.raw_total % 2 == 1 {
         rows.odd_utf16_len = Some(decoded.raw_total);
     }
-    Ok(rows)
+    Ok((rows, stopped))
 }
 
 /// Field `field` of `record` as text; `text` is the whole record validated as UTF-8 (empty
@@ -564,6 +915,7 @@ fn unterminated_quote(
         encoding,
         type_line_len: head.type_line_len,
         delimiter: head.delimiter,
+        split: rows.split,
     };
     let scanned = scan_records(source, plan, &BTreeSet::from([last]), &rows.starts).ok()?;
     let text = scanned.get(&last)?;
@@ -678,6 +1030,111 @@ mod tests {
         let (codes, values) = c.dictionary().expect("few values: a dictionary");
         assert_eq!(codes, &[0, 1, 2, 0]);
         assert_eq!(values.collect::<Vec<_>>(), ["a", "", "ccc"]);
+    }
+
+    fn head_of(bytes: &[u8]) -> Head {
+        super::super::head::read_head(bytes, Default::default()).expect("a head")
+    }
+
+    /// Everything a reading pass produces, comparable.
+    fn summary(rows: &Rows) -> (usize, Vec<Vec<String>>, Vec<ReadIssue>, Vec<u64>, bool) {
+        let cells = rows
+            .columns
+            .iter()
+            .flatten()
+            .map(|c| (0..c.len()).map(|r| c.get(r).to_string()).collect())
+            .collect();
+        let wanted: BTreeSet<u64> = (0..=rows.count as u64).collect();
+        let starts = rows
+            .starts
+            .positions(&wanted)
+            .map(|p| p.into_values().collect())
+            .unwrap_or_default();
+        (
+            rows.count,
+            cells,
+            rows.issues.clone(),
+            starts,
+            rows.replaced,
+        )
+    }
+
+    /// Read `bytes` in one part and, splitting at every possible place, in two.
+    fn same_in_two_parts(bytes: &[u8]) -> usize {
+        let source = Source::Memory(std::sync::Arc::from(bytes));
+        let head = head_of(bytes);
+        let keep = vec![true; head.header.len()];
+        let whole = read_rows(&source, &head, &keep).expect("one part");
+        let mut split = 0;
+        for from in 0..bytes.len() as u64 {
+            let Some(b) =
+                find_boundary(&source, head.encoding, head.type_line_len, from).expect("scan")
+            else {
+                continue;
+            };
+            let mut reported = 0;
+            if let Some(two) = read_in_two(&source, from, &head, &keep, None, &mut reported) {
+                split += 1;
+                assert_eq!(two.split.map(|(b, _)| b), Some(b), "from {from}");
+                assert_eq!(summary(&two), summary(&whole), "from {from}");
+                // Locating in two parts finds the same text and lines.
+                let plan = |split| super::super::locate::ScanPlan {
+                    encoding: head.encoding,
+                    type_line_len: head.type_line_len,
+                    delimiter: head.delimiter,
+                    split,
+                };
+                let every: BTreeSet<u64> = (0..=whole.count as u64).collect();
+                let scan = super::super::locate::scan_records;
+                let one = scan(&source, plan(None), &every, &whole.starts).expect("scan");
+                let parts = scan(&source, plan(two.split), &every, &two.starts).expect("scan");
+                assert_eq!(parts, one, "from {from}");
+                assert_eq!(one.len(), every.len());
+            }
+        }
+        split
+    }
+
+    #[test]
+    fn two_parts_read_like_one() {
+        let mut text = String::from("#TYPE T\r\n\"Name\",\"Note\",\"Obj\"\r\n");
+        for i in 0..40 {
+            let note = match i % 8 {
+                0 => "multi\r\nline".to_string(),
+                1 => "H?l?ne".to_string(),
+                2 => "quote \"\"x\"\"".to_string(),
+                3 => "NUL \u{0} here".to_string(),
+                4 => "é€😀".to_string(),
+                _ => format!("n{i}"),
+            };
+            let obj = if i % 5 == 0 { "System.Object[]" } else { "x" };
+            if i % 13 == 7 {
+                text.push_str(&format!("\"short{i}\"\r\n\r\n"));
+            } else {
+                text.push_str(&format!("\"row{i}\",\"{note}\",\"{obj}\"\r\n"));
+            }
+        }
+        let mut utf8 = "\u{FEFF}".as_bytes().to_vec();
+        utf8.extend_from_slice(text.as_bytes());
+        assert!(same_in_two_parts(&utf8) > 20);
+        let lf = text.replace("\r\n", "\n");
+        assert!(same_in_two_parts(lf.as_bytes()) > 20);
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        assert!(same_in_two_parts(&utf16) > 20);
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        assert!(same_in_two_parts(&be) > 20);
+    }
+
+    #[test]
+    fn a_stray_quote_makes_one_part_or_the_same_rows() {
+        // Not RFC 4180: quotes inside unquoted fields shift the quote count.
+        let mut text = String::from("Name,Note\n");
+        for i in 0..30 {
+            text.push_str(&format!("a{i},5'11\" tall\nb{i},\"ok\"\n"));
+        }
+        same_in_two_parts(text.as_bytes());
     }
 
     #[test]

@@ -1,0 +1,223 @@
+//! Splitting one large file in two **parts** read at the same time.
+//!
+//! A **boundary** is a position where a record starts: the byte after a line feed that is
+//! outside quotes. In RFC 4180 text (what `Export-Csv` writes) a quote toggles "inside
+//! quotes" and a doubled quote toggles it twice, so the parity of the quotes before a line
+//! feed tells whether it ends a record. [`find_boundary`] counts quotes from the start of the
+//! data to about the middle of the file, then stops at the first line feed outside quotes.
+//! Text that is not RFC 4180 (a quote in the middle of an unquoted field) can fool the count;
+//! the reader of the first part checks that a record really starts at the boundary and the
+//! file is read in one part otherwise (see [`super::table`]).
+//!
+//! Positions come in two units: **raw** bytes of the file (where the second part's reader
+//! opens it) and **text** bytes of the decoded UTF-8 after the `#TYPE` line (the unit of
+//! record positions). For UTF-8 they differ by the BOM and the `#TYPE` line; for UTF-16 the
+//! scan adds up the UTF-8 length of each code unit.
+
+use std::io::{self, Read};
+
+use super::decode::Encoding;
+use super::Source;
+
+/// Where the second part starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Boundary {
+    /// Offset in the file.
+    pub raw: u64,
+    /// Offset in the decoded text after the `#TYPE` line.
+    pub text: u64,
+}
+
+/// The unit readers: UTF-8 bytes, or UTF-16 code units in either byte order.
+#[derive(Clone, Copy)]
+enum Units {
+    Bytes,
+    Utf16 { big_endian: bool },
+}
+
+/// A boundary at or after raw offset `from`, for a file in `encoding` whose `#TYPE` line
+/// decodes to `type_line_len` bytes. `None` when the encoding cannot be split or no line feed
+/// outside quotes follows `from`.
+pub fn find_boundary(
+    source: &Source,
+    encoding: Encoding,
+    type_line_len: usize,
+    from: u64,
+) -> io::Result<Option<Boundary>> {
+    let units = match encoding {
+        Encoding::Utf8 | Encoding::Utf8Bom => Units::Bytes,
+        Encoding::Utf16Le { .. } => Units::Utf16 { big_endian: false },
+        Encoding::Utf16Be { .. } => Units::Utf16 { big_endian: true },
+        Encoding::Windows1252 => return Ok(None),
+    };
+    let mut input = source.open()?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut raw = 0u64; // offset of buf[0]
+                        // Text offset of the unit being read: negative over the BOM (UTF-8) and the `#TYPE` line.
+    let mut text: i64 = -(type_line_len as i64);
+    if let Units::Bytes = units {
+        text -= encoding.bom_len() as i64;
+    }
+    let mut inside = false; // inside quotes
+    let mut pending_high = false; // UTF-16: a high surrogate waits for its pair
+    let mut carry: Option<u8> = None; // UTF-16: odd byte at the end of a read
+    loop {
+        let mut filled = 0;
+        if let Some(b) = carry.take() {
+            buf[0] = b;
+            filled = 1;
+        }
+        let n = read_some(&mut input, &mut buf[filled..])?;
+        if n == 0 {
+            return Ok(None);
+        }
+        filled += n;
+        let chunk = &buf[..filled];
+        match units {
+            Units::Bytes => {
+                // The BOM and the `#TYPE` line are not text: start counting after them.
+                let skip = (-text).clamp(0, chunk.len() as i64) as usize;
+                text += skip as i64;
+                let data = &chunk[skip..];
+                let before_from = (from.saturating_sub(raw + skip as u64) as usize).min(data.len());
+                // Before `from`, only the parity matters: count the quotes, fast.
+                let quotes = data[..before_from].iter().filter(|&&b| b == b'"').count();
+                inside ^= quotes % 2 == 1;
+                text += before_from as i64;
+                for (i, &b) in data[before_from..].iter().enumerate() {
+                    text += 1;
+                    match b {
+                        b'"' => inside = !inside,
+                        b'\n' if !inside && text > 0 => {
+                            let at = raw + (skip + before_from + i) as u64 + 1;
+                            return Ok(Some(Boundary {
+                                raw: at,
+                                text: text as u64,
+                            }));
+                        }
+                        _ => {}
+                    }
+                }
+                raw += filled as u64;
+            }
+            Units::Utf16 { big_endian } => {
+                let whole = filled & !1;
+                if whole < filled {
+                    carry = Some(chunk[whole]);
+                }
+                for (i, pair) in chunk[..whole].chunks_exact(2).enumerate() {
+                    let unit = if big_endian {
+                        u16::from_be_bytes([pair[0], pair[1]])
+                    } else {
+                        u16::from_le_bytes([pair[0], pair[1]])
+                    };
+                    let at = raw + 2 * i as u64; // raw offset of this unit
+                    if at < encoding.bom_len() as u64 {
+                        continue;
+                    }
+                    // UTF-8 length of the unit as the decoder writes it (an unpaired
+                    // surrogate becomes U+FFFD, 3 bytes).
+                    if pending_high {
+                        pending_high = false;
+                        if (0xDC00..0xE000).contains(&unit) {
+                            text += 1; // the pair is 4 bytes: 3 were counted for the high half
+                            continue;
+                        }
+                    }
+                    text += match unit {
+                        0..=0x7F => 1,
+                        0x80..=0x7FF => 2,
+                        0xD800..=0xDBFF => {
+                            pending_high = true;
+                            3
+                        }
+                        _ => 3,
+                    };
+                    if text <= 0 {
+                        continue;
+                    }
+                    match unit {
+                        0x22 => inside = !inside,
+                        0x0A if !inside && at >= from => {
+                            return Ok(Some(Boundary {
+                                raw: at + 2,
+                                text: text as u64,
+                            }));
+                        }
+                        _ => {}
+                    }
+                }
+                raw += whole as u64;
+            }
+        }
+    }
+}
+
+fn read_some<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match input.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn memory(bytes: &[u8]) -> Source {
+        Source::Memory(Arc::from(bytes))
+    }
+
+    /// The text offset and raw offset agree with a direct computation on UTF-8.
+    #[test]
+    fn utf8_boundary_is_after_a_line_feed_outside_quotes() {
+        let text = "\u{FEFF}#TYPE X\r\n\"a\",\"b\"\r\n\"1\",\"x\r\ny\"\r\n\"é\",\"\"\"q\"\r\n\"3\",\"4\"\r\n";
+        let bytes = text.as_bytes();
+        let type_len = "#TYPE X\r\n".len();
+        // From inside the quoted "x\r\ny": the line feed there is skipped.
+        let inside_at = text.find("x\r\ny").unwrap() as u64 + 2;
+        let b = find_boundary(&memory(bytes), Encoding::Utf8Bom, type_len, inside_at)
+            .unwrap()
+            .unwrap();
+        let expected_raw = text.find("\"é\"").unwrap() as u64;
+        assert_eq!(b.raw, expected_raw);
+        assert_eq!(b.text, expected_raw - 3 - type_len as u64);
+        // No line feed from there on.
+        assert_eq!(
+            find_boundary(
+                &memory(bytes),
+                Encoding::Utf8Bom,
+                type_len,
+                bytes.len() as u64
+            )
+            .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn utf16_boundary_counts_utf8_lengths() {
+        let text = "#TYPE X\r\n\"a\",\"b\"\r\n\"é😀\",\"x\ny\"\r\n\"€\",\"2\"\r\n";
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let type_len = "#TYPE X\r\n".len();
+        // From the line feed inside the quoted "x\ny": the next one outside quotes ends it.
+        let inside = text.find("x\ny").unwrap() + 1;
+        let from = 2 + 2 * text[..inside].encode_utf16().count() as u64;
+        let b = find_boundary(
+            &memory(&bytes),
+            Encoding::Utf16Le { bom: true },
+            type_len,
+            from,
+        )
+        .unwrap()
+        .unwrap();
+        let utf8_at = text.find("\"€\"").unwrap();
+        assert_eq!(b.text, (utf8_at - type_len) as u64);
+        let units_before = text[..utf8_at].encode_utf16().count() as u64;
+        assert_eq!(b.raw, 2 + 2 * units_before);
+    }
+}
