@@ -209,7 +209,7 @@ impl<'a, T: Tables> Ctx<'a, T> {
                     let v = self.eval(arg);
                     let present = match &v {
                         Value::Missing => false,
-                        Value::Str(s) => !s.trim().is_empty(),
+                        Value::Str(s) => !value::trim(s).is_empty(),
                         Value::Rows(r) => !r.is_empty(),
                         _ => true,
                     };
@@ -345,7 +345,7 @@ impl<'a, T: Tables> Ctx<'a, T> {
             }),
             Func::Empty => Value::Bool(match &a {
                 Value::Missing => true,
-                Value::Str(s) => s.trim().is_empty(),
+                Value::Str(s) => value::trim(s).is_empty(),
                 Value::Rows(r) => r.is_empty(),
                 _ => false,
             }),
@@ -372,11 +372,11 @@ impl<'a, T: Tables> Ctx<'a, T> {
                     Func::Lower => Value::Str(value::lower(s)),
                     Func::Upper => Value::Str(Cow::Owned(s.to_uppercase())),
                     Func::Trim => Value::Str(match s {
-                        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
-                        Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+                        Cow::Borrowed(b) => Cow::Borrowed(value::trim(b)),
+                        Cow::Owned(o) => Cow::Owned(value::trim(&o).to_string()),
                     }),
                     Func::Version => Version::parse(&s).map_or(Value::Missing, Value::Ver),
-                    Func::Num => s.trim().parse().map_or(Value::Missing, Value::Num),
+                    Func::Num => value::trim(&s).parse().map_or(Value::Missing, Value::Num),
                     Func::ClientMajor => value::user_agent::version(&s)
                         .map_or(Value::Missing, |v| Value::Num(v.major() as f64)),
                     Func::ClientVersion => {
@@ -427,8 +427,8 @@ impl<'a, T: Tables> Ctx<'a, T> {
 fn normalize_natively<'t>(norm: &Node, text: Cow<'t, str>) -> Result<Cow<'t, str>, Cow<'t, str>> {
     let is_trim = |n: &Node| matches!(n, Node::Call { func: Func::Trim, args } if matches!(args.as_slice(), [Node::Underscore]));
     let trim = |s: Cow<'t, str>| match s {
-        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
-        Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+        Cow::Borrowed(b) => Cow::Borrowed(value::trim(b)),
+        Cow::Owned(o) => Cow::Owned(value::trim(&o).to_string()),
     };
     match norm {
         n if is_trim(n) => Ok(trim(text)),
@@ -517,7 +517,7 @@ pub fn compare(op: CmpOp, l: &Value<'_>, r: &Value<'_>) -> bool {
                 })
             } else {
                 // Numbers written as text order numerically.
-                match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+                match (value::trim(a).parse::<f64>(), value::trim(b).parse::<f64>()) {
                     (Ok(x), Ok(y)) => x.partial_cmp(&y),
                     _ => Some(value::cmp_ignore_case(a, b)),
                 }

@@ -57,7 +57,7 @@ pub struct Version {
 
 impl Version {
     pub fn parse(text: &str) -> Option<Version> {
-        let text = text.trim();
+        let text = trim(text);
         let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
         // One to four dot-separated runs of digits, each fitting a u64.
         let mut parts = [0u64; 4];
@@ -143,7 +143,7 @@ impl<'a> Value<'a> {
     pub fn as_num(&self) -> Option<f64> {
         match self {
             Value::Num(n) => Some(*n),
-            Value::Str(s) => s.trim().parse().ok(),
+            Value::Str(s) => trim(s).parse().ok(),
             Value::Bool(b) => Some(f64::from(u8::from(*b))),
             _ => None,
         }
@@ -185,8 +185,18 @@ impl<'a> Value<'a> {
     }
 }
 
+/// `str::trim`, without looking at characters when the text starts and ends with visible
+/// ASCII (every Unicode space is either ASCII or outside ASCII).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&b)) if (0x21..0x7F).contains(&a) && (0x21..0x7F).contains(&b) => s,
+        _ => s.trim(),
+    }
+}
+
 pub fn parse_bool(s: &str) -> Option<bool> {
-    let s = s.trim();
+    let s = trim(s);
     if s.eq_ignore_ascii_case("true") {
         Some(true)
     } else if s.eq_ignore_ascii_case("false") {
@@ -353,6 +363,15 @@ mod tests {
             Version::parse("15")
         );
         assert_eq!(user_agent::version("é OC/15.0"), Version::parse("15"));
+    }
+
+    #[test]
+    fn trim_agrees_with_std() {
+        for s in [
+            "", " ", "a", " a ", "a b", "\u{a0}x", "x\u{85}", "\tx\n", "é", "~!", "!~",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
     }
 
     #[test]

@@ -271,8 +271,13 @@ impl<R: Read> DecodingReader<R> {
             };
             self.eof |= n == 0;
             let filled = carried + n;
-            let valid = match std::str::from_utf8(&buf[..filled]) {
-                Ok(_) => filled,
+            // The SIMD check first; the standard one says where and why when it fails.
+            let checked = match simdutf8::basic::from_utf8(&buf[..filled]) {
+                Ok(_) => Ok(()),
+                Err(_) => std::str::from_utf8(&buf[..filled]).map(|_| ()),
+            };
+            let valid = match checked {
+                Ok(()) => filled,
                 // A character cut by the end of this read: keep its start for the next one.
                 Err(e) if e.error_len().is_none() && !self.eof => e.valid_up_to(),
                 Err(e) => {

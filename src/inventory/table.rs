@@ -802,7 +802,7 @@ fn read_pass<R: Read>(
         let has_bom = memchr::memmem::find(all, BOM).is_some();
         // The decoded text is UTF-8 and fields end at ASCII bytes, so one validation of the
         // record covers every cell.
-        let text = std::str::from_utf8(all).unwrap_or("");
+        let text = simdutf8::basic::from_utf8(all).unwrap_or("");
         let cell_of = |field: usize, _: &[u8]| cell_text(&record, text, field);
         for (field, bytes) in record.iter().enumerate() {
             if looks_like_type_name(bytes) {
