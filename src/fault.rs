@@ -3,7 +3,9 @@
 //! A debug build of invlint panics on purpose at a named **point** for a named **subject**
 //! when the environment variable `INVLINT_TEST_PANIC` is `point:subject`, e.g. `read:users.csv`
 //! or `rule:AD001`. Points: `open` (reading a file's head), `read` (reading its rows),
-//! `locate` (re-reading it to locate findings), `compile` (compiling a rule), `rule` (evaluating
+//! `locate` (re-reading it to locate findings), `compile` (compiling a rule), `index` (building
+//! a key index of a table kind, e.g. `index:registrars`), `join` (`join:all`, resolving the
+//! shared lookups), `rule` (evaluating
 //! a rule). Release builds
 //! compile this to nothing, so it cannot fire in production.
 

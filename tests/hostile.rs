@@ -648,6 +648,8 @@ fn max_findings_counts_ragged_rows_past_one_batch() {
 }
 
 /// Runs the debug binary with a panic injected at `point` for `subject` (see `src/fault.rs`).
+/// Release builds compile the fault points out, so these tests exist only in debug builds.
+#[cfg(debug_assertions)]
 fn with_panic(dir: &Path, point: &str, args: &[&str]) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_invlint"))
         .args(["check", "--format", "json"])
@@ -668,6 +670,7 @@ fn with_panic(dir: &Path, point: &str, args: &[&str]) -> (i32, Value, String) {
 /// A panic while reading a file, locating in it or running a rule is reported as INV001 on
 /// that file, the rest of the run goes on, and the exit code is 2. The panic message stays on
 /// stderr (the default hook: it names the source line for a bug report), stdout stays valid.
+#[cfg(debug_assertions)]
 #[test]
 fn panics_are_contained_per_file_and_rule() {
     let contoso = root().join("testdata/inventories/contoso");
@@ -728,6 +731,45 @@ fn panics_are_contained_per_file_and_rule() {
         }
         assert!(findings(&report).len() > 10, "{point}: the run went on");
     }
+    // A panic building a key index: the rules that look it up do not run (listed as skipped),
+    // each file of that table gets INV001, every other rule's findings are unchanged.
+    let (code, report, _) = with_panic(&contoso, "index:registrars", &["."]);
+    assert_eq!(code, 2);
+    let skipped: BTreeSet<&str> = report["summary"]["skipped"]
+        .as_array()
+        .expect("skipped rules")
+        .iter()
+        .filter(|s| s["reason"].as_str().is_some_and(|r| r.contains("indexing")))
+        .filter_map(|s| s["code"].as_str())
+        .collect();
+    assert!(
+        skipped.contains("PC001") && skipped.contains("TP001") && !skipped.contains("AD001"),
+        "{skipped:?}"
+    );
+    let internal: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["code"] == "INV001")
+        .collect();
+    assert_eq!(internal.len(), 1, "{internal:?}");
+    assert_eq!(internal[0]["file"], "./Lync_Services_Registrar.csv");
+    assert!(internal[0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("`registrars`") && m.contains("PC001")));
+    let unaffected = |report: &Value| -> Vec<Value> {
+        findings(report)
+            .iter()
+            .filter(|f| {
+                f["code"] != "INV001" && !skipped.contains(f["code"].as_str().unwrap_or(""))
+            })
+            .cloned()
+            .collect()
+    };
+    assert!(unaffected(&normal).len() > 10);
+    assert_eq!(unaffected(&report), unaffected(&normal));
+    // A panic resolving the shared lookups (joins): the lazy lookups give the same findings.
+    let (code, report, err) = with_panic(&contoso, "join:all", &["."]);
+    assert!(err.contains("join:all"), "{err}");
+    assert_eq!((code, findings(&report)), (1, findings(&normal)));
     // A panic compiling one rule: reported on that rule's file, the other rules run.
     let (code, report, _) = with_panic(&contoso, "compile:AD001", &["."]);
     assert_eq!(code, 2);

@@ -395,7 +395,9 @@ pub fn run(
             return;
         };
         for &(k, key) in lookups.iter().filter(|(k, _)| *k == kind) {
-            let index = index_of_file(&schema, file, &field_of[file.id], k, key);
+            let index = guarded_index(&schema, k, || {
+                index_of_file(&schema, file, &field_of[file.id], k, key)
+            });
             if let Ok(mut early) = early.lock() {
                 early.push(((k, key), index));
             }
@@ -455,7 +457,57 @@ pub fn run(
         early,
         Some(&scanned),
     );
-    data.joins = data.build_joins(&join::specs(&runnable));
+    // A rule that looks up a key whose index could not be built does not run (it would see
+    // every lookup as missing); each file of that table gets an internal-error finding.
+    for ((kind, key), what) in std::mem::take(&mut data.failed) {
+        let (lost, kept): (Vec<&CompiledRule>, Vec<&CompiledRule>) =
+            runnable.into_iter().partition(|r| {
+                r.programs
+                    .iter()
+                    .any(|p| p.lookups_used.contains(&(kind, key)))
+            });
+        runnable = kept;
+        let mut codes: Vec<&str> = lost.iter().map(|r| &*r.rule.code).collect();
+        codes.sort_unstable();
+        let table = &schema.kinds[kind].name;
+        for rule in &lost {
+            skipped.push(Skipped {
+                code: rule.rule.code.to_string(),
+                reason: format!("internal error while indexing the `{table}` table"),
+            });
+        }
+        for (file, _) in kind_of_file
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| **k == Some(kind))
+        {
+            keeper.add(vec![Finding::new(
+                builtin::INTERNAL.0,
+                builtin::INTERNAL.1,
+                format!(
+                    "internal error while indexing the `{table}` table by {}: {what}; rules \
+                     that look it up did not run ({}). Please report it",
+                    schema.kinds[kind].keys[key]
+                        .columns
+                        .iter()
+                        .map(|&c| format!("`{}`", schema.kinds[kind].columns[c]))
+                        .collect::<Vec<_>>()
+                        .join(" + "),
+                    codes.join(", ")
+                ),
+                inventory.files[file].location(Anchor::File),
+            )]);
+        }
+    }
+    // Joins only save work: when building them panics, evaluation falls back to the lazy
+    // lookups, which give the same results (or fail, contained, in the rule that needs them).
+    let specs = join::specs(&runnable);
+    let build_joins = || {
+        crate::fault::inject("join", "all");
+        data.build_joins(&specs)
+    };
+    data.joins =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(build_joins)).unwrap_or_default();
     let (rule_findings, mut omitted) = evaluate(&data, &runnable, &mut skipped, options);
     keeper.add(rule_findings);
     keeper.prune();
@@ -562,6 +614,8 @@ pub struct Data<'a> {
     all_rows: Vec<Vec<RowRef>>,
     /// Key indexes by kind, then key (`None` where no rule looks the key up).
     indexes: Vec<Vec<Option<KeyIndex>>>,
+    /// Key indexes whose building panicked, with the panic's text.
+    failed: Vec<((KindId, usize), String)>,
     joins: Vec<join::Join>,
 }
 
@@ -572,7 +626,7 @@ impl<'a> Data<'a> {
         kind_of_file: &'a [Option<KindId>],
         field_of: Vec<Vec<Option<usize>>>,
         lookups: &BTreeSet<(KindId, usize)>,
-        built: Vec<((KindId, usize), KeyIndex)>,
+        built: Vec<((KindId, usize), Result<KeyIndex, String>)>,
         scanned: Option<&BTreeSet<KindId>>,
     ) -> Data<'a> {
         // Lists of all rows, for the kinds expressions scan whole (`find(chat-addins, …)`).
@@ -604,6 +658,7 @@ impl<'a> Data<'a> {
             columns,
             all_rows,
             indexes: Vec::new(),
+            failed: Vec::new(),
             joins: Vec::new(),
         };
         let missing: Vec<(KindId, usize)> = lookups
@@ -611,9 +666,12 @@ impl<'a> Data<'a> {
             .filter(|l| !built.iter().any(|(b, _)| b == *l))
             .copied()
             .collect();
-        let more: Vec<((KindId, usize), KeyIndex)> = missing
+        let more: Vec<((KindId, usize), Result<KeyIndex, String>)> = missing
             .par_iter()
-            .map(|&(kind, key)| ((kind, key), data.build_index(kind, key)))
+            .map(|&(kind, key)| {
+                let index = guarded_index(schema, kind, || data.build_index(kind, key));
+                ((kind, key), index)
+            })
             .collect();
         let mut indexes: Vec<Vec<Option<KeyIndex>>> = schema
             .kinds
@@ -621,10 +679,17 @@ impl<'a> Data<'a> {
             .map(|k| vec![None; k.keys.len()])
             .collect();
         for ((kind, key), index) in built.into_iter().chain(more) {
-            if let Some(slot) = indexes.get_mut(kind).and_then(|k| k.get_mut(key)) {
-                *slot = Some(index);
+            match index {
+                Ok(index) => {
+                    if let Some(slot) = indexes.get_mut(kind).and_then(|k| k.get_mut(key)) {
+                        *slot = Some(index);
+                    }
+                }
+                Err(what) => data.failed.push(((kind, key), what)),
             }
         }
+        data.failed.sort_by_key(|(lookup, _)| *lookup);
+        data.failed.dedup_by_key(|(lookup, _)| *lookup);
         data.indexes = indexes;
         data
     }
@@ -800,6 +865,21 @@ impl Tables for OneFile<'_> {
     fn all_rows(&self, _: KindId) -> &[RowRef] {
         &[]
     }
+}
+
+/// Builds a key index of `kind`, turning a panic into its text (a bug in one index costs the
+/// rules that use it, not the run).
+fn guarded_index(
+    schema: &Schema,
+    kind: KindId,
+    build: impl FnOnce() -> KeyIndex,
+) -> Result<KeyIndex, String> {
+    let run = || {
+        crate::fault::inject("index", &schema.kinds[kind].name);
+        build()
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+        .map_err(|panic| crate::fault::panic_text(panic.as_ref()))
 }
 
 /// Key index `key` of `kind` over the rows of `file` (the only file of its kind).
