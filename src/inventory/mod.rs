@@ -496,17 +496,7 @@ fn open_file(
         }
     };
     if let Some(bad) = head.fallback_from {
-        findings.push(file.finding(
-            builtin::ENCODING,
-            format!(
-                "not UTF-8 ({bad}); read as Windows-1252. Re-export with \
-                 `Export-Csv -Encoding UTF8` so names with accents survive"
-            ),
-            Anchor::Position {
-                line: bad.line,
-                column: 1,
-            },
-        ));
+        findings.push(fallback_finding(&file, bad));
     }
     let forced_kind = overrides.iter().find_map(|o| o.kind.as_deref());
     let recognised = match forced_kind {
@@ -590,6 +580,21 @@ fn open_file(
     (file, findings)
 }
 
+/// `CSV003` for a file read as Windows-1252 from its first byte that is not UTF-8.
+fn fallback_finding(file: &TableFile, bad: decode::NotUtf8) -> Finding {
+    file.finding(
+        builtin::ENCODING,
+        format!(
+            "not UTF-8 ({bad}); read as Windows-1252. Re-export with \
+             `Export-Csv -Encoding UTF8` so names with accents survive"
+        ),
+        Anchor::Position {
+            line: bad.line,
+            column: 1,
+        },
+    )
+}
+
 fn head_problem_finding(file: &TableFile, problem: HeadProblem) -> Finding {
     match problem {
         HeadProblem::Empty => file.finding(
@@ -633,17 +638,7 @@ fn read_findings(file: &TableFile, batch: usize) -> Vec<Finding> {
             .as_ref()
             .is_some_and(|h| h.fallback_from.is_none())
         {
-            findings.push(file.finding(
-                builtin::ENCODING,
-                format!(
-                    "not UTF-8 ({bad}); read as Windows-1252. Re-export with \
-                     `Export-Csv -Encoding UTF8` so names with accents survive"
-                ),
-                Anchor::Position {
-                    line: bad.line,
-                    column: 1,
-                },
-            ));
+            findings.push(fallback_finding(file, bad));
         }
     }
     for issue in file.rows.issues.iter().skip(batch * BATCH).take(BATCH) {
