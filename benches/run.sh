@@ -3,6 +3,7 @@
 #
 #   benches/run.sh                    # everything, about 10 minutes on 2 cores
 #   RUNS=3 benches/run.sh             # fewer timed runs per command (default 5, plus 1 warm-up)
+#   RSS_RUNS=5 benches/run.sh         # runs per peak-RSS figure, median taken (default 3)
 #   BENCH_DATA=/tmp/bench benches/run.sh   # where inventories are generated (default
 #                                     # target/bench-data, about 2.4 GB; reused across runs)
 #
@@ -115,10 +116,16 @@ timeit() {
   fi
 }
 
-# Peak resident set size of a command, in MB.
+# Peak resident set size of a command, in MB: the median of RSS_RUNS runs (default 3). With
+# two threads the peak varies by about 10 % from run to run (it depends on how the reading of
+# the two parts of a large file overlaps), too much to compare two single runs.
 rss() {
-  /usr/bin/time -f '%M' -o /tmp/invlint-bench-rss "$@" >/dev/null 2>&1 || true
-  calc "$(tail -n 1 /tmp/invlint-bench-rss) / 1024" 0
+  local i peaks=()
+  for ((i = 0; i < ${RSS_RUNS:-3}; i++)); do
+    /usr/bin/time -f '%M' -o /tmp/invlint-bench-rss "$@" >/dev/null 2>&1 || true
+    peaks+=("$(tail -n 1 /tmp/invlint-bench-rss)")
+  done
+  calc "$(printf '%s\n' "${peaks[@]}" | sort -n | awk '{ p[NR] = $1 } END { print p[int((NR + 1) / 2)] }') / 1024" 0
 }
 
 declare -A T SD RSS_MB
