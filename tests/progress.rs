@@ -143,3 +143,67 @@ fn no_progress_on_stderr_when_it_is_not_a_terminal() {
     assert!(out.contains("errors"), "{out}");
     assert_eq!(err, "", "stderr is a pipe here: nothing may be drawn on it");
 }
+
+/// On a terminal (a pseudo-terminal made by util-linux `script`) a run of a few seconds draws
+/// the bar on stderr, and `--quiet` keeps it silent; stdout never gets any of it.
+#[test]
+#[allow(clippy::print_stderr)] // says why the test is skipped
+fn progress_bar_on_a_terminal_unless_quiet() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux `script` (to make a terminal) is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("inventory");
+    // Big enough that the debug binary runs for well over the second before the bar shows.
+    generate(
+        &data,
+        &GenOptions {
+            users: 150_000,
+            ..GenOptions::default()
+        },
+    )
+    .expect("generate");
+    let on_terminal = |extra: &str| -> (String, String) {
+        let stdout = dir.path().join("stdout.txt");
+        let command = format!(
+            "'{}' check '{}' --format compact {extra} > '{}'",
+            env!("CARGO_BIN_EXE_invlint"),
+            data.display(),
+            stdout.display()
+        );
+        // `script` copies what the program writes on the terminal (here only stderr) to its
+        // own stdout; `-e` returns the program's exit code.
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env_remove("CI")
+            .output()
+            .expect("script runs");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            std::fs::read_to_string(&stdout).expect("stdout.txt"),
+        )
+    };
+    let (terminal, stdout) = on_terminal("");
+    // Which phases are still running after the first second depends on the machine.
+    let labels = ["reading", "indexing", "checking", "locating"];
+    assert!(
+        labels.iter().any(|l| terminal.contains(l)),
+        "{terminal:.2000}"
+    );
+    assert!(
+        !stdout.contains('\x1b') && stdout.contains("errors"),
+        "{stdout:.2000}"
+    );
+    let (terminal, quiet_stdout) = on_terminal("--quiet");
+    assert!(
+        !labels.iter().any(|l| terminal.contains(l)),
+        "{terminal:.2000}"
+    );
+    assert!(!quiet_stdout.contains('\x1b'));
+}
