@@ -190,6 +190,9 @@ fn odd_quote_count(text: &[u8]) -> bool {
     text.iter().filter(|&&b| b == b'"').count() % 2 == 1
 }
 
+/// U+FFFD in UTF-8.
+const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+
 /// Below this, reads are served from the reader's own buffer.
 const DIRECT: usize = 64;
 
@@ -332,7 +335,15 @@ impl<R: Read> DecodingReader<R> {
             let last = self.eof;
             let src = &self.input[self.in_start..self.in_end];
             let (_, read, written, replaced) = self.decoder.decode_to_utf8(src, out, last);
-            self.replaced |= replaced;
+            // The odd last byte of a UTF-16 file decodes to one U+FFFD at the very end. It has
+            // its own finding (odd byte count), so it alone does not make the text malformed.
+            let odd_tail_only = last
+                && read == src.len()
+                && self.encoding.is_utf16()
+                && self.raw_total % 2 == 1
+                && out[..written].ends_with(REPLACEMENT)
+                && memchr::memmem::find_iter(&out[..written], REPLACEMENT).count() == 1;
+            self.replaced |= replaced && !odd_tail_only;
             self.raw_consumed += read as u64;
             self.in_start += read;
             self.odd_quotes ^= odd_quote_count(&out[..written]);
@@ -490,8 +501,17 @@ mod tests {
         let mut text = String::new();
         reader.read_to_string(&mut text).unwrap();
         assert_eq!(text, "ab\u{FFFD}");
-        assert!(reader.replaced);
+        // Reported as an odd byte count, not as malformed text as well.
+        assert!(!reader.replaced);
         assert_eq!(reader.raw_total, 7);
+        // A lone surrogate before the odd byte is malformed text.
+        let mut bytes = utf16le("a", true);
+        bytes.extend([0x00, 0xD8, b'b', 0x00, b'c']);
+        let mut reader = DecodingReader::new(&bytes[..], sniff_encoding(&bytes));
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "a\u{FFFD}b\u{FFFD}");
+        assert!(reader.replaced);
     }
 
     /// Reads in pieces of `size` bytes.
