@@ -57,3 +57,63 @@ fn planted_counts_utf16_and_semicolon() {
         ..GenOptions::default()
     });
 }
+
+/// A users export over 32 MiB is read (and its findings located) in several parts at once
+/// when there are threads: the output is byte-identical to reading it in one part, in every
+/// format that locates cells.
+#[test]
+fn a_large_export_read_in_parts_reads_like_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    generate(
+        dir.path(),
+        &GenOptions {
+            users: 120_000,
+            seed: 11,
+            defect_rate: 0.05,
+            ..GenOptions::default()
+        },
+    )
+    .expect("generate");
+    let users = dir.path().join("users.csv");
+    assert!(std::fs::metadata(&users).expect("users.csv").len() > 32 << 20);
+    // The reader splits it when there are two threads (a program can't see it from outside).
+    let rules = invlint::rule::RuleSet::load(true, &[]).expect("rules");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("pool");
+    let parts = pool.install(|| {
+        let (mut inventory, _) = invlint::inventory::Inventory::open(
+            &[dir.path().to_path_buf()],
+            &Default::default(),
+            rules.decls(),
+            &[],
+        )
+        .expect("open");
+        inventory.read_rows(|file| vec![true; file.header().len()]);
+        let users = inventory
+            .files
+            .iter()
+            .find(|f| f.display.ends_with("users.csv"))
+            .expect("users.csv");
+        users.rows.split.len() + 1
+    });
+    assert!(parts > 1, "{parts}");
+    let path = dir.path().to_string_lossy().into_owned();
+    for format in ["json", "human"] {
+        let run = |jobs: &str| {
+            invlint(&[
+                "check", &path, "--format", format, "--color", "never", "--jobs", jobs,
+            ])
+        };
+        let (one_code, one, _) = run("1");
+        let (code, parallel, _) = run("2");
+        assert_eq!(one_code, 1);
+        assert_eq!(code, 1);
+        assert!(one.len() > 100_000, "{format}: {}", one.len());
+        assert!(
+            one == parallel,
+            "{format}: output differs between 1 and 2 threads"
+        );
+    }
+}

@@ -841,7 +841,7 @@ fn fuzz_regressions() {
             encoding: file.rows.encoding.unwrap_or(head.encoding),
             type_line_len: head.type_line_len,
             delimiter: head.delimiter,
-            split: file.rows.split,
+            split: &file.rows.split,
         };
         let wanted: BTreeSet<u64> = (0..=file.rows.count as u64).collect();
         let scanned = invlint::inventory::locate::scan_records(

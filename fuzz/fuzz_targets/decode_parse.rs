@@ -113,7 +113,7 @@ fuzz_target!(|data: &[u8]| {
         encoding: rows.encoding.unwrap_or(head.encoding),
         type_line_len: head.type_line_len,
         delimiter: head.delimiter,
-        split: rows.split,
+        split: &rows.split,
     };
     let wanted: BTreeSet<u64> = (1..=last.min(rows.count as u64)).collect();
     let Ok(scanned) = scan_records(&file.source, plan, &wanted, &file.rows.starts) else {

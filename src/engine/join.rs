@@ -5,7 +5,7 @@
 //! without joins every one of them normalises the cell and probes the key index again. A join
 //! does it once per row, in parallel, before the rules run, and keeps the result as the group
 //! number in the key index (4 bytes per row). Only lookups written in two or more programs are
-//! joined; others stay lazy. Evaluation reads a join through [`Tables::joined`], with the same
+//! joined; others stay lazy. Evaluation reads a join through [`Tables::joined`](crate::expr::eval::Tables::joined), with the same
 //! result the lazy lookup would give.
 //!
 //! The walk over compiled expressions here also finds the kinds read as whole tables, the

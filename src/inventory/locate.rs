@@ -12,6 +12,8 @@ use std::io::{self, Read};
 use std::ops::Range;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::decode::{DecodingReader, Encoding};
 use super::split::Boundary;
 use super::table::{skip_bytes, RecordStarts};
@@ -30,13 +32,14 @@ pub struct RecordText {
 }
 
 /// How to read a file again: its encoding, `#TYPE` line length and delimiter, and where it
-/// was split when it was read in two parts (with the number of data rows of the first).
+/// was split when it was read in parts (each part's start with the number of data rows before
+/// it; empty when read in one part).
 #[derive(Debug, Clone, Copy)]
-pub struct ScanPlan {
+pub struct ScanPlan<'s> {
     pub encoding: Encoding,
     pub type_line_len: usize,
     pub delimiter: u8,
-    pub split: Option<(Boundary, usize)>,
+    pub split: &'s [(Boundary, usize)],
 }
 
 const BUF: usize = 256 * 1024;
@@ -46,57 +49,81 @@ const BUF: usize = 256 * 1024;
 /// wanted records are parsed and the text in between is only searched for line ends.
 pub fn scan_records(
     source: &Source,
-    plan: ScanPlan,
+    plan: ScanPlan<'_>,
     wanted: &BTreeSet<u64>,
     starts: &RecordStarts,
 ) -> io::Result<BTreeMap<u64, RecordText>> {
-    let mut text = DecodingReader::new(source.open()?, plan.encoding);
-    skip_bytes(&mut text, plan.type_line_len)?;
     let first_line = if plan.type_line_len > 0 { 2 } else { 1 };
     let positions = starts.positions(wanted);
-    let (Some(positions), Some((boundary, first_rows))) = (positions.as_ref(), plan.split) else {
+    let (Some(positions), false) = (positions.as_ref(), plan.split.is_empty()) else {
+        let mut text = DecodingReader::new(source.open()?, plan.encoding);
+        skip_bytes(&mut text, plan.type_line_len)?;
         return scan_text_at(text, plan.delimiter, first_line, wanted, positions.as_ref());
     };
-    // A file read in two parts is scanned in the same two parts at once: the first counts
-    // the lines up to the boundary, where the second's line numbers start.
-    let (first, second): (BTreeSet<u64>, BTreeSet<u64>) =
-        wanted.iter().partition(|r| **r <= first_rows as u64);
-    let scan_first = || {
-        let upto = text.take(boundary.text);
-        scan_with_buffer(
-            upto,
-            plan.delimiter,
-            first_line,
-            &first,
-            Some(positions),
-            BUF,
-            true,
-        )
+    // A file read in parts is scanned in the same parts at once. Each part but the last
+    // wanted one also counts its lines to its end, where the next part's line numbers start.
+    // Part k holds the records after the rows before its start, up to the next part's.
+    let part_of = |record: u64| {
+        plan.split
+            .partition_point(|(_, rows)| (*rows as u64) < record)
     };
-    let scan_second = || -> io::Result<(BTreeMap<u64, RecordText>, u64)> {
-        if second.is_empty() {
-            return Ok((BTreeMap::new(), 0));
+    let mut wanted_by_part: Vec<BTreeSet<u64>> = vec![BTreeSet::new(); plan.split.len() + 1];
+    for &r in wanted {
+        wanted_by_part[part_of(r)].insert(r);
+    }
+    let last_part = wanted_by_part
+        .iter()
+        .rposition(|w| !w.is_empty())
+        .unwrap_or(0);
+    let scan_part = |k: usize| -> io::Result<(BTreeMap<u64, RecordText>, u64)> {
+        let wanted = &wanted_by_part[k];
+        let to_end = k < last_part;
+        let end = plan.split.get(k).map(|(b, _)| b.text);
+        if k == 0 {
+            let file = source.open()?;
+            let mut text = DecodingReader::new(file, plan.encoding);
+            skip_bytes(&mut text, plan.type_line_len)?;
+            let upto = text.take(end.unwrap_or(u64::MAX));
+            return scan_with_buffer(
+                upto,
+                plan.delimiter,
+                first_line,
+                wanted,
+                Some(positions),
+                BUF,
+                to_end,
+            );
         }
-        let rest = DecodingReader::new(source.open_at(boundary.raw)?, plan.encoding.without_bom());
-        let relative: BTreeMap<u64, u64> = second
+        let (start, _) = plan.split[k - 1];
+        let part = DecodingReader::new(source.open_at(start.raw)?, plan.encoding.without_bom())
+            .take(end.map_or(u64::MAX, |e| e - start.text));
+        let relative: BTreeMap<u64, u64> = wanted
             .iter()
-            .map(|r| (*r, positions[r].saturating_sub(boundary.text)))
+            .map(|r| (*r, positions[r].saturating_sub(start.text)))
             .collect();
         scan_with_buffer(
-            rest,
+            part,
             plan.delimiter,
             1,
-            &second,
+            wanted,
             Some(&relative),
             BUF,
-            false,
+            to_end,
         )
     };
-    let (first, second) = rayon::join(scan_first, scan_second);
-    let (mut found, boundary_line) = first?;
-    for (record, mut text) in second?.0 {
-        text.first_line += boundary_line - 1;
-        found.insert(record, text);
+    let scanned: Vec<io::Result<(BTreeMap<u64, RecordText>, u64)>> =
+        (0..=last_part).into_par_iter().map(scan_part).collect();
+    let mut found = BTreeMap::new();
+    // The line number of the current part's first character.
+    let mut line = first_line;
+    for (k, part) in scanned.into_iter().enumerate() {
+        let (records, end_line) = part?;
+        let start_line = if k == 0 { first_line } else { 1 };
+        for (record, mut text) in records {
+            text.first_line += line - start_line;
+            found.insert(record, text);
+        }
+        line += end_line - start_line;
     }
     Ok(found)
 }

@@ -382,7 +382,7 @@ impl Inventory {
                     encoding: file.rows.encoding.unwrap_or(head.encoding),
                     type_line_len: head.type_line_len,
                     delimiter: head.delimiter,
-                    split: file.rows.split,
+                    split: &file.rows.split,
                 };
                 catch_unwind(AssertUnwindSafe(|| {
                     crate::fault::inject("locate", file_name(&file.display));

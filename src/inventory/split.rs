@@ -1,15 +1,16 @@
-//! Splitting one large file in two **parts** read at the same time.
+//! Splitting one large file into **parts** read at the same time.
 //!
 //! A **boundary** is a position where a record starts: the byte after a line feed that is
 //! outside quotes. In RFC 4180 text (what `Export-Csv` writes) a quote toggles "inside
 //! quotes" and a doubled quote toggles it twice, so the parity of the quotes before a line
-//! feed tells whether it ends a record. [`find_boundary`] counts quotes from the start of the
-//! data to about the middle of the file, then stops at the first line feed outside quotes.
-//! Text that is not RFC 4180 (a quote in the middle of an unquoted field) can fool the count;
-//! the reader of the first part checks that a record really starts at the boundary and the
-//! file is read in one part otherwise (see [`super::table`]).
+//! feed tells whether it ends a record. [`find_boundaries`] counts quotes from the start of
+//! the data, in one pass, and takes the first line feed outside quotes after each place asked
+//! for (about every 32 MiB). Text that is not RFC 4180 (a quote in the middle of an unquoted
+//! field) can fool the count; the reader of each part checks that a record really starts at
+//! the boundary where it stops, and the file is read in one part otherwise (see
+//! [`super::table`]).
 //!
-//! Positions come in two units: **raw** bytes of the file (where the second part's reader
+//! Positions come in two units: **raw** bytes of the file (where a later part's reader
 //! opens it) and **text** bytes of the decoded UTF-8 after the `#TYPE` line (the unit of
 //! record positions). For UTF-8 they differ by the BOM and the `#TYPE` line; for UTF-16 the
 //! scan adds up the UTF-8 length of each code unit.
@@ -19,7 +20,7 @@ use std::io::{self, Read};
 use super::decode::Encoding;
 use super::Source;
 
-/// Where the second part starts.
+/// Where a part after the first starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Boundary {
     /// Offset in the file.
@@ -44,12 +45,32 @@ pub fn find_boundary(
     type_line_len: usize,
     from: u64,
 ) -> io::Result<Option<Boundary>> {
+    Ok(find_boundaries(source, encoding, type_line_len, &[from])?
+        .into_iter()
+        .next())
+}
+
+/// Boundaries at or after each raw offset of `froms` (ascending), in one pass over the file:
+/// the first boundary at or after `froms[0]`, then the first after it and at or after
+/// `froms[1]`, and so on. Fewer when the file ends first; none when the encoding cannot be
+/// split.
+pub fn find_boundaries(
+    source: &Source,
+    encoding: Encoding,
+    type_line_len: usize,
+    froms: &[u64],
+) -> io::Result<Vec<Boundary>> {
     let units = match encoding {
         Encoding::Utf8 | Encoding::Utf8Bom => Units::Bytes,
         Encoding::Utf16Le { .. } => Units::Utf16 { big_endian: false },
         Encoding::Utf16Be { .. } => Units::Utf16 { big_endian: true },
-        Encoding::Windows1252 => return Ok(None),
+        Encoding::Windows1252 => return Ok(Vec::new()),
     };
+    let mut found = Vec::with_capacity(froms.len());
+    let Some(&first_from) = froms.first() else {
+        return Ok(found);
+    };
+    let mut from = first_from;
     let mut input = source.open()?;
     let mut buf = vec![0u8; 256 * 1024];
     let mut raw = 0u64; // offset of buf[0]
@@ -61,6 +82,17 @@ pub fn find_boundary(
     let mut inside = false; // inside quotes
     let mut pending_high = false; // UTF-16: a high surrogate waits for its pair
     let mut carry: Option<u8> = None; // UTF-16: odd byte at the end of a read
+                                      // Records a boundary; true once every one is found. The next must come after this one.
+    let mut push = |boundary: Boundary, from: &mut u64| {
+        found.push(boundary);
+        match froms.get(found.len()) {
+            Some(&next) => {
+                *from = next.max(boundary.raw);
+                false
+            }
+            None => true,
+        }
+    };
     loop {
         let mut filled = 0;
         if let Some(b) = carry.take() {
@@ -69,7 +101,7 @@ pub fn find_boundary(
         }
         let n = read_some(&mut input, &mut buf[filled..])?;
         if n == 0 {
-            return Ok(None);
+            break;
         }
         filled += n;
         let chunk = &buf[..filled];
@@ -79,23 +111,37 @@ pub fn find_boundary(
                 let skip = (-text).clamp(0, chunk.len() as i64) as usize;
                 text += skip as i64;
                 let data = &chunk[skip..];
-                let before_from = (from.saturating_sub(raw + skip as u64) as usize).min(data.len());
-                // Before `from`, only the parity matters: count the quotes, fast.
-                let quotes = data[..before_from].iter().filter(|&&b| b == b'"').count();
-                inside ^= quotes % 2 == 1;
-                text += before_from as i64;
-                for (i, &b) in data[before_from..].iter().enumerate() {
-                    text += 1;
-                    match b {
-                        b'"' => inside = !inside,
-                        b'\n' if !inside && text > 0 => {
-                            let at = raw + (skip + before_from + i) as u64 + 1;
-                            return Ok(Some(Boundary {
-                                raw: at,
-                                text: text as u64,
-                            }));
+                let base = raw + skip as u64; // raw offset of data[0]
+                let mut pos = 0;
+                'chunk: while pos < data.len() {
+                    let before_from =
+                        (from.saturating_sub(base + pos as u64) as usize).min(data.len() - pos);
+                    // Before `from`, only the parity matters: count the quotes, fast.
+                    let quotes = data[pos..pos + before_from]
+                        .iter()
+                        .filter(|&&b| b == b'"')
+                        .count();
+                    inside ^= quotes % 2 == 1;
+                    text += before_from as i64;
+                    pos += before_from;
+                    while pos < data.len() {
+                        let b = data[pos];
+                        pos += 1;
+                        text += 1;
+                        match b {
+                            b'"' => inside = !inside,
+                            b'\n' if !inside && text > 0 => {
+                                let boundary = Boundary {
+                                    raw: base + pos as u64,
+                                    text: text as u64,
+                                };
+                                if push(boundary, &mut from) {
+                                    return Ok(found);
+                                }
+                                continue 'chunk;
+                            }
+                            _ => {}
                         }
-                        _ => {}
                     }
                 }
                 raw += filled as u64;
@@ -139,10 +185,13 @@ pub fn find_boundary(
                     match unit {
                         0x22 => inside = !inside,
                         0x0A if !inside && at >= from => {
-                            return Ok(Some(Boundary {
+                            let boundary = Boundary {
                                 raw: at + 2,
                                 text: text as u64,
-                            }));
+                            };
+                            if push(boundary, &mut from) {
+                                return Ok(found);
+                            }
                         }
                         _ => {}
                     }
@@ -151,6 +200,7 @@ pub fn find_boundary(
             }
         }
     }
+    Ok(found)
 }
 
 fn read_some<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {

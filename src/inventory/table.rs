@@ -12,7 +12,9 @@ use std::io::{self, Read};
 use super::decode::{DecodingReader, Encoding, NotUtf8};
 use super::head::Head;
 use super::locate::{scan_records, ScanPlan};
-use super::split::{find_boundary, Boundary};
+use rayon::prelude::*;
+
+use super::split::{find_boundaries, Boundary};
 use super::Source;
 use crate::engine::index::KeyMap;
 
@@ -294,9 +296,9 @@ pub struct Rows {
     pub starts: RecordStarts,
     /// The text holds an odd number of `"` (checked further by [`read_rows`]).
     pub odd_quotes: bool,
-    /// Where the second part started, when the file was read in two parts at once, and the
-    /// number of data rows of the first part.
-    pub split: Option<(Boundary, usize)>,
+    /// Where each part after the first started, when the file was read in parts at once,
+    /// with the number of data rows before it (empty: read in one part).
+    pub split: Vec<(Boundary, usize)>,
 }
 
 /// Where each data record starts in the decoded text after the `#TYPE` line (the csv crate's
@@ -319,12 +321,13 @@ impl RecordStarts {
             return;
         };
         self.push(first);
-        // The next record is where it was, counted from `first` now.
+        // The next record is where it was, counted from `first` now. (With no next record
+        // the last position is `first`: a part of one record, between two others.)
         if let Some(second) = steps.next() {
             self.push(offset + u64::from(own_first) + u64::from(second));
+            self.steps.extend(steps);
+            self.last = offset + other.last;
         }
-        self.steps.extend(steps);
-        self.last = offset + other.last;
         self.overflow |= other.overflow;
     }
 
@@ -406,7 +409,8 @@ pub fn read_rows_counted(
     let mut reported = 0;
     let size = source.len();
     if size >= SPLIT_MIN && rayon::current_num_threads() >= 2 {
-        if let Some(mut rows) = read_in_two(source, size / 2, head, keep, progress, &mut reported) {
+        let froms = part_starts(size);
+        if let Some(mut rows) = read_in_parts(source, &froms, head, keep, progress, &mut reported) {
             rows.encoding = Some(encoding);
             rows.fallback_from = fallback_from;
             return Ok(rows);
@@ -479,81 +483,113 @@ impl<R> Counting<'_, R> {
     }
 }
 
-/// Files of at least this size are read in two parts at once, when there are threads.
+/// Files of at least this size are read in parts at once, when there are threads.
 const SPLIT_MIN: u64 = 32 << 20;
+/// About the size of a part. Parts this small let the parts of all the large files of an
+/// inventory share the threads evenly (two halves each left one thread reading alone for a
+/// tenth of the run at the end of reading).
+const PART_SIZE: u64 = 32 << 20;
+/// At most this many parts per file.
+const MAX_PARTS: u64 = 64;
 
-/// Read a file in two parts at once: the first part up to the first [`Boundary`] at or after
-/// raw offset `from`, the second from there, then join them. `None` when the file cannot be
-/// split or the first part finds no record starting at the boundary (text that is not RFC
-/// 4180 fooled the quote count): it is then read in one part.
-fn read_in_two(
+/// What reading one part gives: its rows, the position of the record it stopped before (see
+/// [`read_pass`]), and the bytes it reported as read.
+type PartRead = io::Result<((Rows, Option<u64>), u64)>;
+
+/// Where to look for the boundaries of a file of `size` bytes read in parts.
+fn part_starts(size: u64) -> Vec<u64> {
+    let parts = (size / PART_SIZE).clamp(2, MAX_PARTS);
+    (1..parts).map(|k| size / parts * k).collect()
+}
+
+/// Read a file in parts at once: part 0 up to the first [`Boundary`] at or after raw offset
+/// `froms[0]`, part 1 from there to the next boundary at or after `froms[1]`, and so on, then
+/// join them. `None` when the file cannot be split or a part finds no record starting at the
+/// boundary where it stops (text that is not RFC 4180 fooled the quote count): it is then
+/// read in one part.
+fn read_in_parts(
     source: &Source,
-    from: u64,
+    froms: &[u64],
     head: &Head,
     keep: &[bool],
     progress: Option<&(dyn Fn(u64) + Sync)>,
     reported: &mut u64,
 ) -> Option<Rows> {
-    let boundary = find_boundary(source, head.encoding, head.type_line_len, from).ok()??;
-    let encoding = head.encoding;
-    let first = || -> io::Result<((Rows, Option<u64>), u64)> {
-        let mut counting = Counting {
-            // Not limited: the pass stops at the record at the boundary, reading a buffer
-            // past it at most (a limit could cut a character in two).
-            inner: source.open()?,
-            read: 0,
-            reported: 0,
-            cap: boundary.raw,
-            progress,
-        };
-        let mut decoded = DecodingReader::new(&mut counting, encoding);
-        skip_bytes(&mut decoded, head.type_line_len)?;
-        let pass = Pass {
-            header: true,
-            until: Some(boundary.text),
-        };
-        let read = read_pass(decoded, head, keep, encoding, pass)?;
-        counting.flush();
-        Ok((read, counting.reported))
-    };
-    let second = || -> io::Result<((Rows, Option<u64>), u64)> {
-        let mut counting = Counting {
-            inner: source.open_at(boundary.raw)?,
-            read: 0,
-            reported: 0,
-            cap: u64::MAX,
-            progress,
-        };
-        let decoded = DecodingReader::new(&mut counting, encoding.without_bom());
-        let pass = Pass {
-            header: false,
-            until: None,
-        };
-        let read = read_pass(decoded, head, keep, encoding, pass)?;
-        counting.flush();
-        Ok((read, counting.reported))
-    };
-    let (first, second) = rayon::join(first, second);
-    *reported = first.as_ref().map_or(0, |r| r.1) + second.as_ref().map_or(0, |r| r.1);
-    let ((mut rows, stopped), _) = first.ok()?;
-    let ((rest, _), _) = second.ok()?;
-    // A record must start at the boundary (at its line feed when lines end with CR LF).
-    let at = stopped?;
-    let interrupted = rows
-        .issues
-        .iter()
-        .any(|i| matches!(i, ReadIssue::HeaderChanged | ReadIssue::TooLarge { .. }));
-    if !(at == boundary.text || at + 1 == boundary.text) || interrupted {
+    let boundaries = find_boundaries(source, head.encoding, head.type_line_len, froms).ok()?;
+    if boundaries.is_empty() {
         return None;
     }
-    let first_rows = rows.count;
-    if !join_parts(&mut rows, rest, boundary.text, at) {
+    let encoding = head.encoding;
+    let read_part = |k: usize| -> PartRead {
+        let start = k.checked_sub(1).map(|i| boundaries[i]);
+        let end = boundaries.get(k).copied();
+        let (raw_start, text_start) = start.map_or((0, 0), |b| (b.raw, b.text));
+        let mut counting = Counting {
+            // Not limited: a part stops at the record at its end boundary, reading a buffer
+            // past it at most (a limit could cut a character in two).
+            inner: match start {
+                None => source.open()?,
+                Some(_) => source.open_at(raw_start)?,
+            },
+            read: 0,
+            reported: 0,
+            cap: end.map_or(u64::MAX, |e| e.raw - raw_start),
+            progress,
+        };
+        let until = end.map(|e| e.text - text_start);
+        let read = if start.is_none() {
+            let mut decoded = DecodingReader::new(&mut counting, encoding);
+            skip_bytes(&mut decoded, head.type_line_len)?;
+            let pass = Pass {
+                header: true,
+                until,
+            };
+            read_pass(decoded, head, keep, encoding, pass)?
+        } else {
+            let decoded = DecodingReader::new(&mut counting, encoding.without_bom());
+            let pass = Pass {
+                header: false,
+                until,
+            };
+            read_pass(decoded, head, keep, encoding, pass)?
+        };
+        counting.flush();
+        Ok((read, counting.reported))
+    };
+    let parts: Vec<PartRead> = (0..=boundaries.len())
+        .into_par_iter()
+        .map(read_part)
+        .collect();
+    *reported = parts.iter().map(|p| p.as_ref().map_or(0, |r| r.1)).sum();
+    let mut parts = parts.into_iter();
+    let ((mut rows, mut stopped), _) = parts.next()?.ok()?;
+    if rows
+        .issues
+        .iter()
+        .any(|i| matches!(i, ReadIssue::HeaderChanged | ReadIssue::TooLarge { .. }))
+    {
         return None;
+    }
+    let mut splits = Vec::with_capacity(boundaries.len());
+    for (k, part) in parts.enumerate() {
+        let boundary = boundaries[k];
+        let text_start = k.checked_sub(1).map_or(0, |i| boundaries[i].text);
+        // A record must start at the boundary (at its line feed when lines end with CR LF).
+        let at = text_start + stopped?;
+        if !(at == boundary.text || at + 1 == boundary.text) {
+            return None;
+        }
+        let ((rest, rest_stopped), _) = part.ok()?;
+        splits.push((boundary, rows.count));
+        if !join_parts(&mut rows, rest, boundary.text, at) {
+            return None;
+        }
+        stopped = rest_stopped;
     }
     for column in rows.columns.iter_mut().flatten() {
         column.finish();
     }
-    rows.split = Some((boundary, first_rows));
+    rows.split = splits;
     let size = source.len();
     if encoding.is_utf16() && size % 2 == 1 {
         rows.odd_utf16_len = Some(size);
@@ -561,7 +597,7 @@ fn read_in_two(
     Some(rows)
 }
 
-/// Join the rows of the second part (text positions from `offset`, its first record at
+/// Join the rows of the next part (text positions from `offset`, its first record at
 /// `first`) to the first's, as if the file had been read in one part.
 fn join_parts(rows: &mut Rows, rest: Rows, offset: u64, first: u64) -> bool {
     let shift = rows.count as u64;
@@ -726,7 +762,7 @@ struct Pass {
     /// It starts with the header record (the whole file, or its first part).
     header: bool,
     /// It stops before the first data record positioned at or past this text offset, less
-    /// one (the second part's start; see [`read_in_two`]).
+    /// one (the next part's start; see [`read_in_parts`]).
     until: Option<u64>,
 }
 
@@ -915,7 +951,7 @@ fn unterminated_quote(
         encoding,
         type_line_len: head.type_line_len,
         delimiter: head.delimiter,
-        split: rows.split,
+        split: &rows.split,
     };
     let scanned = scan_records(source, plan, &BTreeSet::from([last]), &rows.starts).ok()?;
     let text = scanned.get(&last)?;
@@ -1059,37 +1095,59 @@ mod tests {
         )
     }
 
-    /// Read `bytes` in one part and, splitting at every possible place, in two.
-    fn same_in_two_parts(bytes: &[u8]) -> usize {
+    /// Read `bytes` in one part and, splitting at every possible place, in two; then in many
+    /// parts, with boundaries every few bytes. Returns how many splits were read in parts.
+    fn same_in_parts(bytes: &[u8]) -> usize {
         let source = Source::Memory(std::sync::Arc::from(bytes));
         let head = head_of(bytes);
         let keep = vec![true; head.header.len()];
         let whole = read_rows(&source, &head, &keep).expect("one part");
+        let every: BTreeSet<u64> = (0..=whole.count as u64).collect();
+        let scan = super::super::locate::scan_records;
+        fn plan<'s>(head: &Head, split: &'s [(Boundary, usize)]) -> ScanPlan<'s> {
+            ScanPlan {
+                encoding: head.encoding,
+                type_line_len: head.type_line_len,
+                delimiter: head.delimiter,
+                split,
+            }
+        }
+        let one = scan(&source, plan(&head, &[]), &every, &whole.starts).expect("scan");
+        assert_eq!(one.len(), every.len());
+        let singles = (0..bytes.len() as u64).map(|from| vec![from]);
+        let many = [3u64, 7, 16, 41].into_iter().flat_map(|step| {
+            (0..step).map(move |shift| (shift..bytes.len() as u64).step_by(step as usize).collect())
+        });
         let mut split = 0;
-        for from in 0..bytes.len() as u64 {
-            let Some(b) =
-                find_boundary(&source, head.encoding, head.type_line_len, from).expect("scan")
-            else {
-                continue;
-            };
+        for froms in singles.chain(many) {
+            let froms: Vec<u64> = froms;
+            let boundaries =
+                find_boundaries(&source, head.encoding, head.type_line_len, &froms).expect("scan");
             let mut reported = 0;
-            if let Some(two) = read_in_two(&source, from, &head, &keep, None, &mut reported) {
+            if let Some(parts) = read_in_parts(&source, &froms, &head, &keep, None, &mut reported) {
                 split += 1;
-                assert_eq!(two.split.map(|(b, _)| b), Some(b), "from {from}");
-                assert_eq!(summary(&two), summary(&whole), "from {from}");
-                // Locating in two parts finds the same text and lines.
-                let plan = |split| super::super::locate::ScanPlan {
-                    encoding: head.encoding,
-                    type_line_len: head.type_line_len,
-                    delimiter: head.delimiter,
-                    split,
-                };
-                let every: BTreeSet<u64> = (0..=whole.count as u64).collect();
-                let scan = super::super::locate::scan_records;
-                let one = scan(&source, plan(None), &every, &whole.starts).expect("scan");
-                let parts = scan(&source, plan(two.split), &every, &two.starts).expect("scan");
-                assert_eq!(parts, one, "from {from}");
-                assert_eq!(one.len(), every.len());
+                let found: Vec<Boundary> = parts.split.iter().map(|(b, _)| *b).collect();
+                assert_eq!(found, boundaries, "from {froms:?}");
+                assert_eq!(summary(&parts), summary(&whole), "from {froms:?}");
+                // Locating in the same parts finds the same text and lines.
+                let located =
+                    scan(&source, plan(&head, &parts.split), &every, &parts.starts).expect("scan");
+                assert_eq!(located, one, "from {froms:?}");
+                // And so does locating only some records (parts without any are skipped or
+                // only counted).
+                let picks: &[u64] = if froms.len() > 1 { &[1, 3] } else { &[] };
+                for &pick in picks {
+                    let some: BTreeSet<u64> =
+                        every.iter().copied().filter(|r| r % 4 == pick).collect();
+                    let located = scan(&source, plan(&head, &parts.split), &some, &parts.starts)
+                        .expect("scan");
+                    let expected: BTreeMap<u64, _> = one
+                        .iter()
+                        .filter(|(r, _)| some.contains(r))
+                        .map(|(r, t)| (*r, t.clone()))
+                        .collect();
+                    assert_eq!(located, expected, "from {froms:?}, records {some:?}");
+                }
             }
         }
         split
@@ -1116,15 +1174,15 @@ mod tests {
         }
         let mut utf8 = "\u{FEFF}".as_bytes().to_vec();
         utf8.extend_from_slice(text.as_bytes());
-        assert!(same_in_two_parts(&utf8) > 20);
+        assert!(same_in_parts(&utf8) > 20);
         let lf = text.replace("\r\n", "\n");
-        assert!(same_in_two_parts(lf.as_bytes()) > 20);
+        assert!(same_in_parts(lf.as_bytes()) > 20);
         let mut utf16 = vec![0xFF, 0xFE];
         utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-        assert!(same_in_two_parts(&utf16) > 20);
+        assert!(same_in_parts(&utf16) > 20);
         let mut be = vec![0xFE, 0xFF];
         be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
-        assert!(same_in_two_parts(&be) > 20);
+        assert!(same_in_parts(&be) > 20);
     }
 
     #[test]
@@ -1134,7 +1192,7 @@ mod tests {
         for i in 0..30 {
             text.push_str(&format!("a{i},5'11\" tall\nb{i},\"ok\"\n"));
         }
-        same_in_two_parts(text.as_bytes());
+        same_in_parts(text.as_bytes());
     }
 
     #[test]
