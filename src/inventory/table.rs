@@ -409,7 +409,7 @@ pub fn read_rows_counted(
     let mut reported = 0;
     let size = source.len();
     if size >= SPLIT_MIN && rayon::current_num_threads() >= 2 {
-        let froms = part_starts(size);
+        let froms = part_starts(size, rayon::current_num_threads());
         if let Some(mut rows) = read_in_parts(source, &froms, head, keep, progress, &mut reported) {
             rows.encoding = Some(encoding);
             rows.fallback_from = fallback_from;
@@ -485,20 +485,22 @@ impl<R> Counting<'_, R> {
 
 /// Files of at least this size are read in parts at once, when there are threads.
 const SPLIT_MIN: u64 = 32 << 20;
-/// About the size of a part. Parts this small let the parts of all the large files of an
-/// inventory share the threads evenly (two halves each left one thread reading alone for a
-/// tenth of the run at the end of reading).
+/// About the smallest size of a part. Parts this small let the parts of all the large files
+/// of an inventory share the threads evenly (two halves each left one thread reading alone for
+/// a tenth of the run at the end of reading).
 const PART_SIZE: u64 = 32 << 20;
-/// At most this many parts per file.
-const MAX_PARTS: u64 = 64;
+/// At most this many parts per thread and file: enough to balance, and each part costs some
+/// memory (its own growing buffers), so their number must not grow with the file.
+const PARTS_PER_THREAD: u64 = 4;
 
 /// What reading one part gives: its rows, the position of the record it stopped before (see
 /// [`read_pass`]), and the bytes it reported as read.
 type PartRead = io::Result<((Rows, Option<u64>), u64)>;
 
-/// Where to look for the boundaries of a file of `size` bytes read in parts.
-fn part_starts(size: u64) -> Vec<u64> {
-    let parts = (size / PART_SIZE).clamp(2, MAX_PARTS);
+/// Where to look for the boundaries of a file of `size` bytes read in parts by `threads`.
+fn part_starts(size: u64, threads: usize) -> Vec<u64> {
+    let most = (threads as u64 * PARTS_PER_THREAD).max(2);
+    let parts = (size / PART_SIZE).clamp(2, most);
     (1..parts).map(|k| size / parts * k).collect()
 }
 
