@@ -437,11 +437,7 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
             path.display()
         );
         wrote_baseline = true;
-    } else if let Some(path) = args
-        .baseline
-        .clone()
-        .or_else(|| file.baseline.as_deref().map(|p| config.resolve(p)))
-    {
+    } else if let Some(path) = baseline_path(args, config) {
         let baseline = std::fs::read_to_string(&path)
             .map_err(|e| e.to_string())
             .and_then(|text| Baseline::from_json(&text));
@@ -471,15 +467,32 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
 /// settings, severity overrides), or all of them are needed (writing a baseline).
 fn filters_after_run(args: &CheckArgs, config: &Config) -> bool {
     let file = &config.file;
-    args.baseline.is_some()
-        || args.write_baseline.is_some()
-        || args.suppressions.is_some()
-        || file.baseline.is_some()
-        || file.suppressions.is_some()
+    args.write_baseline.is_some()
+        || baseline_path(args, config).is_some()
+        || suppressions_path(args, config).is_some()
         || !file.suppress.is_empty()
         || !file.per_path.is_empty()
         || !file.severity.is_empty()
-        || config.resolve(suppress::FILE_NAME).is_file()
+}
+
+/// The baseline to compare with: `--baseline`, else the configuration's `baseline`.
+fn baseline_path(args: &CheckArgs, config: &Config) -> Option<PathBuf> {
+    args.baseline
+        .clone()
+        .or_else(|| config.file.baseline.as_deref().map(|p| config.resolve(p)))
+}
+
+/// The suppressions file: `--suppressions`, else the configuration's `suppressions`, else
+/// `invlint-suppressions.toml` beside the configuration (or in the current folder) if any.
+fn suppressions_path(args: &CheckArgs, config: &Config) -> Option<PathBuf> {
+    if let Some(path) = &args.suppressions {
+        return Some(path.clone());
+    }
+    if let Some(path) = &config.file.suppressions {
+        return Some(config.resolve(path));
+    }
+    let beside = config.resolve(suppress::FILE_NAME);
+    beside.is_file().then_some(beside)
 }
 
 /// Suppressions of the configuration file and of the suppressions file, applied to `report`.
@@ -496,17 +509,7 @@ fn apply_suppressions(
         ),
         _ => Vec::new(),
     };
-    let path = match &args.suppressions {
-        Some(path) => Some(path.clone()),
-        None => match &config.file.suppressions {
-            Some(p) => Some(config.resolve(p)),
-            None => {
-                let beside = config.resolve(suppress::FILE_NAME);
-                beside.is_file().then_some(beside)
-            }
-        },
-    };
-    if let Some(path) = path {
+    if let Some(path) = suppressions_path(args, config) {
         match suppress::load(&path) {
             Ok(mut more) => suppressions.append(&mut more),
             Err(errors) => {

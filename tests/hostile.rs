@@ -17,6 +17,10 @@ use serde_json::Value;
 
 use crate::common::{invlint_in, root};
 
+/// The input format of the `check_folder` fuzz target, to replay its crash inputs.
+#[path = "../fuzz/fuzz_targets/folder_input.rs"]
+mod folder_input;
+
 /// The good neighbour: the sample inventory's users export.
 const GOOD: &str = "testdata/inventories/contoso/users.csv";
 
@@ -385,6 +389,50 @@ fn file_disappears_or_changes_between_discovery_and_read() {
     )];
     assert!(inventory.locate(&mut findings, true).is_empty());
     assert_eq!(findings[0].location.span, None);
+}
+
+/// A file read whole that goes away before its findings are located: they stay unlocated,
+/// and a CSV008 on the file says why.
+#[test]
+fn file_disappears_between_read_and_locate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(root().join(GOOD), dir.path().join("users.csv")).expect("copy");
+    let rules = users_rules();
+    let (mut inventory, _) = Inventory::open(
+        &[dir.path().to_path_buf()],
+        &DiscoverOptions::default(),
+        rules.decls(),
+        &[],
+    )
+    .expect("open");
+    inventory.read_rows(|file| vec![true; file.header().len()]);
+    std::fs::remove_file(dir.path().join("users.csv")).expect("remove");
+    let file = &inventory.files[0];
+    let mut findings = vec![Finding::new(
+        "XX001",
+        Severity::Error,
+        "test",
+        Location::new(
+            file.id,
+            file.display.clone(),
+            Anchor::Cell {
+                record: 1,
+                field: 0,
+            },
+        ),
+    )];
+    let about_locating = inventory.locate(&mut findings, true);
+    assert_eq!(findings[0].location.span, None);
+    assert_eq!(about_locating.len(), 1, "{about_locating:?}");
+    assert_eq!(&*about_locating[0].code, "CSV008");
+    assert!(
+        about_locating[0].message.contains("cannot read")
+            && about_locating[0]
+                .message
+                .contains("without line and column"),
+        "{}",
+        about_locating[0].message
+    );
 }
 
 /// A rule pack holding one rule whose `assert` is `assert`, next to a users export.
@@ -871,34 +919,9 @@ fn fuzz_regressions() {
                 let text = String::from_utf8_lossy(&bytes);
                 let _ = RuleSet::load_texts(false, &[("fuzz", "rule.toml", &text)]);
             } else {
-                // Files separated as the target does (fuzz/fuzz_targets/check_folder.rs).
+                // Files separated as the target does.
                 let dir = tempfile::tempdir().expect("tempdir");
-                let names = [
-                    "users.csv",
-                    "Lync_Services_Registrar.csv",
-                    "pchat-services.csv",
-                    "rooms.csv",
-                    "sub/EndpointRegistrations.csv",
-                    "policies/x.tsv",
-                ];
-                let separator = b"\0\0FILE\0\0";
-                let mut parts: Vec<&[u8]> = Vec::new();
-                let mut rest = &bytes[..];
-                while parts.len() + 1 < names.len() {
-                    match rest.windows(separator.len()).position(|w| w == separator) {
-                        Some(end) => {
-                            parts.push(&rest[..end]);
-                            rest = &rest[end + separator.len()..];
-                        }
-                        None => break,
-                    }
-                }
-                parts.push(rest);
-                for (name, part) in names.iter().zip(parts) {
-                    let path = dir.path().join(name);
-                    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-                    std::fs::write(path, part).expect("write");
-                }
+                folder_input::write_files(dir.path(), &bytes).expect("write");
                 let (_, report, _) = run_json(dir.path(), &["."]);
                 assert!(
                     findings(&report).iter().all(|f| f["code"] != "INV001"),

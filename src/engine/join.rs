@@ -235,7 +235,7 @@ impl Data<'_> {
         rows.map(|row| group_of(column.get(row))).collect()
     }
 
-    fn index(&self, kind: KindId, key: usize) -> Option<&KeyIndex> {
+    pub(super) fn index(&self, kind: KindId, key: usize) -> Option<&KeyIndex> {
         self.indexes.get(kind)?.get(key)?.as_ref()
     }
 

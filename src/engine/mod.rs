@@ -791,10 +791,7 @@ impl Tables for Data<'_> {
     }
 
     fn lookup(&self, kind: KindId, key: usize, value: &str) -> &[RowRef] {
-        match self.indexes.get(kind).and_then(|k| k.get(key)) {
-            Some(Some(index)) => index.get(value),
-            _ => &[],
-        }
+        self.index(kind, key).map_or(&[], |index| index.get(value))
     }
 
     fn all_rows(&self, kind: KindId) -> &[RowRef] {
@@ -808,9 +805,6 @@ impl Tables for Data<'_> {
         key: usize,
         column: ColumnId,
     ) -> Option<Option<&[RowRef]>> {
-        if self.joins.is_empty() {
-            return None;
-        }
         self.joined_rows(row, kind, key, column)
     }
 }
@@ -829,7 +823,7 @@ fn row_key<'s, T: Tables>(
     let mut single: Option<Cow<'s, str>> = None;
     for (i, &column) in info.columns.iter().enumerate() {
         let cell = tables.cell(row, column)?;
-        if cell.trim().is_empty() {
+        if crate::expr::value::trim(cell).is_empty() {
             return None;
         }
         let norm = ctx.normalize(kind, key, i, Cow::Borrowed(cell));
@@ -1224,7 +1218,7 @@ fn unique_key<'a>(
     }
     v.render(value);
     key.clear();
-    let trimmed = value.trim();
+    let trimmed = crate::expr::value::trim(value);
     if trimmed.is_ascii() {
         key.push_str(trimmed);
         key.make_ascii_lowercase();

@@ -158,7 +158,10 @@ impl<'a, T: Tables> Ctx<'a, T> {
                     return Value::Missing;
                 }
                 v.render(&mut text);
-                match info.entries.get(&text.trim().to_lowercase()) {
+                match info
+                    .entries
+                    .get(value::lower(Cow::Borrowed(value::trim(&text))).as_ref())
+                {
                     Some(found) => Value::Str(Cow::Borrowed(found.as_str())),
                     None => Value::Missing,
                 }
@@ -371,10 +374,7 @@ impl<'a, T: Tables> Ctx<'a, T> {
                 match func {
                     Func::Lower => Value::Str(value::lower(s)),
                     Func::Upper => Value::Str(Cow::Owned(s.to_uppercase())),
-                    Func::Trim => Value::Str(match s {
-                        Cow::Borrowed(b) => Cow::Borrowed(value::trim(b)),
-                        Cow::Owned(o) => Cow::Owned(value::trim(&o).to_string()),
-                    }),
+                    Func::Trim => Value::Str(value::trim_cow(s)),
                     Func::Version => Version::parse(&s).map_or(Value::Missing, Value::Ver),
                     Func::Num => value::trim(&s).parse().map_or(Value::Missing, Value::Num),
                     Func::ClientMajor => value::user_agent::version(&s)
@@ -426,18 +426,14 @@ impl<'a, T: Tables> Ctx<'a, T> {
 /// run once per row per key index and per join). Other expressions give the text back.
 fn normalize_natively<'t>(norm: &Node, text: Cow<'t, str>) -> Result<Cow<'t, str>, Cow<'t, str>> {
     let is_trim = |n: &Node| matches!(n, Node::Call { func: Func::Trim, args } if matches!(args.as_slice(), [Node::Underscore]));
-    let trim = |s: Cow<'t, str>| match s {
-        Cow::Borrowed(b) => Cow::Borrowed(value::trim(b)),
-        Cow::Owned(o) => Cow::Owned(value::trim(&o).to_string()),
-    };
     match norm {
-        n if is_trim(n) => Ok(trim(text)),
+        n if is_trim(n) => Ok(value::trim_cow(text)),
         Node::Call {
             func: Func::StripPrefix,
             args,
         } => match args.as_slice() {
             [inner, Node::Const(Value::Str(prefix))] if is_trim(inner) => {
-                let s = trim(text);
+                let s = value::trim_cow(text);
                 Ok(if starts_ci(&s, prefix) {
                     cut(s, prefix.len(), None)
                 } else {

@@ -195,6 +195,16 @@ pub fn trim(s: &str) -> &str {
     }
 }
 
+/// [`trim`] of text that may be owned: borrowed text stays borrowed, owned text is only
+/// copied when there is something to cut.
+pub fn trim_cow(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(trim(b)),
+        Cow::Owned(o) if trim(&o).len() == o.len() => Cow::Owned(o),
+        Cow::Owned(o) => Cow::Owned(trim(&o).to_string()),
+    }
+}
+
 pub fn parse_bool(s: &str) -> Option<bool> {
     let s = trim(s);
     if s.eq_ignore_ascii_case("true") {

@@ -77,36 +77,36 @@ pub fn scan_records(
         .unwrap_or(0);
     let scan_part = |k: usize| -> io::Result<(BTreeMap<u64, RecordText>, u64)> {
         let wanted = &wanted_by_part[k];
-        let to_end = k < last_part;
+        let start = k.checked_sub(1).map(|i| plan.split[i].0);
         let end = plan.split.get(k).map(|(b, _)| b.text);
-        if k == 0 {
-            let file = source.open()?;
-            let mut text = DecodingReader::new(file, plan.encoding);
-            skip_bytes(&mut text, plan.type_line_len)?;
-            let upto = text.take(end.unwrap_or(u64::MAX));
-            return scan_with_buffer(
-                upto,
-                plan.delimiter,
-                first_line,
-                wanted,
-                Some(positions),
-                BUF,
-                to_end,
-            );
-        }
-        let (start, _) = plan.split[k - 1];
-        let part = DecodingReader::new(source.open_at(start.raw)?, plan.encoding.without_bom())
-            .take(end.map_or(u64::MAX, |e| e - start.text));
-        let relative: BTreeMap<u64, u64> = wanted
-            .iter()
-            .map(|r| (*r, positions[r].saturating_sub(start.text)))
-            .collect();
+        // A later part starts at a record, without BOM or `#TYPE` line, on its line 1, and its
+        // records' positions count from its start.
+        let relative: BTreeMap<u64, u64>;
+        let (text, line, positions) = match start {
+            None => {
+                let mut text = DecodingReader::new(source.open()?, plan.encoding);
+                skip_bytes(&mut text, plan.type_line_len)?;
+                (text, first_line, positions)
+            }
+            Some(start) => {
+                relative = wanted
+                    .iter()
+                    .map(|r| (*r, positions[r].saturating_sub(start.text)))
+                    .collect();
+                let file = source.open_at(start.raw)?;
+                let text = DecodingReader::new(file, plan.encoding.without_bom());
+                (text, 1, &relative)
+            }
+        };
+        let text_start = start.map_or(0, |b| b.text);
+        let part = text.take(end.map_or(u64::MAX, |e| e - text_start));
+        let to_end = k < last_part;
         scan_with_buffer(
             part,
             plan.delimiter,
-            1,
+            line,
             wanted,
-            Some(&relative),
+            Some(positions),
             BUF,
             to_end,
         )

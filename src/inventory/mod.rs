@@ -352,7 +352,8 @@ impl Inventory {
 
     /// Resolve the anchors of `findings` (and their related locations) into spans, filling in
     /// field names and, when `with_excerpt`, the source lines for display. Returns the
-    /// internal errors (panics caught while locating; those findings keep no span).
+    /// findings about locating itself: internal errors (panics caught while locating) and
+    /// files that could not be read again; the findings concerned keep no span.
     pub fn locate(&self, findings: &mut [Finding], with_excerpt: bool) -> Vec<Finding> {
         let mut wanted: BTreeMap<FileId, BTreeSet<u64>> = BTreeMap::new();
         for finding in findings.iter() {
@@ -384,14 +385,37 @@ impl Inventory {
                     delimiter: head.delimiter,
                     split: &file.rows.split,
                 };
-                catch_unwind(AssertUnwindSafe(|| {
+                let scanned = catch_unwind(AssertUnwindSafe(|| {
                     crate::fault::inject("locate", file_name(&file.display));
                     locate::scan_records(&file.source, plan, &records, &file.rows.starts)
-                }))
-                .map_err(|payload| report(file, payload.as_ref()))
-                .ok()?
-                .ok()
-                .map(|found| (id, found))
+                }));
+                match scanned {
+                    Ok(Ok(found)) => Some((id, found)),
+                    // Unreadable now though it was read: say why its findings lack lines and
+                    // columns. (A file that failed to read has already been reported.)
+                    Ok(Err(e)) => {
+                        if !file.failed {
+                            let finding = file.finding(
+                                builtin::UNREADABLE,
+                                format!(
+                                    "cannot read `{}` again to locate its findings ({e}): \
+                                     they are reported without line and column",
+                                    file.display
+                                ),
+                                Anchor::File,
+                            );
+                            caught
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .push(finding);
+                        }
+                        None
+                    }
+                    Err(payload) => {
+                        report(file, payload.as_ref());
+                        None
+                    }
+                }
             })
             .collect();
         findings.par_iter_mut().for_each(|finding| {

@@ -277,6 +277,48 @@ pub enum ReadIssue {
     HeaderChanged,
 }
 
+impl ReadIssue {
+    /// For the issues that summarise many cells (one per kind, per field for type names):
+    /// their order at the end of a pass. `None` for issues about one record.
+    fn summary_rank(&self) -> Option<(u8, usize)> {
+        match self {
+            ReadIssue::TypeNameCells { field, .. } => Some((0, *field)),
+            ReadIssue::QuestionMarks { .. } => Some((1, 0)),
+            ReadIssue::Nul { .. } => Some((2, 0)),
+            ReadIssue::Bom { .. } => Some((3, 0)),
+            ReadIssue::Ragged { .. }
+            | ReadIssue::UnterminatedQuote { .. }
+            | ReadIssue::TooLarge { .. }
+            | ReadIssue::HeaderChanged => None,
+        }
+    }
+
+    /// Move the issue `shift` records on (it was found in a later part of the file).
+    fn shift_records(&mut self, shift: u64) {
+        match self {
+            ReadIssue::Ragged { record, .. }
+            | ReadIssue::TypeNameCells { record, .. }
+            | ReadIssue::QuestionMarks { record, .. }
+            | ReadIssue::Nul { record, .. }
+            | ReadIssue::Bom { record, .. }
+            | ReadIssue::UnterminatedQuote { record, .. }
+            | ReadIssue::TooLarge { record } => *record += shift,
+            ReadIssue::HeaderChanged => {}
+        }
+    }
+
+    /// How many cells a summary counts (`None` for issues about one record).
+    fn count_mut(&mut self) -> Option<&mut u64> {
+        match self {
+            ReadIssue::TypeNameCells { count, .. }
+            | ReadIssue::QuestionMarks { count, .. }
+            | ReadIssue::Nul { count, .. }
+            | ReadIssue::Bom { count, .. } => Some(count),
+            _ => None,
+        }
+    }
+}
+
 /// The rows of a table: the kept columns and what the pass noticed.
 #[derive(Debug, Default)]
 pub struct Rows {
@@ -529,32 +571,31 @@ fn read_in_parts(
         let mut counting = Counting {
             // Not limited: a part stops at the record at its end boundary, reading a buffer
             // past it at most (a limit could cut a character in two).
-            inner: match start {
-                None => source.open()?,
-                Some(_) => source.open_at(raw_start)?,
-            },
+            inner: source.open_at(raw_start)?,
             read: 0,
             reported: 0,
             cap: end.map_or(u64::MAX, |e| e.raw - raw_start),
             progress,
         };
-        let until = end.map(|e| e.text - text_start);
-        let read = if start.is_none() {
-            let mut decoded = DecodingReader::new(&mut counting, encoding);
+        // The first part has the BOM, the `#TYPE` line and the header; a later one starts at
+        // a data record.
+        let first = start.is_none();
+        let mut decoded = DecodingReader::new(
+            &mut counting,
+            if first {
+                encoding
+            } else {
+                encoding.without_bom()
+            },
+        );
+        if first {
             skip_bytes(&mut decoded, head.type_line_len)?;
-            let pass = Pass {
-                header: true,
-                until,
-            };
-            read_pass(decoded, head, keep, encoding, pass)?
-        } else {
-            let decoded = DecodingReader::new(&mut counting, encoding.without_bom());
-            let pass = Pass {
-                header: false,
-                until,
-            };
-            read_pass(decoded, head, keep, encoding, pass)?
+        }
+        let pass = Pass {
+            header: first,
+            until: end.map(|e| e.text - text_start),
         };
+        let read = read_pass(decoded, head, keep, encoding, pass)?;
         counting.flush();
         Ok((read, counting.reported))
     };
@@ -614,115 +655,31 @@ fn join_parts(rows: &mut Rows, rest: Rows, offset: u64, first: u64) -> bool {
     rows.count += rest.count;
     rows.replaced |= rest.replaced;
     rows.odd_quotes ^= rest.odd_quotes;
-    // Issues in the order one pass gives: those found on the way, then the summaries.
-    let summary = |i: &ReadIssue| {
-        matches!(
-            i,
-            ReadIssue::TypeNameCells { .. }
-                | ReadIssue::QuestionMarks { .. }
-                | ReadIssue::Nul { .. }
-                | ReadIssue::Bom { .. }
-        )
-    };
+    // Issues in the order one pass gives: those found on the way, then the summaries (one
+    // per kind, or per field for type names, counting the cells of every part).
     let (mut summaries, mut issues): (Vec<ReadIssue>, Vec<ReadIssue>) =
         std::mem::take(&mut rows.issues)
             .into_iter()
-            .partition(summary);
-    for issue in rest.issues {
-        match issue {
-            ReadIssue::Ragged {
-                record,
-                found,
-                expected,
-            } => issues.push(ReadIssue::Ragged {
-                record: record + shift,
-                found,
-                expected,
-            }),
-            ReadIssue::TooLarge { record } => issues.push(ReadIssue::TooLarge {
-                record: record + shift,
-            }),
-            ReadIssue::HeaderChanged => issues.push(ReadIssue::HeaderChanged),
-            ReadIssue::UnterminatedQuote { record, field } => {
-                issues.push(ReadIssue::UnterminatedQuote {
-                    record: record + shift,
-                    field,
-                })
+            .partition(|i| i.summary_rank().is_some());
+    for mut issue in rest.issues {
+        issue.shift_records(shift);
+        let Some(rank) = issue.summary_rank() else {
+            issues.push(issue);
+            continue;
+        };
+        match summaries
+            .iter_mut()
+            .find(|s| s.summary_rank() == Some(rank))
+        {
+            Some(summary) => {
+                if let (Some(total), Some(more)) = (summary.count_mut(), issue.count_mut()) {
+                    *total += *more;
+                }
             }
-            ReadIssue::Bom {
-                record,
-                field,
-                count,
-            } => match summaries
-                .iter_mut()
-                .find(|s| matches!(s, ReadIssue::Bom { .. }))
-            {
-                Some(ReadIssue::Bom { count: c, .. }) => *c += count,
-                _ => summaries.push(ReadIssue::Bom {
-                    record: record + shift,
-                    field,
-                    count,
-                }),
-            },
-            ReadIssue::TypeNameCells {
-                record,
-                field,
-                value,
-                count,
-            } => match summaries
-                .iter_mut()
-                .find(|s| matches!(s, ReadIssue::TypeNameCells { field: f, .. } if *f == field))
-            {
-                Some(ReadIssue::TypeNameCells { count: c, .. }) => *c += count,
-                _ => summaries.push(ReadIssue::TypeNameCells {
-                    record: record + shift,
-                    field,
-                    value,
-                    count,
-                }),
-            },
-            ReadIssue::QuestionMarks {
-                record,
-                field,
-                value,
-                count,
-            } => match summaries
-                .iter_mut()
-                .find(|s| matches!(s, ReadIssue::QuestionMarks { .. }))
-            {
-                Some(ReadIssue::QuestionMarks { count: c, .. }) => *c += count,
-                _ => summaries.push(ReadIssue::QuestionMarks {
-                    record: record + shift,
-                    field,
-                    value,
-                    count,
-                }),
-            },
-            ReadIssue::Nul {
-                record,
-                field,
-                count,
-            } => match summaries
-                .iter_mut()
-                .find(|s| matches!(s, ReadIssue::Nul { .. }))
-            {
-                Some(ReadIssue::Nul { count: c, .. }) => *c += count,
-                _ => summaries.push(ReadIssue::Nul {
-                    record: record + shift,
-                    field,
-                    count,
-                }),
-            },
+            None => summaries.push(issue),
         }
     }
-    // Type names by field, then `?`, then NUL, as one pass lists them.
-    let rank = |i: &ReadIssue| match i {
-        ReadIssue::TypeNameCells { field, .. } => (0, *field),
-        ReadIssue::QuestionMarks { .. } => (1, 0),
-        ReadIssue::Nul { .. } => (2, 0),
-        _ => (3, 0),
-    };
-    summaries.sort_by_key(rank);
+    summaries.sort_by_key(ReadIssue::summary_rank);
     issues.extend(summaries);
     rows.issues = issues;
     true
@@ -839,27 +796,31 @@ fn read_pass<R: Read>(
         let has_question = memchr::memchr(b'?', all).is_some();
         let has_bom = memchr::memmem::find(all, BOM).is_some();
         // The decoded text is UTF-8 and fields end at ASCII bytes, so one validation of the
-        // record covers every cell.
-        let text = simdutf8::basic::from_utf8(all).unwrap_or("");
-        let cell_of = |field: usize, _: &[u8]| cell_text(&record, text, field);
+        // record covers every cell. (Failing it would be a bug in decoding: say so rather than
+        // read the record as empty cells.)
+        let Ok(text) = simdutf8::basic::from_utf8(all) else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("record {record_no} is not UTF-8 after decoding"),
+            ));
+        };
+        let cell_of = |field: usize| cell_text(&record, text, field);
         for (field, bytes) in record.iter().enumerate() {
             if looks_like_type_name(bytes) {
                 if let Some(slot) = type_names.get_mut(field) {
                     match slot {
                         Some((_, _, count)) => *count += 1,
-                        None => *slot = Some((record_no, cell_of(field, bytes).to_string(), 1)),
+                        None => *slot = Some((record_no, cell_of(field).to_string(), 1)),
                     }
                 }
             }
             if has_question
                 && memchr::memchr(b'?', bytes).is_some()
-                && has_replaced_letter(cell_of(field, bytes))
+                && has_replaced_letter(cell_of(field))
             {
                 match &mut question {
                     Some((_, _, _, count)) => *count += 1,
-                    None => {
-                        question = Some((record_no, field, cell_of(field, bytes).to_string(), 1))
-                    }
+                    None => question = Some((record_no, field, cell_of(field).to_string(), 1)),
                 }
             }
             if has_nul && bytes.contains(&0) {
@@ -875,7 +836,7 @@ fn read_pass<R: Read>(
                 }
             }
             if let Some(Some(column)) = rows.columns.get_mut(field) {
-                if !column.push(cell_of(field, bytes)) {
+                if !column.push(cell_of(field)) {
                     rows.issues.push(ReadIssue::TooLarge { record: record_no });
                     return Ok((rows, None));
                 }
@@ -929,14 +890,9 @@ fn read_pass<R: Read>(
     Ok((rows, stopped))
 }
 
-/// Field `field` of `record` as text; `text` is the whole record validated as UTF-8 (empty
-/// when it was not, and then the field is validated alone).
+/// Field `field` of `record` as text; `text` is the whole record, validated as UTF-8.
 fn cell_text<'r>(record: &'r csv::ByteRecord, text: &'r str, field: usize) -> &'r str {
-    record
-        .range(field)
-        .and_then(|r| text.get(r))
-        .or_else(|| std::str::from_utf8(record.get(field)?).ok())
-        .unwrap_or("")
+    record.range(field).and_then(|r| text.get(r)).unwrap_or("")
 }
 
 /// Whether the last record ends inside a quoted value: its last field opens a quote and
