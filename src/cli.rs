@@ -400,9 +400,6 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
             return Err(2);
         }
     };
-    report
-        .findings
-        .retain(|f| engine::code_selected(&f.code, &options));
     match Adjust::new(file) {
         Ok(adjust) => adjust.apply(&mut report.findings),
         Err(message) => {

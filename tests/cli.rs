@@ -164,6 +164,31 @@ fn rule_reference_is_up_to_date() {
 /// A symlink loop and a dangling link are each reported as CSV008 with their path; the run
 /// still checks the real export next to them and exits 2.
 #[cfg(unix)]
+/// `--select` and `--ignore` choose rules; they never hide that an input was not read (and
+/// the exit code still says the run cannot be trusted).
+#[test]
+fn select_does_not_hide_unreadable_inputs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::copy(
+        crate::common::root().join("testdata/inventories/contoso/users.csv"),
+        root.join("users.csv"),
+    )
+    .expect("copy");
+    std::os::unix::fs::symlink("nowhere.csv", root.join("gone.csv")).expect("dangling link");
+    for filter in [["--select", "AD"], ["--ignore", "CSV"]] {
+        let (code, out, _) = crate::common::invlint_in(
+            root,
+            &["check", ".", "--format", "compact", filter[0], filter[1]],
+        );
+        assert_eq!(code, 2, "{filter:?}: {out}");
+        assert!(
+            out.contains("gone.csv") && out.contains("[CSV008]"),
+            "{filter:?}: {out}"
+        );
+    }
+}
+
 #[test]
 fn loops_and_unreadable_entries_are_reported_not_fatal() {
     let dir = tempfile::tempdir().expect("tempdir");

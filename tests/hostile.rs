@@ -814,6 +814,13 @@ fn panics_are_contained_per_file_and_rule() {
     let (code, report, err) = with_panic(&contoso, "join:all", &["."]);
     assert!(err.contains("join:all"), "{err}");
     assert_eq!((code, findings(&report)), (1, findings(&normal)));
+    // Selecting rules does not hide a crash of one of them.
+    let (code, report, _) = with_panic(&contoso, "rule:AD001", &[".", "--select", "AD"]);
+    assert_eq!(code, 2);
+    assert!(
+        findings(&report).iter().any(|f| f["code"] == "INV001"),
+        "{report}"
+    );
     // A panic compiling one rule: reported on that rule's file, the other rules run.
     let (code, report, _) = with_panic(&contoso, "compile:AD001", &["."]);
     assert_eq!(code, 2);

@@ -596,9 +596,11 @@ fn is_selected(code: &str, profiles: &[String], options: &Options) -> bool {
         && !matches(&options.ignore)
 }
 
-/// Whether a finding's code passes `--select`/`--ignore` (built-in codes included).
+/// Whether a finding's code passes `--select`/`--ignore` (built-in codes included). The
+/// findings that say the run cannot be trusted (an input not read, a check that crashed) are
+/// never filtered out: `--select AD` must not turn a crash in AD001 into a clean exit 1.
 pub fn code_selected(code: &str, options: &Options) -> bool {
-    is_selected(code, &[], options)
+    code == builtin::UNREADABLE.0 || code == builtin::INTERNAL.0 || is_selected(code, &[], options)
 }
 
 use index::KeyIndex;
