@@ -3,15 +3,20 @@
 use std::io;
 
 use crate::engine::Report;
+use crate::finding::Finding;
+
+/// One finding as a compact line (without the newline).
+pub fn line(f: &Finding) -> String {
+    let span = f.location.span_or_start();
+    format!(
+        "{}:{}:{}: {}[{}] {}",
+        f.location.file, span.line, span.column, f.severity, f.code, f.message
+    )
+}
 
 pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     for f in &report.findings {
-        let span = f.location.span_or_start();
-        writeln!(
-            out,
-            "{}:{}:{}: {}[{}] {}",
-            f.location.file, span.line, span.column, f.severity, f.code, f.message
-        )?;
+        writeln!(out, "{}", line(f))?;
     }
     if let Some(line) = super::omitted_line(report) {
         writeln!(out, "{line}")?;

@@ -10,7 +10,7 @@
 use std::io;
 
 use crate::engine::Report;
-use crate::finding::{Anchor, Finding, Severity};
+use crate::finding::{Finding, Severity};
 
 /// Annotations of one level GitHub shows per step.
 pub const PER_LEVEL: usize = 10;
@@ -54,7 +54,7 @@ pub fn annotation(f: &Finding) -> String {
     let l = &f.location;
     let file = l.file.strip_prefix("./").unwrap_or(&l.file);
     let mut props = format!("file={}", escape_property(file));
-    if let (false, Some(s)) = (matches!(l.anchor, Anchor::File), l.span) {
+    if let Some(s) = super::region(l) {
         props.push_str(&format!(
             ",line={},endLine={},col={},endColumn={}",
             s.line, s.end_line, s.column, s.end_column

@@ -217,7 +217,7 @@ pub fn write(
 }
 
 /// One finding drawn by miette. A rendering failure, or a panic inside miette, costs this
-/// finding its drawing only: it is written as a compact line instead.
+/// finding its drawing only: it is written as a compact line ([`super::compact::line`]) instead.
 fn render_one(handler: &GraphicalReportHandler, finding: &Finding) -> String {
     let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut text = String::new();
@@ -226,17 +226,6 @@ fn render_one(handler: &GraphicalReportHandler, finding: &Finding) -> String {
     }));
     match rendered {
         Ok(Ok(text)) => text,
-        _ => {
-            let s = finding.location.span_or_start();
-            format!(
-                "{}:{}:{}: {}[{}] {}\n",
-                finding.location.file,
-                s.line,
-                s.column,
-                finding.severity,
-                finding.code,
-                finding.message
-            )
-        }
+        _ => format!("{}\n", super::compact::line(finding)),
     }
 }

@@ -15,6 +15,8 @@ use crate::engine::Report;
 use crate::finding::Finding;
 use crate::rule::RuleSet;
 
+use super::RuleInfo;
+
 /// Escape text for XML 1.0 content and attribute values. Characters XML 1.0 cannot hold
 /// at all (most C0 controls) become U+FFFD; in attributes, tab and line ends become
 /// character references so parsers keep them.
@@ -46,46 +48,30 @@ fn line(f: &Finding) -> String {
     )
 }
 
+/// A test case's opening `<testcase name="CODE: title" classname="invlint.pack"` (unclosed),
+/// from what is known about the code (`None`: nothing, the bare code under `invlint`).
+fn open_case(code: &str, info: Option<&RuleInfo<'_>>) -> String {
+    let name = match info {
+        Some(r) if !r.title.is_empty() => format!("{code}: {}", r.title),
+        _ => code.to_string(),
+    };
+    let classname = match info {
+        Some(r) if !r.pack.is_empty() => format!("invlint.{}", r.pack),
+        _ => "invlint".to_string(),
+    };
+    format!(
+        r#"    <testcase name="{}" classname="{}""#,
+        escape(&name, true),
+        escape(&classname, true)
+    )
+}
+
 pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
     let described = super::described_rules(report, rules);
-    let failed = described
-        .iter()
-        .filter(|r| report.findings.iter().any(|f| &*f.code == r.code))
-        .count();
-    // A rule skipped for one reason and described for another is listed once.
-    let skipped_rules: Vec<&crate::engine::Skipped> = report
-        .skipped
-        .iter()
-        .filter(|s| !described.iter().any(|r| r.code == s.code))
-        .collect();
-    let tests = described.len() + skipped_rules.len();
-    let skipped = skipped_rules.len();
-    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        out,
-        r#"<testsuites name="invlint" tests="{tests}" failures="{failed}" errors="0" skipped="{skipped}">"#
-    )?;
-    writeln!(
-        out,
-        r#"  <testsuite name="invlint" tests="{tests}" failures="{failed}" errors="0" skipped="{skipped}">"#
-    )?;
+    let mut failed = 0;
     let mut cases: Vec<(&str, String)> = Vec::new();
     for r in &described {
-        let name = if r.title.is_empty() {
-            r.code.to_string()
-        } else {
-            format!("{}: {}", r.code, r.title)
-        };
-        let classname = if r.pack.is_empty() {
-            "invlint".to_string()
-        } else {
-            format!("invlint.{}", r.pack)
-        };
-        let mut case = format!(
-            r#"    <testcase name="{}" classname="{}""#,
-            escape(&name, true),
-            escape(&classname, true)
-        );
+        let mut case = open_case(r.code, Some(r));
         let findings: Vec<&Finding> = report
             .findings
             .iter()
@@ -94,6 +80,7 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::R
         if findings.is_empty() {
             case.push_str("/>\n");
         } else {
+            failed += 1;
             let n = findings.len();
             let body: Vec<String> = findings.iter().map(|f| escape(&line(f), false)).collect();
             case.push_str(&format!(
@@ -105,26 +92,34 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::R
         }
         cases.push((r.code, case));
     }
-    for s in skipped_rules {
-        let name = match super::rule_info(rules, &s.code) {
-            Some(r) if !r.title.is_empty() => format!("{}: {}", s.code, r.title),
-            _ => s.code.clone(),
-        };
-        let classname = match super::rule_info(rules, &s.code) {
-            Some(r) if !r.pack.is_empty() => format!("invlint.{}", r.pack),
-            _ => "invlint".to_string(),
-        };
+    // A rule skipped for one reason and described for another is listed once.
+    let mut skipped = 0;
+    for s in &report.skipped {
+        if described.iter().any(|r| r.code == s.code) {
+            continue;
+        }
+        skipped += 1;
+        let info = super::rule_info(rules, &s.code);
         cases.push((
             &s.code,
             format!(
-                "    <testcase name=\"{}\" classname=\"{}\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                escape(&name, true),
-                escape(&classname, true),
+                "{}>\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                open_case(&s.code, info.as_ref()),
                 escape(&s.reason, true)
             ),
         ));
     }
+    let tests = cases.len();
     cases.sort_by(|a, b| a.0.cmp(b.0));
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="invlint" tests="{tests}" failures="{failed}" errors="0" skipped="{skipped}">"#
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="invlint" tests="{tests}" failures="{failed}" errors="0" skipped="{skipped}">"#
+    )?;
     for (_, case) in cases {
         out.write_all(case.as_bytes())?;
     }

@@ -58,13 +58,27 @@ pub fn cell(text: &str, max: usize) -> String {
     out
 }
 
-/// Room left before the budget, keeping `reserve` bytes for what must follow.
-fn fits(doc: &str, row: &str, reserve: usize, limits: &Limits) -> bool {
-    doc.len() + row.len() + reserve <= limits.budget
-}
-
 /// Bytes kept free for the lines that close a section and the document.
 const RESERVE: usize = 4096;
+
+/// Append `rows` to `doc` while each fits the budget with `reserve` bytes to spare; returns
+/// how many were appended (rows after the first that does not fit are not even formatted).
+fn push_rows(
+    doc: &mut String,
+    rows: impl Iterator<Item = String>,
+    reserve: usize,
+    limits: &Limits,
+) -> usize {
+    let mut pushed = 0;
+    for row in rows {
+        if doc.len() + row.len() + reserve > limits.budget {
+            break;
+        }
+        doc.push_str(&row);
+        pushed += 1;
+    }
+    pushed
+}
 
 fn location(f: &Finding) -> String {
     match f.location.span {
@@ -91,24 +105,19 @@ pub fn render(report: &Report, rules: &RuleSet, limits: Limits) -> String {
         doc.push_str(
             "\n### By rule\n\n| Code | Severity | Title | Findings |\n| --- | --- | --- | ---: |\n",
         );
-        let mut by_code: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
-        for f in &report.findings {
-            by_code.entry(&f.code).or_insert((f.severity, 0)).1 += 1;
-        }
-        let mut left = by_code.len();
-        for (code, (severity, count)) in &by_code {
-            let title = super::rule_info(rules, code).map_or("", |r| r.title);
-            let row = format!(
-                "| {} | {severity} | {} | {count} |\n",
-                cell(code, limits.cell),
-                cell(title, limits.cell)
-            );
-            if !fits(&doc, &row, RESERVE, &limits) {
-                break;
-            }
-            doc.push_str(&row);
-            left -= 1;
-        }
+        // Counts per code, by code.
+        let mut by_code = super::statistics::statistics(report, rules);
+        by_code.sort_by(|a, b| a.code.cmp(b.code));
+        let rows = by_code.iter().map(|s| {
+            format!(
+                "| {} | {} | {} | {} |\n",
+                cell(s.code, limits.cell),
+                s.severity,
+                cell(s.title, limits.cell),
+                s.count
+            )
+        });
+        let left = by_code.len() - push_rows(&mut doc, rows, RESERVE, &limits);
         if left > 0 {
             doc.push_str(&format!("\n{left} more codes not shown.\n"));
         }
@@ -120,18 +129,16 @@ pub fn render(report: &Report, rules: &RuleSet, limits: Limits) -> String {
         for f in &report.findings {
             by_file.entry(&f.location.file).or_insert([0; 3])[f.severity as usize] += 1;
         }
-        let mut left = by_file.len();
-        for (file, [info, warning, error]) in by_file.iter().take(limits.files) {
-            let row = format!(
-                "| {} | {error} | {warning} | {info} |\n",
-                cell(file, limits.cell)
-            );
-            if !fits(&doc, &row, RESERVE, &limits) {
-                break;
-            }
-            doc.push_str(&row);
-            left -= 1;
-        }
+        let rows = by_file
+            .iter()
+            .take(limits.files)
+            .map(|(file, [info, warning, error])| {
+                format!(
+                    "| {} | {error} | {warning} | {info} |\n",
+                    cell(file, limits.cell)
+                )
+            });
+        let left = by_file.len() - push_rows(&mut doc, rows, RESERVE, &limits);
         if left > 0 {
             doc.push_str(&format!("\n{left} more files not shown.\n"));
         }
@@ -139,22 +146,16 @@ pub fn render(report: &Report, rules: &RuleSet, limits: Limits) -> String {
         doc.push_str(
             "\n### Findings\n\n| Location | Code | Severity | Message |\n| --- | --- | --- | --- |\n",
         );
-        let mut shown = 0;
-        for f in report.findings.iter().take(limits.findings) {
-            let row = format!(
+        let rows = report.findings.iter().take(limits.findings).map(|f| {
+            format!(
                 "| {} | {} | {} | {} |\n",
                 cell(&location(f), limits.cell),
                 cell(&f.code, limits.cell),
                 f.severity,
                 cell(&f.message, limits.cell)
-            );
-            if !fits(&doc, &row, RESERVE, &limits) {
-                break;
-            }
-            doc.push_str(&row);
-            shown += 1;
-        }
-        let more = report.findings.len() - shown;
+            )
+        });
+        let more = report.findings.len() - push_rows(&mut doc, rows, RESERVE, &limits);
         if more > 0 {
             doc.push_str(&format!(
                 "\n{more} more finding{} not shown; see the JSON/SARIF artifact.\n",
@@ -164,19 +165,14 @@ pub fn render(report: &Report, rules: &RuleSet, limits: Limits) -> String {
     }
     if !report.skipped.is_empty() {
         doc.push_str("\n### Rules not run\n\n");
-        let mut left = report.skipped.len();
-        for s in &report.skipped {
-            let row = format!(
+        let rows = report.skipped.iter().map(|s| {
+            format!(
                 "- {}: {}\n",
                 cell(&s.code, limits.cell),
                 cell(&s.reason, limits.cell)
-            );
-            if !fits(&doc, &row, RESERVE / 2, &limits) {
-                break;
-            }
-            doc.push_str(&row);
-            left -= 1;
-        }
+            )
+        });
+        let left = report.skipped.len() - push_rows(&mut doc, rows, RESERVE / 2, &limits);
         if left > 0 {
             doc.push_str(&format!("- and {left} more\n"));
         }

@@ -22,8 +22,8 @@ use std::collections::BTreeSet;
 use std::io;
 
 use crate::engine::Report;
-use crate::finding::{builtin, Severity};
-use crate::rule::RuleSet;
+use crate::finding::{builtin, Anchor, Location, Severity, Span};
+use crate::rule::{Rule, RuleSet};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,29 +70,38 @@ pub struct RuleInfo<'a> {
     pub pack: &'a str,
 }
 
-/// Metadata of `code`, if it is built in or in `rules`.
-pub fn rule_info<'a>(rules: &'a RuleSet, code: &str) -> Option<RuleInfo<'a>> {
-    if let Some((c, severity, title)) = builtin::ALL.iter().find(|(c, _, _)| *c == code) {
-        return Some(RuleInfo {
-            code: c,
+impl<'a> RuleInfo<'a> {
+    /// A built-in code of the reader (`CSV`/`INV`), if `code` is one.
+    pub fn builtin(code: &str) -> Option<RuleInfo<'static>> {
+        let (code, severity, title) = builtin::ALL.iter().find(|(c, _, _)| *c == code)?;
+        Some(RuleInfo {
+            code,
             severity: *severity,
             title,
             why: None,
             help: None,
             url: None,
             pack: "built-in",
-        });
+        })
     }
-    let rule = rules.rule(code)?;
-    Some(RuleInfo {
-        code: &rule.code,
-        severity: rule.severity,
-        title: &rule.title,
-        why: Some(rule.doc.why.trim()).filter(|w| !w.is_empty()),
-        help: Some(rule.help.trim()).filter(|h| !h.is_empty()),
-        url: rule.doc.url.as_deref(),
-        pack: &rule.pack,
-    })
+
+    /// A rule of the rule set.
+    pub fn of_rule(rule: &'a Rule) -> RuleInfo<'a> {
+        RuleInfo {
+            code: &rule.code,
+            severity: rule.severity,
+            title: &rule.title,
+            why: Some(rule.doc.why.trim()).filter(|w| !w.is_empty()),
+            help: Some(rule.help.trim()).filter(|h| !h.is_empty()),
+            url: rule.doc.url.as_deref(),
+            pack: &rule.pack,
+        }
+    }
+}
+
+/// Metadata of `code`, if it is built in or in `rules`.
+pub fn rule_info<'a>(rules: &'a RuleSet, code: &str) -> Option<RuleInfo<'a>> {
+    RuleInfo::builtin(code).or_else(|| rules.rule(code).map(RuleInfo::of_rule))
 }
 
 /// The described rules of a run (see the module doc), sorted by code.
@@ -122,6 +131,15 @@ pub fn described_rules<'a>(report: &'a Report, rules: &'a RuleSet) -> Vec<RuleIn
             })
         })
         .collect()
+}
+
+/// The span a code-scanning region (SARIF, GitHub annotations) shows for `l`: none for a
+/// finding on the whole file or without a position.
+pub fn region(l: &Location) -> Option<Span> {
+    match l.anchor {
+        Anchor::File => None,
+        _ => l.span,
+    }
 }
 
 /// Options shared by reporters.

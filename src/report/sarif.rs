@@ -19,7 +19,7 @@ use std::io;
 use serde::Serialize;
 
 use crate::engine::{Report, Skipped};
-use crate::finding::{Anchor, Finding, Location, Severity};
+use crate::finding::{Finding, Location, Severity};
 use crate::rule::RuleSet;
 
 /// Results per run GitHub code scanning accepts.
@@ -259,18 +259,14 @@ fn encode(text: &str) -> String {
 }
 
 fn physical(l: &Location) -> PhysicalLocation {
-    let region = match (l.anchor, l.span) {
-        (Anchor::File, _) | (_, None) => None,
-        (_, Some(s)) => Some(Region {
+    PhysicalLocation {
+        artifact_location: ArtifactLocation { uri: uri(&l.file) },
+        region: super::region(l).map(|s| Region {
             start_line: s.line,
             start_column: s.column,
             end_line: s.end_line,
             end_column: s.end_column,
         }),
-    };
-    PhysicalLocation {
-        artifact_location: ArtifactLocation { uri: uri(&l.file) },
-        region,
     }
 }
 
@@ -414,6 +410,7 @@ pub fn write_capped(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Anchor;
 
     #[test]
     fn fnv1a_matches_the_reference_vectors() {

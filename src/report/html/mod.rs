@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
+use super::RuleInfo;
 use crate::engine::Report;
 use crate::finding::{builtin, Finding, Severity};
 use crate::rule::RuleSet;
@@ -80,6 +81,7 @@ pub fn render(report: &Report, rules: &RuleSet, options: &HtmlOptions) -> String
         audit: &audit,
         options,
         codes: code_stats(&report.findings),
+        counts: crate::engine::counts(&report.findings),
         base: common_folder(
             report
                 .inventory
@@ -166,35 +168,20 @@ fn code_stats(findings: &[Finding]) -> Vec<CodeStats<'_>> {
     out
 }
 
-/// A rule's documentation, for shipped rules and built-in codes alike.
-struct RuleInfo<'a> {
-    title: &'a str,
-    pack: &'a str,
-    why: Option<&'a str>,
-    help: Option<&'a str>,
-    url: Option<&'a str>,
-}
+/// What the reader's built-in codes matter for, shown as their "why".
+const BUILTIN_WHY: &str = "A built-in check of the CSV reader: the export itself has a problem, so rules may miss rows or columns of this file.";
 
+/// A rule's documentation, for shipped rules and built-in codes alike: the shared
+/// [`super::RuleInfo`], the rule set first, built-in codes with [`BUILTIN_WHY`].
 fn rule_info<'a>(rules: &'a RuleSet, code: &str) -> Option<RuleInfo<'a>> {
     if let Some(rule) = rules.rule(code) {
-        return Some(RuleInfo {
-            title: &rule.title,
-            pack: &rule.pack,
-            why: Some(rule.doc.why.trim()).filter(|w| !w.is_empty()),
-            help: Some(rule.help.trim()).filter(|h| !h.is_empty()),
-            url: rule.doc.url.as_deref(),
-        });
+        return Some(RuleInfo::of_rule(rule));
     }
-    builtin::ALL
-        .iter()
-        .find(|(c, _, _)| c.eq_ignore_ascii_case(code))
-        .map(|(_, _, title)| RuleInfo {
-            title,
-            pack: "built-in",
-            why: Some("A built-in check of the CSV reader: the export itself has a problem, so rules may miss rows or columns of this file."),
-            help: None,
-            url: None,
-        })
+    // Built-in codes are upper case; look them up without case, as rules are.
+    RuleInfo::builtin(&code.to_ascii_uppercase()).map(|info| RuleInfo {
+        why: Some(BUILTIN_WHY),
+        ..info
+    })
 }
 
 /// The fragment id of a code's section.
@@ -275,6 +262,8 @@ struct Page<'a> {
     audit: &'a Audit,
     options: &'a HtmlOptions,
     codes: Vec<CodeStats<'a>>,
+    /// Findings per severity (of the findings the report holds).
+    counts: BTreeMap<Severity, usize>,
     /// The folder all file paths start with (with its trailing `/`), left out of tables.
     base: String,
 }
@@ -294,11 +283,7 @@ impl Page<'_> {
     }
 
     fn count(&self, severity: Severity) -> usize {
-        self.report
-            .findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .count()
+        self.counts.get(&severity).copied().unwrap_or(0)
     }
 
     fn render(&self) -> Markup {

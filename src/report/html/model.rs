@@ -150,6 +150,32 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> &'a str {
     }
 }
 
+/// A home pool as shown: the registrars export's spelling of its FQDN when it is there.
+fn pool_name(registrars: &HashMap<String, Registrar>, pool: &str) -> String {
+    registrars
+        .get(&key(pool))
+        .map_or_else(|| pool.trim().to_string(), |g| g.fqdn.clone())
+}
+
+/// Category key → (display name, pool index → that pool's cell).
+type Categories = BTreeMap<String, (String, BTreeMap<usize, CategoryCell>)>;
+
+/// The cell of category `name` on pool `p`, adding the category (named as first seen) if it
+/// is new; `None` for a blank name.
+fn category_cell<'c>(
+    categories: &'c mut Categories,
+    name: &str,
+    p: usize,
+) -> Option<&'c mut CategoryCell> {
+    if name.trim().is_empty() {
+        return None;
+    }
+    let (_, cells) = categories
+        .entry(key(name))
+        .or_insert_with(|| (name.trim().to_string(), BTreeMap::new()));
+    Some(cells.entry(p).or_default())
+}
+
 /// Findings by (file, record), for rows of any table.
 struct RowFindings<'a> {
     map: HashMap<(FileId, u64), Vec<&'a Finding>>,
@@ -269,20 +295,15 @@ impl Audit {
                 pools.len() - 1
             }))
         };
-        // (category key) → (display name, per pool (defined, rooms)).
-        let mut categories: BTreeMap<String, (String, BTreeMap<usize, CategoryCell>)> =
-            BTreeMap::new();
+        let mut categories = Categories::new();
         for r in &category_rows {
             let [pool, name] = &r.cells[..] else { continue };
             let Some(p) = pool_of(pool, &mut pools) else {
                 continue;
             };
             pools[p].categories += 1;
-            if !name.trim().is_empty() {
-                let entry = categories
-                    .entry(key(name))
-                    .or_insert_with(|| (name.trim().to_string(), BTreeMap::new()));
-                entry.1.entry(p).or_default().defined = true;
+            if let Some(cell) = category_cell(&mut categories, name, p) {
+                cell.defined = true;
             }
         }
         let mut room_count = 0;
@@ -295,11 +316,8 @@ impl Audit {
                 continue;
             };
             pools[p].rooms += 1;
-            if !category.trim().is_empty() {
-                let entry = categories
-                    .entry(key(category))
-                    .or_insert_with(|| (category.trim().to_string(), BTreeMap::new()));
-                entry.1.entry(p).or_default().rooms += 1;
+            if let Some(cell) = category_cell(&mut categories, category, p) {
+                cell.rooms += 1;
             }
         }
         for r in &addin_rows {
@@ -339,9 +357,7 @@ impl Audit {
                         |u| u.0.to_string(),
                     ),
                     name: user.map_or("", |u| u.1).to_string(),
-                    pool: registrars
-                        .get(&key(pool))
-                        .map_or_else(|| pool.trim().to_string(), |g| g.fqdn.clone()),
+                    pool: pool_name(&registrars, pool),
                     client,
                     code: f.code.clone(),
                 }
@@ -483,9 +499,7 @@ fn readiness(
             blocked_users.push(BlockedUser {
                 sip: sip.trim().to_string(),
                 name: name.trim().to_string(),
-                pool: registrars
-                    .get(&key(pool))
-                    .map_or_else(|| pool.trim().to_string(), |g| g.fqdn.clone()),
+                pool: pool_name(registrars, pool),
                 codes: codes.into_iter().collect(),
             });
         }
