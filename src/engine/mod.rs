@@ -124,20 +124,22 @@ impl Report {
 /// Findings counted but not kept because of [`Options::max_findings`].
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Omitted {
-    pub count: usize,
     pub severities: BTreeMap<Severity, usize>,
     pub codes: BTreeMap<Arc<str>, usize>,
 }
 
 impl Omitted {
+    /// How many findings were left out.
+    pub fn count(&self) -> usize {
+        self.severities.values().sum()
+    }
+
     fn add(&mut self, finding: &Finding) {
-        self.count += 1;
         *self.severities.entry(finding.severity).or_insert(0) += 1;
         *self.codes.entry(finding.code.clone()).or_insert(0) += 1;
     }
 
     fn merge(&mut self, other: Omitted) {
-        self.count += other.count;
         for (severity, n) in other.severities {
             *self.severities.entry(severity).or_insert(0) += n;
         }

@@ -119,7 +119,7 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             info: n(Severity::Info),
             skipped: &report.skipped,
             gate: (!report.gate.is_empty()).then_some(&report.gate),
-            truncated: (report.omitted.count > 0).then_some(report.omitted.count),
+            truncated: Some(report.omitted.count()).filter(|&n| n > 0),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;

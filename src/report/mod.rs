@@ -180,7 +180,7 @@ pub fn write(
 
 /// The line that says how many findings `--max-findings` left out, if any.
 pub fn omitted_line(report: &Report) -> Option<String> {
-    let n = report.omitted.count;
+    let n = report.omitted.count();
     (n > 0).then(|| {
         format!(
             "{n} more finding{} not shown (--max-findings {})",
