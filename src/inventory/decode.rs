@@ -184,10 +184,11 @@ pub struct DecodingReader<R> {
     pub odd_quotes: bool,
 }
 
-/// Whether `text` holds an odd number of `"`. A plain count vectorises: a small cost next to
-/// decoding and validating.
+/// Whether `text` holds an odd number of `"`. memchr's count uses AVX2 where there is some;
+/// a plain `filter().count()` compiles to SSE2 four bytes at a time on the baseline target
+/// and was 8 % of a one-thread run.
 fn odd_quote_count(text: &[u8]) -> bool {
-    text.iter().filter(|&&b| b == b'"').count() % 2 == 1
+    memchr::memchr_iter(b'"', text).count() % 2 == 1
 }
 
 /// U+FFFD in UTF-8.

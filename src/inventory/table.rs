@@ -753,6 +753,8 @@ fn read_pass<R: Read>(
     let mut nul: Option<(u64, usize, u64)> = None;
     let mut bom: Option<(u64, usize, u64)> = None;
     let mut record = csv::ByteRecord::new();
+    // Built once: `memmem::find` builds a searcher on every call, i.e. for every record.
+    let bom_finder = memchr::memmem::Finder::new(BOM);
     let mut record_no: u64 = if pass.header { 0 } else { 1 };
     let mut stopped = None;
     loop {
@@ -794,7 +796,7 @@ fn read_pass<R: Read>(
         let all = record.as_slice();
         let has_nul = memchr::memchr(0, all).is_some();
         let has_question = memchr::memchr(b'?', all).is_some();
-        let has_bom = memchr::memmem::find(all, BOM).is_some();
+        let has_bom = bom_finder.find(all).is_some();
         // The decoded text is UTF-8 and fields end at ASCII bytes, so one validation of the
         // record covers every cell. (Failing it would be a bug in decoding: say so rather than
         // read the record as empty cells.)
@@ -829,7 +831,7 @@ fn read_pass<R: Read>(
                     None => nul = Some((record_no, field, 1)),
                 }
             }
-            if has_bom && memchr::memmem::find(bytes, BOM).is_some() {
+            if has_bom && bom_finder.find(bytes).is_some() {
                 match &mut bom {
                     Some((_, _, count)) => *count += 1,
                     None => bom = Some((record_no, field, 1)),
