@@ -51,6 +51,16 @@ pub struct TableDecl {
     /// Named keys: `kind.name[value]` looks them up.
     #[serde(default)]
     pub keys: BTreeMap<String, KeyDecl>,
+    /// The columns that identify one **object** (a user, a pool, a phone), most stable first
+    /// (`Guid`, `Identity`, `SipAddress`): rows of a run that share a non-empty value of any
+    /// of them (trimmed, case-insensitive, `sip:` ignored) describe the same object, whatever
+    /// file they come from.
+    #[serde(default)]
+    pub identity: Vec<String>,
+    /// An expression selecting the rows this kind's rules **judge** (users: the SIP-enabled
+    /// ones); the other rows are still read, looked up and counted, but no rule reports them.
+    #[serde(default)]
+    pub judged: Option<toml::Spanned<String>>,
 }
 
 /// A key: one or more columns, each normalised the same way on both sides of a lookup.
