@@ -224,6 +224,8 @@ pub mod builtin {
     pub const INTERNAL: (&str, Severity) = ("INV001", Severity::Error);
     /// A suppression entry that matches no finding.
     pub const STALE_SUPPRESSION: (&str, Severity) = ("INV002", Severity::Warning);
+    /// One object (a user in two overlapping exports) with different values in two files.
+    pub const CONFLICT: (&str, Severity) = ("INV003", Severity::Warning);
 
     /// Every built-in code with its title, for `invlint rules` and `explain`.
     pub const ALL: &[(&str, Severity, &str)] = &[
@@ -238,5 +240,6 @@ pub mod builtin {
         ("CSV009", Severity::Info, "Empty file, or header only"),
         ("INV001", Severity::Error, "Internal error while checking a file or rule"),
         ("INV002", Severity::Warning, "Suppression entry matches no finding (stale)"),
+        ("INV003", Severity::Warning, "One object has different values in two exports"),
     ];
 }

@@ -428,7 +428,10 @@ fn contoso_inventory_summary() {
             )
         })
         .collect();
-    assert_eq!(kinds.len(), 9);
+    // The registrar export and the Persistent Chat export are both `Get-CsService` output:
+    // one `services` kind of two files, whose rows the registrars and chat-services views split.
+    assert_eq!(kinds.len(), 8);
+    assert_eq!(kinds["services"].0, 2);
     assert_eq!(kinds["users"], (1, 53));
     assert_eq!(kinds["registrations"], (1, 72));
     // Skipped rules are listed with their reason.
@@ -634,4 +637,29 @@ fn incomplete_run_writes_the_page_and_exits_2() {
         html.contains("gone.csv"),
         "the unreadable file is named on the page"
     );
+}
+
+/// People, not rows: three overlapping users exports of seven people (EXPECTED.md of
+/// `real-folders/overlapping-views`) make seven users on the page, grouped by their pool, and
+/// a plain `Get-CsService` gives the page its registrars.
+#[test]
+fn overlapping_exports_count_people_not_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc = Html::parse_document(&report(
+        dir.path(),
+        "testdata/inventories/real-folders/overlapping-views",
+        &["--isolated"],
+    ));
+    assert_eq!(text(one(&doc, "#total-users")), "7");
+    let pools = groups(&doc, "readiness-pools");
+    assert_eq!(pools["pool13.contoso.com"].0, 3);
+    assert_eq!(pools["pool15.contoso.com"].0, 4);
+    let services = Html::parse_document(&report(
+        dir.path(),
+        "testdata/inventories/real-folders/plain-get-csservice",
+        &["--isolated"],
+    ));
+    let pools = groups(&services, "readiness-pools");
+    assert_eq!(pools["sba01.contoso.com"].0, 1, "{pools:?}");
+    assert_eq!(text(one(&services, "#total-users")), "4");
 }

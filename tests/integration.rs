@@ -10,5 +10,6 @@ mod hostile;
 mod html_report;
 mod inventories;
 mod progress;
+mod real_folders;
 mod rule_files;
 mod spans;

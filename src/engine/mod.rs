@@ -7,9 +7,11 @@
 //! findings (spans only for rows that have one) and sort them (file, position, code).
 //! Output is deterministic whatever the number of threads.
 
+mod conflicts;
 pub mod examples;
 pub mod index;
 mod join;
+pub mod members;
 pub mod progress;
 
 use std::borrow::Cow;
@@ -71,6 +73,9 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Kind → number of files, for summaries.
     pub tables: BTreeMap<String, usize>,
+    /// Kind → number of objects (rows less those repeating an object of another export, and
+    /// less blank rows), for every kind with rows.
+    pub objects: BTreeMap<String, usize>,
     /// What suppressions and the baseline did (filled in after the run, by the caller).
     pub gate: crate::gate::GateSummary,
     /// The inventory that was checked (files, heads, kinds, the columns rules read), for
@@ -80,6 +85,11 @@ pub struct Report {
     pub kept: Vec<Kept>,
     /// Findings past [`Options::max_findings`]: counted, not kept.
     pub omitted: Omitted,
+    /// Which rows make up each kind (by kind number, see `kinds`), for reporters that count
+    /// objects.
+    pub members: members::Members,
+    /// Kind names by kind number.
+    pub kinds: Vec<String>,
 }
 
 /// The columns of one file that a run held in memory: those the rules read, the key columns
@@ -95,6 +105,40 @@ pub struct Kept {
 }
 
 impl Report {
+    /// Columns `columns` of the objects of `kind`: the rows of its own tables and, for a
+    /// view, of its base kind's tables that belong to it; one row per object (its first),
+    /// and only the rows the kind's rules judge when `judged_only`.
+    pub fn extract(
+        &self,
+        kind: &str,
+        columns: &[&str],
+        judged_only: bool,
+    ) -> crate::inventory::extract::Extract {
+        let members = &self.members;
+        let Some(k) = self.kinds.iter().position(|n| n == kind) else {
+            return Default::default();
+        };
+        let wanted: Vec<(usize, Option<Vec<usize>>)> = members
+            .parts
+            .get(k)
+            .map(|parts| {
+                parts
+                    .iter()
+                    .map(|part| {
+                        let rows = part
+                            .iter()
+                            .filter(|&r| !judged_only || members.judged(k, r))
+                            .filter(|&r| members.earlier(k, r).is_none())
+                            .map(|r| r.row as usize)
+                            .collect();
+                        (part.file as usize, Some(rows))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.inventory.extract_rows(&wanted, columns)
+    }
+
     /// Keep the first `max` findings (in output order) and count the others as omitted: the
     /// cap applied after the run, when findings were filtered after the engine (suppressions,
     /// baselines) and the engine could not cap them itself.
@@ -296,7 +340,20 @@ pub fn run(
         .iter()
         .map(|f| f.kind.as_deref().and_then(|k| schema.kind(k)))
         .collect();
-    let present: BTreeSet<KindId> = kind_of_file.iter().flatten().copied().collect();
+    let mut present: BTreeSet<KindId> = kind_of_file.iter().flatten().copied().collect();
+    // A view is present where its base kind is (whether it has rows is known once read).
+    for (kind, info) in schema.kinds.iter().enumerate() {
+        if info.base.is_some_and(|b| present.contains(&b)) {
+            present.insert(kind);
+        }
+    }
+    // Files a kind's rows may come from: its own, and its base kind's for a view.
+    let sources = |kind: KindId| -> usize {
+        kind_of_file
+            .iter()
+            .filter(|k| **k == Some(kind) || (k.is_some() && *k == &schema.kinds[kind].base))
+            .count()
+    };
     let mut skipped = Vec::new();
     let mut runnable: Vec<&CompiledRule> = Vec::new();
     for rule in &compiled {
@@ -353,6 +410,14 @@ pub fn run(
                 used.insert((kind, c));
             }
         }
+        // What decides membership, judging and objects is read too.
+        if present.contains(&kind) {
+            let predicates = info.rows.iter().chain(&info.judged);
+            used.extend(predicates.flat_map(|p| p.columns.iter().map(|&c| (kind, c))));
+            if sources(kind) > 1 {
+                used.extend(info.identity.iter().map(|&c| (kind, c)));
+            }
+        }
     }
     let field_of: Vec<Vec<Option<usize>>> = inventory
         .files
@@ -385,11 +450,12 @@ pub fn run(
     };
     let counted: Option<&(dyn Fn(u64) + Sync)> = sink.map(|_| &read as _);
     // The key indexes of a table held in one file are built by the thread that read it, as
-    // soon as it has, while bigger files are still being read.
+    // soon as it has, while bigger files are still being read. (Not for a view's rows in its
+    // base kind's files: which rows are the view's is known only once every file is read.)
     let single_file: BTreeSet<KindId> = present
         .iter()
         .copied()
-        .filter(|k| kind_of_file.iter().filter(|f| **f == Some(*k)).count() == 1)
+        .filter(|&k| sources(k) == 1 && kind_of_file.contains(&Some(k)))
         .collect();
     let early = std::sync::Mutex::new(Vec::new());
     let build_early = |file: &TableFile| {
@@ -413,7 +479,8 @@ pub fn run(
             let mut keep = vec![false; file.header().len()];
             if let Some(kind) = kind_of_file[file.id] {
                 for &(k, c) in &used {
-                    if k == kind {
+                    // A view's columns are its base kind's: they are read from its files too.
+                    if k == kind || schema.kinds[k].base == Some(kind) {
                         if let Some(Some(f)) = field_of[file.id].get(c) {
                             keep[*f] = true;
                         }
@@ -459,6 +526,44 @@ pub fn run(
         early,
         Some(&scanned),
     );
+    // A view whose base tables hold none of its rows is absent after all.
+    let (empty, kept): (Vec<&CompiledRule>, Vec<&CompiledRule>) =
+        runnable.into_iter().partition(|rule| {
+            let empty_view =
+                |k: &KindId| schema.kinds[*k].base.is_some() && data.members.rows(*k) == 0;
+            match rule.rule.shape {
+                Shape::Unique(_) => rule
+                    .programs
+                    .iter()
+                    .all(|p| p.this.as_ref().is_none_or(empty_view)),
+                _ => rule
+                    .programs
+                    .iter()
+                    .any(|p| p.kinds_used.iter().any(empty_view)),
+            }
+        });
+    runnable = kept;
+    for rule in empty {
+        let views: BTreeSet<&str> = rule
+            .programs
+            .iter()
+            .flat_map(|p| p.kinds_used.iter())
+            .filter(|k| schema.kinds[**k].base.is_some() && data.members.rows(**k) == 0)
+            .map(|k| schema.kinds[*k].name.as_str())
+            .collect();
+        skipped.push(Skipped {
+            code: rule.rule.code.to_string(),
+            reason: format!(
+                "no {} rows in the exports (their `Role`/`Identity` never names that service)",
+                views
+                    .into_iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    keeper.add(conflicts::findings(&data));
     // A rule that looks up a key whose index could not be built does not run (it would see
     // every lookup as missing); each file of that table gets an internal-error finding.
     for ((kind, key), what) in std::mem::take(&mut data.failed) {
@@ -478,11 +583,11 @@ pub fn run(
                 reason: format!("internal error while indexing the `{table}` table"),
             });
         }
-        for (file, _) in kind_of_file
+        let files: Vec<usize> = data.members.parts[kind]
             .iter()
-            .enumerate()
-            .filter(|(_, k)| **k == Some(kind))
-        {
+            .map(|p| p.file as usize)
+            .collect();
+        for file in files {
             keeper.add(vec![Finding::new(
                 builtin::INTERNAL.0,
                 builtin::INTERNAL.1,
@@ -543,6 +648,15 @@ pub fn run(
             *tables.entry(k.to_string()).or_insert(0) += 1;
         }
     }
+    let objects = schema
+        .kinds
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| data.members.rows(*k) > 0)
+        .map(|(k, info)| (info.name.clone(), data.members.objects(k)))
+        .collect();
+    let members = std::mem::take(&mut data.members);
+    drop(data);
     let kept = inventory
         .files
         .iter()
@@ -575,6 +689,9 @@ pub fn run(
         ran,
         skipped,
         tables,
+        objects,
+        kinds: schema.kinds.iter().map(|k| k.name.clone()).collect(),
+        members,
         gate: Default::default(),
         inventory,
         omitted,
@@ -621,6 +738,8 @@ pub struct Data<'a> {
     /// Key indexes whose building panicked, with the panic's text.
     failed: Vec<((KindId, usize), String)>,
     joins: Vec<join::Join>,
+    /// Which rows make up each kind, which are judged, which are one object.
+    members: members::Members,
 }
 
 impl<'a> Data<'a> {
@@ -633,17 +752,6 @@ impl<'a> Data<'a> {
         built: Vec<((KindId, usize), Result<KeyIndex, String>)>,
         scanned: Option<&BTreeSet<KindId>>,
     ) -> Data<'a> {
-        // Lists of all rows, for the kinds expressions scan whole (`find(chat-addins, …)`).
-        let mut all_rows = vec![Vec::new(); schema.kinds.len()];
-        for (file, kind) in kind_of_file.iter().enumerate() {
-            if let Some(k) = kind.filter(|k| scanned.is_none_or(|s| s.contains(k))) {
-                let count = inventory.files[file].rows.count as u32;
-                all_rows[k].extend((0..count).map(|row| RowRef {
-                    file: file as u32,
-                    row,
-                }));
-            }
-        }
         let columns = field_of
             .iter()
             .zip(&inventory.files)
@@ -660,11 +768,36 @@ impl<'a> Data<'a> {
             kind_of_file,
             field_of,
             columns,
-            all_rows,
+            all_rows: Vec::new(),
             indexes: Vec::new(),
             failed: Vec::new(),
             joins: Vec::new(),
+            members: members::Members::default(),
         };
+        let counts: Vec<u32> = inventory
+            .files
+            .iter()
+            .map(|f| u32::try_from(f.rows.count).unwrap_or(u32::MAX))
+            .collect();
+        let blank: Vec<&[u32]> = inventory
+            .files
+            .iter()
+            .map(|f| f.rows.blank.as_slice())
+            .collect();
+        data.members = members::Members::build(schema, &data, kind_of_file, &counts, &blank);
+        // Lists of all rows, for the kinds expressions scan whole (`find(chat-addins, …)`).
+        data.all_rows = (0..schema.kinds.len())
+            .map(|k| {
+                if scanned.is_none_or(|s| s.contains(&k)) {
+                    data.members.parts[k]
+                        .iter()
+                        .flat_map(|p| p.iter())
+                        .collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
         let missing: Vec<(KindId, usize)> = lookups
             .iter()
             .filter(|l| !built.iter().any(|(b, _)| b == *l))
@@ -712,24 +845,9 @@ impl<'a> Data<'a> {
     fn build_index(&self, kind: KindId, key: usize) -> KeyIndex {
         let mut ctx = Ctx::new(self, self.schema, &[], 0);
         // Rows with the same key stay in file order.
-        let rows = self
-            .kind_of_file
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| **k == Some(kind))
-            .flat_map(|(file, _)| {
-                (0..self.inventory.files[file].rows.count as u32).map(move |row| RowRef {
-                    file: file as u32,
-                    row,
-                })
-            });
-        let count = self
-            .kind_of_file
-            .iter()
-            .zip(&self.inventory.files)
-            .filter(|(k, _)| **k == Some(kind))
-            .map(|(_, f)| f.rows.count)
-            .sum();
+        let parts = &self.members.parts[kind];
+        let rows = parts.iter().flat_map(|p| p.iter());
+        let count = self.members.rows(kind);
         KeyIndex::build(
             rows.filter_map(|row| Some((self.row_key(&mut ctx, kind, key, row)?, row))),
             count,
@@ -773,9 +891,8 @@ impl<'a> Data<'a> {
         location
     }
 
-    /// Identity of a row for baselines: its primary key, else its record number.
-    fn identity(&self, row: RowRef) -> Option<String> {
-        let kind = self.file_kind(row)?;
+    /// Identity of a row of `kind` for baselines: its primary key, else its record number.
+    fn identity(&self, kind: KindId, row: RowRef) -> Option<String> {
         let info = &self.schema.kinds[kind];
         if !info.has_primary {
             return None;
@@ -903,9 +1020,10 @@ fn index_of_file(
 
 /// One unit of parallel work.
 enum Task<'r> {
+    /// Member rows `start..end` of part `part` of the rule's kind.
     Rows {
         rule: &'r CompiledRule,
-        file: usize,
+        part: usize,
         start: usize,
         end: usize,
     },
@@ -935,23 +1053,20 @@ fn evaluate(
                 let Some(kind) = program.this else { continue };
                 let mut ran = false;
                 let mut absent: BTreeSet<String> = BTreeSet::new();
-                for (file, k) in data.kind_of_file.iter().enumerate() {
-                    if *k != Some(kind) {
-                        continue;
-                    }
-                    let lacking = data.lacking(program, file);
+                for (index, part) in data.members.parts[kind].iter().enumerate() {
+                    let lacking = data.lacking(program, part.file as usize);
                     if !lacking.is_empty() {
                         absent.extend(lacking);
                         continue;
                     }
                     ran = true;
-                    let count = data.inventory.files[file].rows.count;
+                    let count = part.len();
                     let mut start = 0;
                     while start < count {
                         let end = (start + CHUNK_ROWS).min(count);
                         tasks.push(Task::Rows {
                             rule,
-                            file,
+                            part: index,
                             start,
                             end,
                         });
@@ -978,12 +1093,11 @@ fn evaluate(
                 let mut absent: BTreeSet<String> = BTreeSet::new();
                 let mut ran = false;
                 for program in &rule.programs {
-                    for (file, k) in data.kind_of_file.iter().enumerate() {
-                        if k.is_some() && *k == program.this {
-                            let lacking = data.lacking(program, file);
-                            ran |= lacking.is_empty();
-                            absent.extend(lacking);
-                        }
+                    let Some(kind) = program.this else { continue };
+                    for part in &data.members.parts[kind] {
+                        let lacking = data.lacking(program, part.file as usize);
+                        ran |= lacking.is_empty();
+                        absent.extend(lacking);
                     }
                 }
                 if ran {
@@ -1019,10 +1133,10 @@ fn evaluate(
             let eval = || match *task {
                 Task::Rows {
                     rule,
-                    file,
+                    part,
                     start,
                     end,
-                } => eval_rows(data, rule, file, start, end),
+                } => eval_rows(data, rule, part, start, end),
                 Task::Unique(rule) => eval_unique(data, rule),
                 Task::Whole(rule) => eval_whole(data, rule),
             };
@@ -1033,7 +1147,13 @@ fn evaluate(
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
                 let what = crate::fault::panic_text(panic.as_ref());
                 let (rule, file) = match *task {
-                    Task::Rows { rule, file, .. } => (rule, Some(file)),
+                    Task::Rows { rule, part, .. } => (
+                        rule,
+                        rule.programs[0]
+                            .this
+                            .and_then(|k| data.members.parts[k].get(part))
+                            .map(|p| p.file as usize),
+                    ),
                     Task::Unique(rule) | Task::Whole(rule) => (rule, None),
                 };
                 let location = match file {
@@ -1152,40 +1272,68 @@ fn make_finding<'a>(
             });
         }
     }
-    finding.identity = row.and_then(|r| data.identity(r));
+    finding.identity = row.and_then(|r| data.identity(program.this?, r));
     Some(finding)
 }
 
 fn eval_rows<'a>(
     data: &'a Data<'a>,
     rule: &'a CompiledRule,
-    file: usize,
+    part: usize,
     start: usize,
     end: usize,
 ) -> Vec<Finding> {
     let program = &rule.programs[0];
+    let Some(kind) = program.this else {
+        return Vec::new();
+    };
+    let Some(part) = data.members.parts[kind].get(part) else {
+        return Vec::new();
+    };
     let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
     let mut out = Vec::new();
-    for row in start..end {
+    for i in start..end {
         let r = RowRef {
-            file: file as u32,
-            row: row as u32,
+            file: part.file,
+            row: part.row(i),
         };
-        ctx.set_row(Some(r));
-        if let Some(w) = &program.where_ {
-            if !ctx.eval(w).truthy() {
-                continue;
+        if !data.members.judged(kind, r) || !fails(&mut ctx, program, r) {
+            continue;
+        }
+        let Some(finding) = make_finding(&mut ctx, rule, program, Some(r)) else {
+            continue;
+        };
+        // One finding per object: a row repeating an object of an earlier export that fails
+        // the same way is that finding again.
+        if let Some(earlier) = data.members.earlier(kind, r) {
+            let runs_there = data.lacking(program, earlier.file as usize).is_empty();
+            if runs_there && data.members.judged(kind, earlier) && fails(&mut ctx, program, earlier)
+            {
+                let again = make_finding(&mut ctx, rule, program, Some(earlier));
+                if again.is_some_and(|f| f.message == finding.message) {
+                    continue;
+                }
             }
         }
-        let Some(assert) = &program.assert else {
-            continue;
-        };
-        if ctx.eval(assert).truthy() {
-            continue;
-        }
-        out.extend(make_finding(&mut ctx, rule, program, Some(r)));
+        out.push(finding);
     }
     out
+}
+
+/// Whether `row` is one the program applies to (`where`) and it fails its `assert`.
+fn fails<'a>(ctx: &mut Ctx<'a, Data<'a>>, program: &'a Program, row: RowRef) -> bool {
+    ctx.set_row(Some(row));
+    if program
+        .where_
+        .as_ref()
+        .is_some_and(|w| !ctx.eval(w).truthy())
+    {
+        return false;
+    }
+    program
+        .assert
+        .as_ref()
+        .is_some_and(|a| !ctx.eval(a).truthy())
 }
 
 fn eval_whole<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
@@ -1234,6 +1382,8 @@ fn unique_key<'a>(
 
 fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
     let mut first = index::FirstSeen::default();
+    // (repeated key, object) pairs already reported.
+    let mut reported: std::collections::HashSet<(String, (usize, u64))> = Default::default();
     let (mut value, mut key) = (String::new(), String::new());
     let (mut earlier_value, mut earlier_key) = (String::new(), String::new());
     let mut out = Vec::new();
@@ -1243,15 +1393,14 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
             continue;
         };
         let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
-        for (file, k) in data.kind_of_file.iter().enumerate() {
-            if *k != Some(kind) || !data.lacking(program, file).is_empty() {
+        for part in &data.members.parts[kind] {
+            if !data.lacking(program, part.file as usize).is_empty() {
                 continue;
             }
-            for r in 0..data.inventory.files[file].rows.count {
-                let row = RowRef {
-                    file: file as u32,
-                    row: r as u32,
-                };
+            for row in part.iter() {
+                if !data.members.judged(kind, row) {
+                    continue;
+                }
                 ctx.set_row(Some(row));
                 if program
                     .where_
@@ -1282,6 +1431,17 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
                 else {
                     continue;
                 };
+                // The same object seen in another export is no repeat; and an object repeating
+                // a value is reported once, however many exports hold it.
+                let object_of = |r: RowRef| match data.members.object_id(kind, r) {
+                    Some(id) => (kind, u64::from(id)),
+                    None => (usize::MAX, (u64::from(r.file) << 32) | u64::from(r.row)),
+                };
+                if data.members.same_object(kind, row, earlier)
+                    || !reported.insert((key.clone(), object_of(row)))
+                {
+                    continue;
+                }
                 if let Some(mut finding) = make_finding(&mut ctx, rule, program, Some(row)) {
                     // Which row counts as the repeat depends on row order; the repeated value
                     // does not, so baselines and suppressions key on it.

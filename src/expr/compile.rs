@@ -35,6 +35,23 @@ pub struct KindInfo {
     /// Key 0 is the primary key when `has_primary`.
     pub keys: Vec<KeyInfo>,
     pub has_primary: bool,
+    /// For a view: the kind whose tables also hold its rows (the columns are the same).
+    pub base: Option<KindId>,
+    /// For a view: which rows of the base kind's tables belong to it.
+    pub rows: Option<RowPredicate>,
+    /// The rows the kind's rules judge (all when `None`).
+    pub judged: Option<RowPredicate>,
+    /// Columns identifying an object, most stable first.
+    pub identity: Vec<ColumnId>,
+}
+
+/// A compiled row predicate of a table declaration (`rows`, `judged`).
+#[derive(Debug)]
+pub struct RowPredicate {
+    pub node: Node,
+    pub cache_slots: usize,
+    /// Columns it reads (they are kept when reading).
+    pub columns: Vec<ColumnId>,
 }
 
 #[derive(Debug)]

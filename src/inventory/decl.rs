@@ -20,7 +20,8 @@ pub struct TableDecl {
     /// The PowerShell command that produces the table (shown in docs and messages).
     #[serde(default)]
     pub export: String,
-    /// .NET type names of the `#TYPE` line (without `Selected.`/`Deserialized.` prefixes).
+    /// .NET type names of the `#TYPE` line (without `Selected.`/`Deserialized.` prefixes; a
+    /// trailing `*` matches any name that starts with the rest).
     #[serde(default)]
     pub type_names: Vec<String>,
     /// Columns that must all be present for the header to identify this kind.
@@ -29,10 +30,13 @@ pub struct TableDecl {
     /// Of these, at least one must be present too (when non-empty).
     #[serde(default)]
     pub signature_any: Vec<String>,
-    /// Regexes a cell of the first data row must match, to tell apart kinds with the same
-    /// header (a Registrar service from a Persistent Chat service).
+    /// A **view**: the kind is also made of the rows of every table of kind `view-of` that
+    /// match `rows` (registrars are the `Registrar:` rows of a plain `Get-CsService` export).
     #[serde(default)]
-    pub row_match: BTreeMap<String, String>,
+    pub view_of: Option<String>,
+    /// With `view-of`: an expression over the base kind's columns selecting the rows.
+    #[serde(default)]
+    pub rows: Option<toml::Spanned<String>>,
     /// Columns a table of this kind cannot do without (CSV006 when absent).
     #[serde(default)]
     pub required: Vec<String>,
@@ -42,7 +46,7 @@ pub struct TableDecl {
     /// Canonical column name → other header names for it.
     #[serde(default)]
     pub aliases: BTreeMap<String, Vec<String>>,
-    /// File-name globs, the last resort of recognition.
+    /// File-name globs: they only break a tie between kinds whose header matches.
     #[serde(default)]
     pub globs: Vec<String>,
     /// The primary key: `kind[value]` looks it up.
@@ -137,15 +141,21 @@ impl TableDecl {
             })
     }
 
-    pub fn type_name_matches(&self, type_name: &str) -> bool {
-        let mut name = type_name.trim();
-        while let Some(rest) = name
-            .strip_prefix("Deserialized.")
-            .or_else(|| name.strip_prefix("Selected."))
-        {
-            name = rest;
-        }
+    /// Whether one of the declared type names is `type_name` itself (not a `*` family).
+    pub fn type_name_is_exact(&self, type_name: &str) -> bool {
+        let name = bare_type_name(type_name);
         self.type_names.iter().any(|t| t.eq_ignore_ascii_case(name))
+    }
+
+    pub fn type_name_matches(&self, type_name: &str) -> bool {
+        let name = bare_type_name(type_name);
+        // A trailing `*` matches a family of types (`…Xds.Display*`: every service role).
+        self.type_names.iter().any(|t| match t.strip_suffix('*') {
+            Some(prefix) => name
+                .get(..prefix.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(prefix)),
+            None => t.eq_ignore_ascii_case(name),
+        })
     }
 
     pub fn signature_matches(&self, header: &[String]) -> bool {
@@ -160,6 +170,19 @@ impl TableDecl {
                     .iter()
                     .any(|c| self.find_column(header, c).is_some()))
     }
+}
+
+/// A `#TYPE` name without the `Deserialized.`/`Selected.` prefixes remoting and
+/// `Select-Object` add.
+fn bare_type_name(type_name: &str) -> &str {
+    let mut name = type_name.trim();
+    while let Some(rest) = name
+        .strip_prefix("Deserialized.")
+        .or_else(|| name.strip_prefix("Selected."))
+    {
+        name = rest;
+    }
+    name
 }
 
 /// The `tables.toml` of a pack.

@@ -5,7 +5,8 @@
 //! Hidden folders and files (name starting with `.`) are
 //! skipped unless asked for. Files named on the command line are always read; files found in
 //! folders must match an include glob (default `*.csv`, `*.tsv`) and no exclude glob. Entries
-//! that cannot be read become errors, never a stop.
+//! that cannot be read become errors, never a stop. A file reached twice (overlapping input
+//! paths) is read once, under the first path that reached it.
 
 use std::path::{Path, PathBuf};
 
@@ -133,7 +134,31 @@ pub fn discover(
             }
         }
     }
+    read_once(&mut files);
     Ok((files, errors))
+}
+
+/// Keep the first of the entries that are the same file (overlapping input paths, `exports
+/// exports/*.csv`, a link to a file also found): its rows would otherwise be read twice and
+/// every object in it repeated.
+fn read_once(files: &mut Vec<FoundFile>) {
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| match file_identity(&f.path) {
+        Some(id) => seen.insert(id),
+        None => true,
+    });
+}
+
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_identity(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok()
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
@@ -216,6 +241,21 @@ mod tests {
             .collect();
         assert_eq!(names, ["a.csv", "b.csv", "sub/d.CSV"]);
         assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn a_file_reached_twice_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("exports")).unwrap();
+        std::fs::write(dir.path().join("exports/users.csv"), "x").unwrap();
+        let roots = [
+            dir.path().join("exports"),
+            dir.path().join("exports/users.csv"),
+            dir.path().join("exports/../exports"),
+        ];
+        let (files, _) = discover(&roots, &DiscoverOptions::default()).unwrap();
+        assert_eq!(files.len(), 1);
+        assert!(files[0].display.ends_with("exports/users.csv"));
     }
 
     #[test]

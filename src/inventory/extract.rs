@@ -32,10 +32,28 @@ pub struct Extract {
 impl Inventory {
     /// Columns `columns` (canonical names or their aliases) of every readable table of `kind`.
     pub fn extract(&self, kind: &str, columns: &[&str]) -> Extract {
-        let files: Vec<&TableFile> = self.files_of(kind).collect();
-        let parts: Vec<Result<Vec<ExtractRow>, (String, String)>> = files
+        let wanted: Vec<(FileId, Option<Vec<usize>>)> =
+            self.files_of(kind).map(|f| (f.id, None)).collect();
+        self.extract_rows(&wanted, columns)
+    }
+
+    /// Columns `columns` of the given rows (sorted, 0-based; `None`: every row) of the given
+    /// files, in the order given.
+    pub fn extract_rows(
+        &self,
+        wanted: &[(FileId, Option<Vec<usize>>)],
+        columns: &[&str],
+    ) -> Extract {
+        let parts: Vec<Result<Vec<ExtractRow>, (String, String)>> = wanted
             .par_iter()
-            .map(|file| self.extract_file(file, columns))
+            .filter_map(|(id, rows)| Some((self.files.get(*id)?, rows)))
+            .map(|(file, rows)| {
+                let mut all = self.extract_file(file, columns)?;
+                if let Some(rows) = rows {
+                    all.retain(|r| rows.binary_search(&r.row).is_ok());
+                }
+                Ok(all)
+            })
             .collect();
         let mut out = Extract::default();
         for part in parts {

@@ -341,6 +341,9 @@ pub struct Rows {
     /// Where each part after the first started, when the file was read in parts at once,
     /// with the number of data rows before it (empty: read in one part).
     pub split: Vec<(Boundary, usize)>,
+    /// Data rows (0-based) whose every field is empty or blank: trailing `,,,,` lines and
+    /// the like, which no rule judges and no count includes.
+    pub blank: Vec<u32>,
 }
 
 /// Where each data record starts in the decoded text after the `#TYPE` line (the csv crate's
@@ -652,6 +655,11 @@ fn join_parts(rows: &mut Rows, rest: Rows, offset: u64, first: u64) -> bool {
         }
     }
     rows.starts.append(rest.starts, offset, first);
+    rows.blank.extend(
+        rest.blank
+            .iter()
+            .map(|&row| row.saturating_add(shift as u32)),
+    );
     rows.count += rest.count;
     rows.replaced |= rest.replaced;
     rows.odd_quotes ^= rest.odd_quotes;
@@ -794,6 +802,11 @@ fn read_pass<R: Read>(
         rows.starts.push(position);
         // Checked once per record, not per cell: most records have neither.
         let all = record.as_slice();
+        // `as_slice` is the fields' unescaped bytes, without delimiters or quotes.
+        if all.iter().all(u8::is_ascii_whitespace) {
+            rows.blank
+                .push(u32::try_from(record_no - 1).unwrap_or(u32::MAX));
+        }
         let has_nul = memchr::memchr(0, all).is_some();
         let has_question = memchr::memchr(b'?', all).is_some();
         let has_bom = bom_finder.find(all).is_some();

@@ -56,6 +56,9 @@ struct Summary<'a> {
     warning: usize,
     info: usize,
     skipped: &'a [Skipped],
+    /// Kind → number of objects: rows less blank ones and less those repeating an object of
+    /// another export (additive to the version 1 contract).
+    objects: &'a std::collections::BTreeMap<String, usize>,
     /// Suppressions and baseline, only when used (additive to the version 1 contract).
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<&'a GateSummary>,
@@ -118,6 +121,7 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             warning: n(Severity::Warning),
             info: n(Severity::Info),
             skipped: &report.skipped,
+            objects: &report.objects,
             gate: (!report.gate.is_empty()).then_some(&report.gate),
             truncated: Some(report.omitted.count()).filter(|&n| n > 0),
         },

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::expr::ast::Expr;
-use crate::expr::compile::{Compiler, KeyInfo, KindId, KindInfo, MapInfo, Node, Schema};
+use crate::expr::compile::{
+    ColumnId, Compiler, KeyInfo, KindId, KindInfo, MapInfo, Node, RowPredicate, Schema,
+};
 use crate::finding::Severity;
 use crate::inventory::decl::{TableDecl, TablesFile};
 use crate::inventory::Inventory;
@@ -635,6 +637,102 @@ fn template(
     segments
 }
 
+/// The columns of one family of kinds (a kind and its views): the declared ones, then the
+/// header names of the family's files; and the aliases (lower-case) → column.
+fn family_schema(
+    members: &[&TableDecl],
+    inventory: Option<&Inventory>,
+) -> (Vec<String>, BTreeMap<String, ColumnId>) {
+    let mut columns: Vec<String> = Vec::new();
+    // Lower-case names already in `columns`: headers can have 100,000 columns.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut push = |c: &str, columns: &mut Vec<String>| {
+        if seen.insert(c.to_ascii_lowercase()) {
+            columns.push(c.to_string());
+        }
+    };
+    for decl in members {
+        for c in decl
+            .columns
+            .iter()
+            .chain(decl.aliases.keys())
+            .chain(decl.required.iter())
+            .chain(decl.signature.iter())
+            .chain(decl.signature_any.iter())
+            .chain(decl.identity.iter())
+        {
+            push(c, &mut columns);
+        }
+    }
+    let mut aliases = BTreeMap::new();
+    for decl in members {
+        for (canonical, alts) in &decl.aliases {
+            if let Some(i) = columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(canonical))
+            {
+                for a in alts {
+                    aliases.entry(a.to_ascii_lowercase()).or_insert(i);
+                }
+            }
+        }
+    }
+    if let Some(inv) = inventory {
+        for file in inv.files.iter().filter(|f| {
+            members
+                .iter()
+                .any(|d| f.kind.as_deref() == Some(d.kind.as_str()))
+        }) {
+            for h in file.header() {
+                let h = h.trim();
+                let known = members.iter().any(|d| d.canonical(h).is_some());
+                if !known && !aliases.contains_key(&h.to_ascii_lowercase()) {
+                    push(h, &mut columns);
+                }
+            }
+        }
+    }
+    (columns, aliases)
+}
+
+/// Compile a declaration's row predicate (`rows`, `judged`) over the rows of `kind`: cells
+/// and functions only, no lookups (it is evaluated before any index exists).
+fn predicate(
+    schema: &Schema,
+    kind: KindId,
+    decl: &TableDecl,
+    what: &str,
+    text: &toml::Spanned<String>,
+    errors: &mut Vec<RuleError>,
+) -> Option<RowPredicate> {
+    let fail =
+        |m: String| RuleError::plain(format!("table `{}`: `{what}` expression: {m}", decl.kind));
+    let expr = match crate::expr::parse(text.get_ref()) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(fail(e.message));
+            return None;
+        }
+    };
+    let mut c = Compiler::new(schema, Some(kind), Vec::new());
+    let compiled = c.condition(0, &expr);
+    if let Some(e) = c.errors.first() {
+        errors.push(fail(e.message.clone()));
+        return None;
+    }
+    if !c.lookups_used.is_empty() || c.kinds_used.iter().any(|k| *k != kind) {
+        errors.push(fail(
+            "it may read only the row's own cells, not other tables".into(),
+        ));
+        return None;
+    }
+    Some(RowPredicate {
+        node: compiled?.node,
+        cache_slots: c.cache_slots,
+        columns: c.columns_used.iter().map(|&(_, col)| col).collect(),
+    })
+}
+
 /// The schema of a run: the declared kinds, with the columns of the inventory's headers.
 pub fn build_schema(
     decls: &[TableDecl],
@@ -643,58 +741,75 @@ pub fn build_schema(
 ) -> (Schema, Vec<RuleError>) {
     let mut schema = Schema::default();
     let mut errors = Vec::new();
-    for decl in decls {
-        let mut columns: Vec<String> = Vec::new();
-        // Lower-case names already in `columns`: headers can have 100,000 columns.
-        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-        let mut push = |c: &str, columns: &mut Vec<String>| {
-            if seen.insert(c.to_ascii_lowercase()) {
-                columns.push(c.to_string());
+    // A view shares the columns of the kind it is a view of (its **family**), so that a
+    // column number means the same cell in the base kind's files and in the view's own.
+    let family: Vec<usize> = decls
+        .iter()
+        .enumerate()
+        .map(|(i, decl)| {
+            let Some(base) = &decl.view_of else { return i };
+            match decls.iter().position(|d| d.kind.eq_ignore_ascii_case(base)) {
+                Some(b) if decls[b].view_of.is_none() && b != i => b,
+                _ => {
+                    errors.push(RuleError::plain(format!(
+                        "table `{}`: `view-of` names `{base}`, which is not a declared table \
+                         (or is a view itself)",
+                        decl.kind
+                    )));
+                    i
+                }
             }
-        };
-        for c in decl
-            .columns
+        })
+        .collect();
+    let mut family_columns: BTreeMap<usize, (Vec<String>, BTreeMap<String, ColumnId>)> =
+        BTreeMap::new();
+    for &root in &family {
+        if family_columns.contains_key(&root) {
+            continue;
+        }
+        let members: Vec<&TableDecl> = decls
             .iter()
-            .chain(decl.aliases.keys())
-            .chain(decl.required.iter())
-            .chain(decl.signature.iter())
-            .chain(decl.signature_any.iter())
-        {
-            push(c, &mut columns);
-        }
-        let mut aliases = BTreeMap::new();
-        for (canonical, alts) in &decl.aliases {
-            if let Some(i) = columns
-                .iter()
-                .position(|c| c.eq_ignore_ascii_case(canonical))
-            {
-                for a in alts {
-                    aliases.insert(a.to_ascii_lowercase(), i);
-                }
-            }
-        }
-        if let Some(inv) = inventory {
-            for file in inv
-                .files
-                .iter()
-                .filter(|f| f.kind.as_deref() == Some(decl.kind.as_str()))
-            {
-                for h in file.header() {
-                    let h = h.trim();
-                    if decl.canonical(h).is_none() && !aliases.contains_key(&h.to_ascii_lowercase())
-                    {
-                        push(h, &mut columns);
-                    }
-                }
-            }
-        }
+            .zip(&family)
+            .filter(|(_, f)| **f == root)
+            .map(|(d, _)| d)
+            .collect();
+        family_columns.insert(root, family_schema(&members, inventory));
+    }
+    for (i, decl) in decls.iter().enumerate() {
+        let (columns, aliases) = family_columns[&family[i]].clone();
         schema.kinds.push(KindInfo {
             name: decl.kind.clone(),
             columns,
             aliases,
             keys: Vec::new(),
             has_primary: decl.key.is_some(),
+            base: (family[i] != i).then_some(family[i]),
+            rows: None,
+            judged: None,
+            identity: Vec::new(),
         });
+    }
+    // Row predicates and identity columns, against the finished columns.
+    for (kind, decl) in decls.iter().enumerate() {
+        let on = family[kind];
+        if let Some(rows) = decl.rows.as_ref().filter(|_| on != kind) {
+            schema.kinds[kind].rows = predicate(&schema, on, decl, "rows", rows, &mut errors);
+        }
+        if let Some(judged) = &decl.judged {
+            schema.kinds[kind].judged =
+                predicate(&schema, kind, decl, "judged", judged, &mut errors);
+        }
+        let mut identity = Vec::new();
+        for c in &decl.identity {
+            match schema.column(kind, c) {
+                Some(i) => identity.push(i),
+                None => errors.push(RuleError::plain(format!(
+                    "table `{}`: `identity` names unknown column `{c}`",
+                    decl.kind
+                ))),
+            }
+        }
+        schema.kinds[kind].identity = identity;
     }
     // Keys next: their normalize expressions are compiled against the finished schema.
     for (kind, decl) in decls.iter().enumerate() {

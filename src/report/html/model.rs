@@ -210,7 +210,7 @@ impl Audit {
             extract.rows
         };
         let registrar_rows =
-            take(inventory.extract("registrars", &["PoolFqdn", "Version", "SiteId"]));
+            take(report.extract("registrars", &["PoolFqdn", "Version", "SiteId"], false));
         let mut registrars: HashMap<String, Registrar> = HashMap::new();
         for r in &registrar_rows {
             let [fqdn, version, site] = &r.cells[..] else {
@@ -227,7 +227,8 @@ impl Audit {
         }
         let by_row = RowFindings::new(&report.findings);
         let has_users = inventory.files_of("users").next().is_some();
-        let user_rows = take(inventory.extract(
+        // People, not rows: one row per user object, SIP-enabled rows only.
+        let user_rows = take(report.extract(
             "users",
             &[
                 "SipAddress",
@@ -235,6 +236,7 @@ impl Audit {
                 "RegistrarPool",
                 "HostingProvider",
             ],
+            true,
         ));
         let readiness = has_users.then(|| readiness(&user_rows, &registrars, &by_row, &product));
         let users: HashMap<(FileId, usize), (&str, &str, &str)> = user_rows
@@ -247,15 +249,19 @@ impl Audit {
                 _ => None,
             })
             .collect();
-        let chat_rows = take(inventory.extract(
+        let chat_rows = take(report.extract(
             "chat-services",
             &["PoolFqdn", "Version", "Registrar", "SiteId"],
+            false,
         ));
         let room_rows =
-            take(inventory.extract("chat-rooms", &["PersistentChatPoolFqdn", "Category"]));
-        let category_rows =
-            take(inventory.extract("chat-categories", &["PersistentChatPoolFqdn", "Name"]));
-        let addin_rows = take(inventory.extract("chat-addins", &["PersistentChatPoolFqdn"]));
+            take(report.extract("chat-rooms", &["PersistentChatPoolFqdn", "Category"], false));
+        let category_rows = take(report.extract(
+            "chat-categories",
+            &["PersistentChatPoolFqdn", "Name"],
+            false,
+        ));
+        let addin_rows = take(report.extract("chat-addins", &["PersistentChatPoolFqdn"], false));
 
         // Chat pools: the chat-services rows first, then pools only rooms/categories name.
         let mut pools: Vec<ChatPool> = Vec::new();
