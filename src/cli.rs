@@ -17,6 +17,7 @@ use invlint::gate::{suppress, Adjust};
 use invlint::inventory::DiscoverOptions;
 use invlint::report::{self, Format, RenderOptions};
 use invlint::rule::{RuleError, RuleSet};
+use invlint::target::Target;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -167,9 +168,15 @@ struct CheckArgs {
     jobs: Option<usize>,
     #[command(flatten)]
     rules: RuleSource,
-    /// Run the rules of this profile too (pre-migration, post-migration, decommission).
+    /// Run the rules of this profile too (post-migration, decommission); it presets a target.
     #[arg(long, value_name = "NAME")]
     profile: Vec<String>,
+    /// The migration the audit is for: lync2013, sfb2015, sfb2019, sfbse or teams.
+    #[arg(long, value_name = "TARGET")]
+    target: Option<String>,
+    /// Pools being retired (globs over pool FQDNs, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    retiring_pools: Vec<String>,
     /// Only these codes or prefixes (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     select: Vec<String>,
@@ -341,6 +348,20 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         }
     }
     let file = &config.file;
+    let named = args
+        .profile
+        .iter()
+        .map(|p| invlint::target::parse_profile(p).err())
+        .chain(args.target.iter().map(|t| Target::parse(t).err()));
+    if let Some(message) = named.flatten().next() {
+        eprintln!("error: {message}");
+        return Err(2);
+    }
+    let target = args
+        .target
+        .as_deref()
+        .or(file.target.as_ref().map(|t| t.get_ref().as_str()))
+        .and_then(|t| Target::parse(t).ok());
     let mut source = args.rules.clone();
     source
         .rules
@@ -374,7 +395,19 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
     let options = Options {
         discover,
         overrides: config.overrides.clone(),
-        profiles: file.profiles.iter().chain(&args.profile).cloned().collect(),
+        profiles: file
+            .profiles
+            .iter()
+            .map(|p| p.get_ref())
+            .chain(&args.profile)
+            .cloned()
+            .collect(),
+        target,
+        retiring: if args.retiring_pools.is_empty() {
+            file.retiring_pools.clone()
+        } else {
+            args.retiring_pools.clone()
+        },
         select,
         ignore: file.ignore.iter().chain(&args.ignore).cloned().collect(),
         excerpts,
@@ -881,6 +914,10 @@ fn explain(code: &str, source: &RuleSource) -> u8 {
             format!(" (profiles: {})", rule.profiles.join(", "))
         }
     );
+    if !rule.targets.is_empty() {
+        let names: Vec<&str> = rule.targets.iter().map(|t| t.name()).collect();
+        println!("Targets: {} (runs only under these)", names.join(", "));
+    }
     println!("\nWhy\n  {}", rule.doc.why.trim().replace('\n', "\n  "));
     println!("\nFix\n  {}", rule.help.trim().replace('\n', "\n  "));
     if let Some(url) = &rule.doc.url {

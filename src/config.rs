@@ -65,7 +65,12 @@ pub struct ConfigFile {
     #[serde(default)]
     pub ignore: Vec<String>,
     #[serde(default)]
-    pub profiles: Vec<String>,
+    pub profiles: Vec<Spanned<String>>,
+    /// The migration target (`lync2013`, `sfb2015`, `sfb2019`, `sfbse`, `teams`).
+    pub target: Option<Spanned<String>>,
+    /// Globs of the pool FQDNs being retired.
+    #[serde(default)]
+    pub retiring_pools: Vec<String>,
     #[serde(default)]
     pub include: Vec<String>,
     #[serde(default)]
@@ -187,6 +192,21 @@ pub fn parse(name: &str, text: &str) -> Result<Config, Vec<RuleError>> {
             ));
         }
     }
+    // A misspelt profile or target would silently run none of its rules.
+    let named = file
+        .profiles
+        .iter()
+        .map(|p| (p, crate::target::parse_profile(p.get_ref()).err()))
+        .chain(
+            file.target
+                .iter()
+                .map(|t| (t, crate::target::Target::parse(t.get_ref()).err())),
+        );
+    for (value, error) in named {
+        if let Some(message) = error {
+            errors.push(RuleError::at_value(&source, value.span(), message, None));
+        }
+    }
     let mut overrides = Vec::new();
     for entry in &file.table {
         let delimiter = match &entry.delimiter {
@@ -235,6 +255,7 @@ pub fn parse(name: &str, text: &str) -> Result<Config, Vec<RuleError>> {
         .chain(file.table.iter().flat_map(|t| t.paths.iter()))
         .chain(file.include.iter())
         .chain(file.exclude.iter())
+        .chain(file.retiring_pools.iter())
     {
         if let Err(e) = globset::Glob::new(glob) {
             errors.push(RuleError::plain(format!(
@@ -289,9 +310,15 @@ pub const STARTER: &str = r#"# invlint configuration (README.md, "Configuration,
 # extend-select = []
 # ignore = ["CSV005"]
 
-# Profiles turn on the rules written for one phase of the migration:
-# pre-migration, post-migration, decommission.
-# profiles = ["pre-migration"]
+# The migration this audit is for: lync2013, sfb2015, sfb2019, sfbse (Subscription Edition)
+# or teams; rules written for a target run only under it. The pools being retired (globs over
+# pool FQDNs): objects still homed there block the move.
+# target = "sfbse"
+# retiring-pools = ["pool15*.contoso.com"]
+
+# Profiles turn on the rules written for one phase of the migration and preset a target:
+# post-migration (target lync2013), decommission (target teams, every pool retiring).
+# profiles = ["decommission"]
 
 # Files read inside the folders given on the command line.
 # include = ["*.csv", "*.tsv"]

@@ -13,3 +13,4 @@ mod progress;
 mod real_folders;
 mod rule_files;
 mod spans;
+mod targets;

@@ -73,8 +73,14 @@ fn run_one(
         })
         .collect();
     let (inventory, findings) = Inventory::from_memory(tables, decls.to_vec())?;
+    let target = match &example.target {
+        Some(t) => Some(crate::target::Target::parse(t)?),
+        None => rule.targets.first().copied(),
+    };
     let options = Options {
         profiles: rule.profiles.clone(),
+        target,
+        retiring: example.retiring_pools.clone(),
         ..Options::default()
     };
     let report = run(inventory, findings, &single, decls, &options).map_err(|e| match e {

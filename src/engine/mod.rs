@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::expr::compile::{ColumnId, KindId, Node, Schema};
+use crate::expr::compile::{ColumnId, KindId, Node, RunParams, Schema};
 use crate::expr::eval::{Ctx, Tables};
 use crate::expr::value::{RowRef, Value};
 use crate::finding::{builtin, sort_findings, Anchor, Finding, Location, Related, Severity};
@@ -29,6 +29,7 @@ use crate::inventory::decl::TableDecl;
 use crate::inventory::table::Column;
 use crate::inventory::{DiscoverOptions, Inventory, TableFile, TableOverride};
 use crate::rule::{build_schema, CompiledRule, Part, Program, RuleError, RuleSet, Shape};
+use crate::target::Retiring;
 use progress::{Phase, Progress, ProgressSink};
 
 /// Rows per evaluation task: big enough to amortise, small enough to balance two cores.
@@ -41,6 +42,10 @@ pub struct Options {
     pub overrides: Vec<TableOverride>,
     /// Profiles selected with `--profile`; rules with profiles run only when one matches.
     pub profiles: Vec<String>,
+    /// The migration target (`--target`); a profile presets one when this is `None`.
+    pub target: Option<crate::target::Target>,
+    /// Globs of the pools being retired (`--retiring-pools`); `decommission` presets `*`.
+    pub retiring: Vec<String>,
     /// Codes or prefixes to run (empty: all) and to leave out.
     pub select: Vec<String>,
     pub ignore: Vec<String>,
@@ -300,10 +305,17 @@ pub fn run(
     decls: &[TableDecl],
     options: &Options,
 ) -> Result<Report, CheckError> {
-    let (schema, mut errors) = build_schema(decls, &rules.maps(), Some(&inventory));
+    let (mut schema, mut errors) = build_schema(decls, &rules.maps(), Some(&inventory));
+    let (target, retiring) =
+        crate::target::resolve(options.target, &options.retiring, &options.profiles);
+    schema.run = RunParams {
+        target,
+        retiring: Retiring::new(&retiring).map_err(CheckError::Input)?,
+    };
     let selected: Vec<&crate::rule::Rule> = rules
         .rules()
         .filter(|r| is_selected(&r.code, &r.profiles, options))
+        .filter(|r| r.targets.is_empty() || target.is_some_and(|t| r.targets.contains(&t)))
         .collect();
     let mut compiled = Vec::new();
     for rule in selected {

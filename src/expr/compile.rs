@@ -23,6 +23,16 @@ pub type ColumnId = usize;
 pub struct Schema {
     pub kinds: Vec<KindInfo>,
     pub maps: Vec<MapInfo>,
+    /// The migration target and retiring pools of the run (`target()`, `retiring(pool)`).
+    pub run: RunParams,
+}
+
+/// What a run is for, read by the expression functions `target()`, `target_version()` and
+/// `retiring(pool)`.
+#[derive(Debug, Default)]
+pub struct RunParams {
+    pub target: Option<crate::target::Target>,
+    pub retiring: crate::target::Retiring,
 }
 
 #[derive(Debug)]
@@ -165,6 +175,9 @@ pub enum Func {
     ClientMajor,
     ClientVersion,
     ClientName,
+    Target,
+    TargetVersion,
+    Retiring,
     EqCase,
 }
 
@@ -297,6 +310,9 @@ const FUNCTIONS: &[&str] = &[
     "count",
     "find",
     "first",
+    "target",
+    "target_version",
+    "retiring",
 ];
 
 impl<'s> Compiler<'s> {
@@ -1085,6 +1101,9 @@ impl<'s> Compiler<'s> {
                     "client_version" => (Func::ClientVersion, 1, 1, Ty::Ver),
                     "client_name" => (Func::ClientName, 1, 1, Ty::Str),
                     "eq_case" => (Func::EqCase, 2, 2, Ty::Bool),
+                    "target" => (Func::Target, 0, 0, Ty::Str),
+                    "target_version" => (Func::TargetVersion, 0, 0, Ty::Num),
+                    "retiring" => (Func::Retiring, 1, 1, Ty::Bool),
                     _ => {
                         let help =
                             suggest(fname, FUNCTIONS).map(|s| format!("did you mean `{s}`?"));

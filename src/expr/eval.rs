@@ -341,6 +341,20 @@ impl<'a, T: Tables> Ctx<'a, T> {
         let arg = |ctx: &mut Self, i: usize| args.get(i).map_or(Value::Missing, |n| ctx.eval(n));
         let a = arg(self, 0);
         match func {
+            Func::Target => self
+                .schema
+                .run
+                .target
+                .map_or(Value::Missing, |t| Value::Str(Cow::Borrowed(t.name()))),
+            Func::TargetVersion => self
+                .schema
+                .run
+                .target
+                .and_then(crate::target::Target::version)
+                .map_or(Value::Missing, |v| Value::Num(f64::from(v))),
+            Func::Retiring => {
+                Value::Bool(text_of(&a).is_some_and(|s| self.schema.run.retiring.contains(&s)))
+            }
             Func::Exists => Value::Bool(match &a {
                 Value::Missing => false,
                 Value::Rows(r) => !r.is_empty(),

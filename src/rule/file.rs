@@ -42,10 +42,15 @@ pub struct RuleFile {
     pub message: Spanned<String>,
     /// The concrete fix.
     pub help: String,
-    /// Phases the rule belongs to (`pre-migration`, `post-migration`, `decommission`). A
-    /// rule without profiles always runs; one with profiles runs only under `--profile`.
+    /// Phases the rule belongs to (`post-migration`, `decommission`). A rule without
+    /// profiles always runs; one with profiles runs only under `--profile`.
     #[serde(default)]
     pub profiles: Vec<String>,
+    /// Migration targets the rule is for (`lync2013`, `sfb2015`, `sfb2019`, `sfbse`,
+    /// `teams`): it runs only when the run's target (`--target`, or a profile's) is one of
+    /// them. A rule without targets runs whatever the target.
+    #[serde(default)]
+    pub targets: Vec<String>,
     #[serde(default)]
     pub related: Vec<RelatedDecl>,
     pub doc: Doc,
@@ -73,7 +78,7 @@ pub struct Doc {
 
 /// An example: a few CSV lines per table and how many findings of this rule they give.
 #[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Example {
     pub name: String,
     /// Number of findings of this rule expected (0: the rule stays quiet).
@@ -83,4 +88,10 @@ pub struct Example {
     pub rows: Option<Vec<u64>>,
     /// Table kind → CSV text (header first).
     pub tables: BTreeMap<String, String>,
+    /// The target the example runs under (default: the rule's first target, if any).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Retiring-pool globs the example runs with.
+    #[serde(default)]
+    pub retiring_pools: Vec<String>,
 }

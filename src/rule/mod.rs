@@ -83,6 +83,8 @@ pub struct Rule {
     pub pack: String,
     pub source: RuleSource,
     pub profiles: Vec<String>,
+    /// Targets the rule is for (empty: every target, and none).
+    pub targets: Vec<crate::target::Target>,
     pub shape: Shape,
     pub exprs: Vec<ExprSource>,
     pub bindings: Vec<(String, usize)>,
@@ -502,6 +504,29 @@ fn load_rule(pack: &str, file_name: &str, source: RuleSource) -> Result<Rule, Ve
         )),
         _ => {}
     }
+    // Profile and target names are checked here: a typo would silently never run the rule.
+    let mut profiles = Vec::new();
+    for p in &parsed.profiles {
+        match crate::target::parse_profile(p) {
+            Ok(p) => profiles.push(p.to_string()),
+            Err(e) => errors.push(RuleError::plain(format!("{}: {e}", source.name))),
+        }
+    }
+    let mut targets = Vec::new();
+    for t in &parsed.targets {
+        match crate::target::Target::parse(t) {
+            Ok(t) => targets.push(t),
+            Err(e) => errors.push(RuleError::plain(format!("{}: {e}", source.name))),
+        }
+    }
+    for example in &parsed.examples {
+        if let Some(Err(e)) = example.target.as_deref().map(crate::target::Target::parse) {
+            errors.push(RuleError::plain(format!(
+                "{}: example `{}`: {e}",
+                source.name, example.name
+            )));
+        }
+    }
     let stem = file_name.trim_end_matches(".toml");
     if stem.is_empty() {
         errors.push(RuleError::plain(format!(
@@ -520,7 +545,8 @@ fn load_rule(pack: &str, file_name: &str, source: RuleSource) -> Result<Rule, Ve
         doc: parsed.doc,
         pack: pack.to_string(),
         source,
-        profiles: parsed.profiles,
+        profiles,
+        targets,
         shape,
         exprs,
         bindings,
@@ -1127,11 +1153,15 @@ pub fn reference_markdown(set: &RuleSet) -> String {
                 ),
                 Shape::Whole => "checks the whole inventory".into(),
             };
-            let profiles = if r.profiles.is_empty() {
+            let mut profiles = if r.profiles.is_empty() {
                 String::new()
             } else {
                 format!("; profiles: {}", r.profiles.join(", "))
             };
+            if !r.targets.is_empty() {
+                let names: Vec<&str> = r.targets.iter().map(|t| t.name()).collect();
+                let _ = write!(profiles, "; targets: {}", names.join(", "));
+            }
             let _ = write!(
                 out,
                 "\n\n*{shape}{profiles}; file `{}`*\n\n",
