@@ -138,13 +138,7 @@ impl TableDecl {
     }
 
     pub fn type_name_matches(&self, type_name: &str) -> bool {
-        let mut name = type_name.trim();
-        while let Some(rest) = name
-            .strip_prefix("Deserialized.")
-            .or_else(|| name.strip_prefix("Selected."))
-        {
-            name = rest;
-        }
+        let name = strip_type_prefixes(type_name);
         self.type_names.iter().any(|t| t.eq_ignore_ascii_case(name))
     }
 
@@ -162,12 +156,59 @@ impl TableDecl {
     }
 }
 
+/// One `[[known]]` of a `tables.toml`: the shape of a cmdlet's export that invlint recognises
+/// but does not read yet (no rule uses it). A CSV matching no `[[table]]` but one of these is
+/// reported as `CSV005` at warning, naming the cmdlet, instead of info.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KnownDecl {
+    pub title: String,
+    /// The cmdlet that writes it, e.g. `Get-CsVoicePolicy`.
+    pub cmdlet: String,
+    /// .NET type names of its `#TYPE` line (without `Selected.`/`Deserialized.` prefixes).
+    #[serde(default)]
+    pub type_names: Vec<String>,
+    /// Columns that must all be present (case-insensitive).
+    pub signature: Vec<String>,
+}
+
+impl KnownDecl {
+    /// Whether a file with this `#TYPE` name and header is this cmdlet's output.
+    pub fn matches(&self, type_name: Option<&str>, header: &[String]) -> bool {
+        let by_type = type_name.is_some_and(|t| {
+            let name = strip_type_prefixes(t);
+            self.type_names.iter().any(|n| n.eq_ignore_ascii_case(name))
+        });
+        let by_header = !self.signature.is_empty()
+            && self
+                .signature
+                .iter()
+                .all(|c| header.iter().any(|h| h.trim().eq_ignore_ascii_case(c)));
+        by_type || by_header
+    }
+}
+
+/// A `#TYPE` name without its `Selected.`/`Deserialized.` prefixes.
+fn strip_type_prefixes(type_name: &str) -> &str {
+    let mut name = type_name.trim();
+    while let Some(rest) = name
+        .strip_prefix("Deserialized.")
+        .or_else(|| name.strip_prefix("Selected."))
+    {
+        name = rest;
+    }
+    name
+}
+
 /// The `tables.toml` of a pack.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct TablesFile {
     #[serde(default)]
     pub table: Vec<TableDecl>,
+    /// Cmdlet outputs recognised but not read yet (see [`KnownDecl`]).
+    #[serde(default)]
+    pub known: Vec<KnownDecl>,
     /// Value maps usable in expressions: map name → (value → text).
     #[serde(default)]
     pub maps: BTreeMap<String, BTreeMap<String, String>>,

@@ -4,7 +4,7 @@ use std::io;
 
 use serde::Serialize;
 
-use crate::engine::{Report, Skipped};
+use crate::engine::{MissingTable, Report, Skipped};
 use crate::finding::{Finding, Location, Severity};
 use crate::gate::GateSummary;
 
@@ -56,6 +56,10 @@ struct Summary<'a> {
     warning: usize,
     info: usize,
     skipped: &'a [Skipped],
+    /// The absent tables behind skipped rules, with their export command (absent when none;
+    /// additive to the version 1 contract).
+    #[serde(skip_serializing_if = "<[MissingTable]>::is_empty")]
+    missing_tables: &'a [MissingTable],
     /// Suppressions and baseline, only when used (additive to the version 1 contract).
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<&'a GateSummary>,
@@ -118,6 +122,7 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             warning: n(Severity::Warning),
             info: n(Severity::Info),
             skipped: &report.skipped,
+            missing_tables: &report.missing_tables,
             gate: (!report.gate.is_empty()).then_some(&report.gate),
             truncated: Some(report.omitted.count()).filter(|&n| n > 0),
         },
