@@ -155,3 +155,40 @@ fn kinds_folder_json() {
     assert_eq!(parsed["findings"].as_array().map(Vec::len), Some(0));
     insta::assert_snapshot!("kinds_json", json);
 }
+
+/// Rules skipped for a missing table are told once per table, with its export command, in the
+/// human and Markdown summaries; the JSON keeps every rule in `skipped` and adds
+/// `missing_tables`.
+#[test]
+fn missing_tables_are_told_once_each_with_their_command() {
+    let (_, json, _) = invlint(&["check", KINDS, "--format", "json"]);
+    let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    let missing = parsed["summary"]["missing_tables"]
+        .as_array()
+        .expect("missing_tables");
+    let users = missing
+        .iter()
+        .find(|m| m["table"] == "users")
+        .expect("users is missing");
+    assert!(users["export"]
+        .as_str()
+        .is_some_and(|e| e.starts_with("Get-CsUser")));
+    assert!(users["rules"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|c| c == "AD001")));
+    let skipped = parsed["summary"]["skipped"].as_array().expect("skipped");
+    assert!(skipped.iter().any(|s| s["code"] == "AD001"));
+    for format in ["human", "markdown"] {
+        let (_, out, _) = invlint(&["check", KINDS, "--format", format, "--color", "never"]);
+        let lines = out
+            .lines()
+            .filter(|l| l.contains("no `") || l.contains("no \\`"))
+            .count();
+        assert_eq!(lines, missing.len(), "{format}: {out}");
+        assert!(!out.contains("AD001: no"), "{format}: per-rule line: {out}");
+        assert!(
+            out.contains("Get-CsUser | Export-Csv") || out.contains("Get-CsUser \\| Export-Csv"),
+            "{format}: {out}"
+        );
+    }
+}
