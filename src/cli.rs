@@ -48,6 +48,14 @@ enum Command {
     Report(Box<ReportArgs>),
     /// List the rules: code, severity, title, pack.
     Rules(RulesArgs),
+    /// List the table kinds: recognition, identity, rows judged, key, export command.
+    Tables {
+        #[command(flatten)]
+        rules: RuleSource,
+        /// Output the table reference (docs/tables.md) as Markdown.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Explain a rule: title, why, help, example, documentation link.
     Explain {
         code: String,
@@ -237,6 +245,13 @@ pub fn main() -> u8 {
         Some(Command::Report(args)) => html_report(&args),
         None => check(cli.check),
         Some(Command::Rules(args)) => rules(args),
+        Some(Command::Tables { rules, markdown }) => match load_rules(&rules) {
+            Ok(set) => {
+                print!("{}", invlint::rule::tables_reference(&set, markdown));
+                0
+            }
+            Err(code) => code,
+        },
         Some(Command::Explain { code, rules }) => explain(&code, &rules),
         Some(Command::Test { packs, rules }) => test(&packs, &rules),
         Some(Command::Init { force }) => init(force),

@@ -215,11 +215,16 @@ pub mod builtin {
     pub const TYPE_NAME_CELL: (&str, Severity) = ("CSV002", Severity::Warning);
     pub const ENCODING: (&str, Severity) = ("CSV003", Severity::Warning);
     pub const NOT_CSV: (&str, Severity) = ("CSV004", Severity::Error);
+    /// Info for a CSV nobody declares; raised to warning when its header is a known cmdlet's
+    /// output that no table declaration reads yet (a `[[known]]` of `tables.toml`).
     pub const UNRECOGNISED: (&str, Severity) = ("CSV005", Severity::Info);
     pub const MISSING_COLUMN: (&str, Severity) = ("CSV006", Severity::Error);
     pub const DUPLICATE_HEADER: (&str, Severity) = ("CSV007", Severity::Error);
     pub const UNREADABLE: (&str, Severity) = ("CSV008", Severity::Error);
     pub const EMPTY: (&str, Severity) = ("CSV009", Severity::Info);
+    /// PowerShell plumbing exported with the data: DataTable rows, remoting columns, a string
+    /// piped to Export-Csv, a header repeated by appending.
+    pub const EXPORT_ARTEFACT: (&str, Severity) = ("CSV010", Severity::Warning);
     /// A panic caught at a file or rule boundary.
     pub const INTERNAL: (&str, Severity) = ("INV001", Severity::Error);
     /// A suppression entry that matches no finding.
@@ -238,6 +243,7 @@ pub mod builtin {
         ("CSV007", Severity::Error, "Duplicate header name"),
         ("CSV008", Severity::Error, "File or folder cannot be read"),
         ("CSV009", Severity::Info, "Empty file, or header only"),
+        ("CSV010", Severity::Warning, "Export artefact: DataTable rows, remoting columns, a string or a repeated header exported with the data"),
         ("INV001", Severity::Error, "Internal error while checking a file or rule"),
         ("INV002", Severity::Warning, "Suppression entry matches no finding (stale)"),
         ("INV003", Severity::Warning, "One object has different values in two exports"),

@@ -161,6 +161,29 @@ fn rule_reference_is_up_to_date() {
     assert!(generated.contains("### PC001"));
 }
 
+#[test]
+fn table_reference_is_up_to_date() {
+    let (code, generated, _) = invlint(&["tables", "--markdown"]);
+    assert_eq!(code, 0);
+    let committed =
+        std::fs::read_to_string(crate::common::root().join("docs/tables.md")).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/tables.md is stale: run `cargo run -- tables --markdown > docs/tables.md`"
+    );
+    for needle in [
+        "## online-users",
+        "## ad-users",
+        "`Get-CsVoicePolicy`",
+        "**rules judge**",
+    ] {
+        assert!(generated.contains(needle), "{needle}");
+    }
+    let (code, text, _) = invlint(&["tables"]);
+    assert_eq!(code, 0);
+    assert!(text.contains("common-area-phones  Common area phones (Get-CsCommonAreaPhone)"));
+}
+
 /// A symlink loop and a dangling link are each reported as CSV008 with their path; the run
 /// still checks the real export next to them and exits 2.
 #[cfg(unix)]

@@ -9,6 +9,7 @@ mod generated;
 mod hostile;
 mod html_report;
 mod inventories;
+mod kinds;
 mod progress;
 mod real_folders;
 mod rule_files;

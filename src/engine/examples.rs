@@ -57,6 +57,7 @@ fn run_one(
             tables: crate::inventory::decl::TablesFile {
                 table: decls.to_vec(),
                 maps: maps.clone(),
+                known: Vec::new(),
             },
             rules: vec![rule.clone()],
         }],

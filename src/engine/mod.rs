@@ -65,6 +65,18 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// A table kind absent from the inventory, the rules it kept from running, and the command
+/// that exports it: what the summary tells an admin to export for more coverage.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MissingTable {
+    pub table: String,
+    /// The declaration's export command (empty when it declares none).
+    pub export: String,
+    /// Codes of the rules skipped for its absence (a rule needing two absent tables is listed
+    /// under both), sorted.
+    pub rules: Vec<String>,
+}
+
 /// The outcome of a run.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -76,6 +88,8 @@ pub struct Report {
     /// that formats describing rules (SARIF, JUnit) list.
     pub ran: Vec<Arc<str>>,
     pub skipped: Vec<Skipped>,
+    /// The absent tables behind the skipped rules, most rules first.
+    pub missing_tables: Vec<MissingTable>,
     /// Kind → number of files, for summaries.
     pub tables: BTreeMap<String, usize>,
     /// Kind → number of objects (rows less those repeating an object of another export, and
@@ -305,6 +319,7 @@ pub fn run(
     decls: &[TableDecl],
     options: &Options,
 ) -> Result<Report, CheckError> {
+    crate::inventory::known::raise_known(&inventory, &rules.known(), &mut findings);
     let (mut schema, mut errors) = build_schema(decls, &rules.maps(), Some(&inventory));
     let (target, retiring) =
         crate::target::resolve(options.target, &options.retiring, &options.profiles);
@@ -367,6 +382,7 @@ pub fn run(
             .count()
     };
     let mut skipped = Vec::new();
+    let mut missing_rules: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut runnable: Vec<&CompiledRule> = Vec::new();
     for rule in &compiled {
         let missing: BTreeSet<&str> = rule
@@ -382,6 +398,12 @@ pub fn run(
                 .iter()
                 .any(|p| p.this.is_some_and(|k| present.contains(&k)));
         if !missing.is_empty() && !unique_some_present {
+            for kind in &missing {
+                missing_rules
+                    .entry(kind)
+                    .or_default()
+                    .push(rule.rule.code.to_string());
+            }
             skipped.push(Skipped {
                 code: rule.rule.code.to_string(),
                 reason: format!(
@@ -692,7 +714,9 @@ pub fn run(
             }
         })
         .collect();
+    let missing_tables = missing_tables(missing_rules, decls);
     Ok(Report {
+        missing_tables,
         kept,
         findings,
         files: inventory.files.len(),
@@ -708,6 +732,32 @@ pub fn run(
         inventory,
         omitted,
     })
+}
+
+/// The absent tables with the rules they kept from running, most rules first, then by name.
+fn missing_tables(by_kind: BTreeMap<&str, Vec<String>>, decls: &[TableDecl]) -> Vec<MissingTable> {
+    let mut out: Vec<MissingTable> = by_kind
+        .into_iter()
+        .map(|(kind, mut rules)| {
+            rules.sort();
+            rules.dedup();
+            MissingTable {
+                table: kind.to_string(),
+                export: decls
+                    .iter()
+                    .find(|d| d.kind == kind)
+                    .map_or_else(String::new, |d| d.export.clone()),
+                rules,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.rules
+            .len()
+            .cmp(&a.rules.len())
+            .then(a.table.cmp(&b.table))
+    });
+    out
 }
 
 /// `--select`/`--ignore` by code or prefix, and profiles.

@@ -172,6 +172,38 @@ impl TableDecl {
     }
 }
 
+/// One `[[known]]` of a `tables.toml`: the shape of a cmdlet's export that invlint recognises
+/// but does not read yet (no rule uses it). A CSV matching no `[[table]]` but one of these is
+/// reported as `CSV005` at warning, naming the cmdlet, instead of info.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KnownDecl {
+    pub title: String,
+    /// The cmdlet that writes it, e.g. `Get-CsVoicePolicy`.
+    pub cmdlet: String,
+    /// .NET type names of its `#TYPE` line (without `Selected.`/`Deserialized.` prefixes).
+    #[serde(default)]
+    pub type_names: Vec<String>,
+    /// Columns that must all be present (case-insensitive).
+    pub signature: Vec<String>,
+}
+
+impl KnownDecl {
+    /// Whether a file with this `#TYPE` name and header is this cmdlet's output.
+    pub fn matches(&self, type_name: Option<&str>, header: &[String]) -> bool {
+        let by_type = type_name.is_some_and(|t| {
+            let name = bare_type_name(t);
+            self.type_names.iter().any(|n| n.eq_ignore_ascii_case(name))
+        });
+        let by_header = !self.signature.is_empty()
+            && self
+                .signature
+                .iter()
+                .all(|c| header.iter().any(|h| h.trim().eq_ignore_ascii_case(c)));
+        by_type || by_header
+    }
+}
+
 /// A `#TYPE` name without the `Deserialized.`/`Selected.` prefixes remoting and
 /// `Select-Object` add.
 fn bare_type_name(type_name: &str) -> &str {
@@ -191,6 +223,9 @@ fn bare_type_name(type_name: &str) -> &str {
 pub struct TablesFile {
     #[serde(default)]
     pub table: Vec<TableDecl>,
+    /// Cmdlet outputs recognised but not read yet (see [`KnownDecl`]).
+    #[serde(default)]
+    pub known: Vec<KnownDecl>,
     /// Value maps usable in expressions: map name → (value → text).
     #[serde(default)]
     pub maps: BTreeMap<String, BTreeMap<String, String>>,

@@ -11,11 +11,13 @@
 //! parallel keeping only the columns asked for. [`Inventory::locate`] resolves the findings'
 //! anchors to lines and columns at the end, reading again only files that have findings.
 
+pub mod artefact;
 pub mod decl;
 pub mod decode;
 pub mod discover;
 pub mod extract;
 pub mod head;
+pub mod known;
 pub mod locate;
 pub mod recognize;
 pub mod split;
@@ -551,6 +553,7 @@ fn open_file(
             ));
         }
     }
+    findings.extend(artefact::head_findings(&file, &head.header));
     match recognised {
         Some((index, by)) => {
             let decl = &decls[index];
@@ -743,6 +746,9 @@ fn read_findings(file: &TableFile, batch: usize) -> Vec<Finding> {
                 format!("a column is larger than 4 GiB at row {record}; the rest of the file was not read"),
                 Anchor::Record { record: *record },
             ),
+            ReadIssue::RepeatedHeader { record, count } => {
+                artefact::repeated_header(file, *record, *count)
+            }
             ReadIssue::HeaderChanged => file.finding(
                 builtin::UNREADABLE,
                 "the file changed while it was being read; run again".into(),

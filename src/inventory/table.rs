@@ -273,6 +273,9 @@ pub enum ReadIssue {
     UnterminatedQuote { record: u64, field: usize },
     /// A column grew past 4 GiB; reading stopped.
     TooLarge { record: u64 },
+    /// The first record equal to the header (case-insensitive), and how many are: exports
+    /// appended to one file. They are kept as blank rows, so that rows stay numbered as records.
+    RepeatedHeader { record: u64, count: u64 },
     /// The header differs from the one read at discovery: the file changed meanwhile.
     HeaderChanged,
 }
@@ -286,6 +289,7 @@ impl ReadIssue {
             ReadIssue::QuestionMarks { .. } => Some((1, 0)),
             ReadIssue::Nul { .. } => Some((2, 0)),
             ReadIssue::Bom { .. } => Some((3, 0)),
+            ReadIssue::RepeatedHeader { .. } => Some((4, 0)),
             ReadIssue::Ragged { .. }
             | ReadIssue::UnterminatedQuote { .. }
             | ReadIssue::TooLarge { .. }
@@ -302,6 +306,7 @@ impl ReadIssue {
             | ReadIssue::Nul { record, .. }
             | ReadIssue::Bom { record, .. }
             | ReadIssue::UnterminatedQuote { record, .. }
+            | ReadIssue::RepeatedHeader { record, .. }
             | ReadIssue::TooLarge { record } => *record += shift,
             ReadIssue::HeaderChanged => {}
         }
@@ -313,7 +318,8 @@ impl ReadIssue {
             ReadIssue::TypeNameCells { count, .. }
             | ReadIssue::QuestionMarks { count, .. }
             | ReadIssue::Nul { count, .. }
-            | ReadIssue::Bom { count, .. } => Some(count),
+            | ReadIssue::Bom { count, .. }
+            | ReadIssue::RepeatedHeader { count, .. } => Some(count),
             _ => None,
         }
     }
@@ -760,6 +766,9 @@ fn read_pass<R: Read>(
     let mut question: Option<(u64, usize, String, u64)> = None;
     let mut nul: Option<(u64, usize, u64)> = None;
     let mut bom: Option<(u64, usize, u64)> = None;
+    let mut repeated: Option<(u64, u64)> = None;
+    // A header of blank names would take every blank row for a repeat.
+    let header_can_repeat = head.header.iter().any(|h| !h.trim().is_empty());
     let mut record = csv::ByteRecord::new();
     // Built once: `memmem::find` builds a searcher on every call, i.e. for every record.
     let bom_finder = memchr::memmem::Finder::new(BOM);
@@ -790,6 +799,19 @@ fn read_pass<R: Read>(
                 return Ok((rows, None));
             }
             record_no = 1;
+            continue;
+        }
+        // The header again (appended exports): counted, and kept as a blank row.
+        if header_can_repeat && is_header(&record, &head.header) {
+            rows.starts.push(position);
+            match &mut repeated {
+                Some((_, count)) => *count += 1,
+                None => repeated = Some((record_no, 1)),
+            }
+            for column in rows.columns.iter_mut().flatten() {
+                column.push("");
+            }
+            record_no += 1;
             continue;
         }
         if record.len() != width {
@@ -896,6 +918,10 @@ fn read_pass<R: Read>(
             count,
         });
     }
+    if let Some((record, count)) = repeated {
+        rows.issues
+            .push(ReadIssue::RepeatedHeader { record, count });
+    }
     let decoded = reader.into_inner();
     rows.replaced = decoded.replaced;
     rows.odd_quotes = decoded.odd_quotes;
@@ -903,6 +929,15 @@ fn read_pass<R: Read>(
         rows.odd_utf16_len = Some(decoded.raw_total);
     }
     Ok((rows, stopped))
+}
+
+/// Whether `record` repeats the header (case-insensitive; the first field decides cheaply).
+fn is_header(record: &csv::ByteRecord, header: &[String]) -> bool {
+    record.len() == header.len()
+        && record
+            .iter()
+            .zip(header)
+            .all(|(cell, name)| cell.eq_ignore_ascii_case(name.as_bytes()))
 }
 
 /// Field `field` of `record` as text; `text` is the whole record, validated as UTF-8.
@@ -1141,6 +1176,9 @@ mod tests {
             let obj = if i % 5 == 0 { "System.Object[]" } else { "x" };
             if i % 13 == 7 {
                 text.push_str(&format!("\"short{i}\"\r\n\r\n"));
+            } else if i % 11 == 4 {
+                // Appended exports: the header again, counted across parts.
+                text.push_str("\"name\",\"NOTE\",\"Obj\"\r\n");
             } else {
                 text.push_str(&format!("\"row{i}\",\"{note}\",\"{obj}\"\r\n"));
             }
@@ -1156,6 +1194,29 @@ mod tests {
         let mut be = vec![0xFE, 0xFF];
         be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
         assert!(same_in_parts(&be) > 20);
+    }
+
+    #[test]
+    fn a_repeated_header_is_counted_once_and_read_as_a_blank_row() {
+        let bytes = b"\"A\",\"B\"\r\n\"1\",\"2\"\r\n\"a\",\"b\"\r\n\"3\",\"4\"\r\n\"A\",\"B\"\r\n";
+        let source = Source::Memory(std::sync::Arc::from(&bytes[..]));
+        let head = head_of(bytes);
+        let rows = read_rows(&source, &head, &[true, true]).expect("rows");
+        assert_eq!(rows.count, 4);
+        assert_eq!(
+            rows.issues,
+            [ReadIssue::RepeatedHeader {
+                record: 2,
+                count: 2
+            }]
+        );
+        let cells: Vec<&str> = (0..4).map(|r| rows.cell(r, 0).unwrap_or("?")).collect();
+        assert_eq!(cells, ["1", "", "3", ""]);
+        // A header of blank names does not take blank rows for repeats.
+        let blank = b",\r\n,\r\n";
+        let source = Source::Memory(std::sync::Arc::from(&blank[..]));
+        let rows = read_rows(&source, &head_of(blank), &[true, true]).expect("rows");
+        assert!(rows.issues.is_empty(), "{:?}", rows.issues);
     }
 
     #[test]

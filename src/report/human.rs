@@ -210,7 +210,14 @@ pub fn write(
     for line in super::gate_lines(report) {
         writeln!(out, "{line}")?;
     }
-    for s in &report.skipped {
+    for line in super::coverage_lines(report) {
+        writeln!(out, "  {line}")?;
+    }
+    for s in report
+        .skipped
+        .iter()
+        .filter(|s| !super::skipped_for_missing_table(report, &s.code))
+    {
         writeln!(out, "  skipped {}: {}", s.code, s.reason)?;
     }
     Ok(())

@@ -4,7 +4,7 @@ use std::io;
 
 use serde::Serialize;
 
-use crate::engine::{Report, Skipped};
+use crate::engine::{MissingTable, Report, Skipped};
 use crate::finding::{Finding, Location, Severity};
 use crate::gate::GateSummary;
 
@@ -59,6 +59,10 @@ struct Summary<'a> {
     /// Kind → number of objects: rows less blank ones and less those repeating an object of
     /// another export (additive to the version 1 contract).
     objects: &'a std::collections::BTreeMap<String, usize>,
+    /// The absent tables behind skipped rules, with their export command (absent when none;
+    /// additive to the version 1 contract).
+    #[serde(skip_serializing_if = "<[MissingTable]>::is_empty")]
+    missing_tables: &'a [MissingTable],
     /// Suppressions and baseline, only when used (additive to the version 1 contract).
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<&'a GateSummary>,
@@ -122,6 +126,7 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             info: n(Severity::Info),
             skipped: &report.skipped,
             objects: &report.objects,
+            missing_tables: &report.missing_tables,
             gate: (!report.gate.is_empty()).then_some(&report.gate),
             truncated: Some(report.omitted.count()).filter(|&n| n > 0),
         },

@@ -165,14 +165,24 @@ pub fn render(report: &Report, rules: &RuleSet, limits: Limits) -> String {
     }
     if !report.skipped.is_empty() {
         doc.push_str("\n### Rules not run\n\n");
-        let rows = report.skipped.iter().map(|s| {
-            format!(
-                "- {}: {}\n",
-                cell(&s.code, limits.cell),
-                cell(&s.reason, limits.cell)
-            )
-        });
-        let left = report.skipped.len() - push_rows(&mut doc, rows, RESERVE / 2, &limits);
+        // Once per missing table (with its export command), then the rules skipped otherwise.
+        let coverage = super::coverage_lines(report);
+        let others: Vec<_> = report
+            .skipped
+            .iter()
+            .filter(|s| !super::skipped_for_missing_table(report, &s.code))
+            .collect();
+        let rows = coverage
+            .iter()
+            .map(|line| format!("- {}\n", cell(line, limits.cell)))
+            .chain(others.iter().map(|s| {
+                format!(
+                    "- {}: {}\n",
+                    cell(&s.code, limits.cell),
+                    cell(&s.reason, limits.cell)
+                )
+            }));
+        let left = coverage.len() + others.len() - push_rows(&mut doc, rows, RESERVE / 2, &limits);
         if left > 0 {
             doc.push_str(&format!("- and {left} more\n"));
         }

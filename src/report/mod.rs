@@ -211,6 +211,48 @@ pub fn summary_line(report: &Report) -> String {
     )
 }
 
+/// One line per table whose absence kept rules from running, with the command that exports
+/// it: `no `registrars` table: 9 rules skipped (PC001, …); export it with `…``.
+pub fn coverage_lines(report: &Report) -> Vec<String> {
+    const SHOWN: usize = 5;
+    report
+        .missing_tables
+        .iter()
+        .map(|m| {
+            let n = m.rules.len();
+            let mut codes = m
+                .rules
+                .iter()
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if n > SHOWN {
+                codes.push_str(", …");
+            }
+            let export = if m.export.is_empty() {
+                String::new()
+            } else {
+                format!("; export it with `{}`", m.export)
+            };
+            format!(
+                "no `{}` table: {n} rule{} skipped ({codes}){export}",
+                m.table,
+                if n == 1 { "" } else { "s" }
+            )
+        })
+        .collect()
+}
+
+/// Whether `code` was skipped because a table is absent (said once per table by
+/// [`coverage_lines`], not once per rule).
+pub fn skipped_for_missing_table(report: &Report, code: &str) -> bool {
+    report
+        .missing_tables
+        .iter()
+        .any(|m| m.rules.iter().any(|r| r == code))
+}
+
 /// Lines telling what suppressions and the baseline did (empty when neither was used).
 pub fn gate_lines(report: &Report) -> Vec<String> {
     let gate = &report.gate;

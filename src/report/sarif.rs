@@ -344,6 +344,8 @@ pub fn write_capped(
         results.push(SarifResult {
             rule_id: &f.code,
             rule_index: index.get(&*f.code).copied().unwrap_or(0),
+            // The finding's own level: it may differ from its rule's default (a CSV005 about a
+            // known cmdlet's export is a warning; configured severities).
             level: level(f.severity),
             message: Text { text: &f.message },
             locations: [SarifLocation {

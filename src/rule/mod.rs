@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod file;
+pub mod tables;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,10 +19,11 @@ use crate::expr::compile::{
     ColumnId, Compiler, KeyInfo, KindId, KindInfo, MapInfo, Node, RowPredicate, Schema,
 };
 use crate::finding::Severity;
-use crate::inventory::decl::{TableDecl, TablesFile};
+use crate::inventory::decl::{KnownDecl, TableDecl, TablesFile};
 use crate::inventory::Inventory;
 pub use error::RuleError;
 use file::{Doc, Example, RuleFile};
+pub use tables::tables_reference;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
@@ -166,6 +168,7 @@ impl RuleSet {
                     Ok(tables) => {
                         pack.tables.table.extend(tables.table);
                         pack.tables.maps.extend(tables.maps);
+                        pack.tables.known.extend(tables.known);
                     }
                     Err(e) => errors.push(RuleError::toml(&source, &e)),
                 }
@@ -220,6 +223,14 @@ impl RuleSet {
             }
         }
         out
+    }
+
+    /// Every pack's `[[known]]` shapes (cmdlet outputs recognised but not read yet).
+    pub fn known(&self) -> Vec<KnownDecl> {
+        self.packs
+            .iter()
+            .flat_map(|p| p.tables.known.iter().cloned())
+            .collect()
     }
 
     pub fn maps(&self) -> BTreeMap<String, BTreeMap<String, String>> {
@@ -1118,7 +1129,7 @@ fn table_span(source: &RuleSource, name: &str) -> std::ops::Range<usize> {
 /// The rule reference (`docs/rules.md`), generated from the rule files.
 pub fn reference_markdown(set: &RuleSet) -> String {
     use std::fmt::Write;
-    let mut out = String::from("# Rule reference\n\nGenerated from the rule files by `invlint rules --markdown > docs/rules.md`; do not edit.\nBuilt-in checks of the CSV reader (`CSV001`–`CSV009`) are listed in the README.\n");
+    let mut out = String::from("# Rule reference\n\nGenerated from the rule files by `invlint rules --markdown > docs/rules.md`; do not edit.\nBuilt-in checks of the CSV reader (`CSV001`–`CSV010`) are listed in the README.\n");
     for pack in &set.packs {
         if pack.rules.is_empty() {
             continue;
