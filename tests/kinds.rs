@@ -192,3 +192,25 @@ fn missing_tables_are_told_once_each_with_their_command() {
         );
     }
 }
+
+/// Get-CsOnlineUser through the SfB Online connector writes the `#TYPE` of Get-CsUser: of the
+/// kinds a type names, the one whose signature the header has (the more specific) decides.
+#[test]
+fn one_type_name_two_cmdlets_the_header_decides() {
+    let type_line = "#TYPE Deserialized.Microsoft.Rtc.Management.ADConnect.Schema.OCSADUser\r\n";
+    let files = vec![
+        (
+            "online.csv".to_string(),
+            format!("{type_line}\"Identity\",\"UserPrincipalName\",\"SipAddress\",\"RegistrarPool\",\"HostingProvider\",\"InterpretedUserType\"\r\n").into_bytes(),
+        ),
+        (
+            "onprem.csv".to_string(),
+            format!("{type_line}\"Identity\",\"UserPrincipalName\",\"SipAddress\",\"RegistrarPool\",\"HostingProvider\"\r\n").into_bytes(),
+        ),
+    ];
+    let kinds: Vec<Option<String>> = kinds_of(files).into_iter().map(|(_, k)| k).collect();
+    assert_eq!(
+        kinds,
+        [Some("online-users".to_string()), Some("users".to_string())]
+    );
+}

@@ -801,9 +801,12 @@ fn read_pass<R: Read>(
             record_no = 1;
             continue;
         }
-        // The header again (appended exports): counted, and kept as a blank row.
+        // The header again (appended exports): counted, and kept as a blank row (no kind's
+        // member: no rule judges it, no count includes it).
         if header_can_repeat && is_header(&record, &head.header) {
             rows.starts.push(position);
+            rows.blank
+                .push(u32::try_from(record_no - 1).unwrap_or(u32::MAX));
             match &mut repeated {
                 Some((_, count)) => *count += 1,
                 None => repeated = Some((record_no, 1)),
@@ -1212,6 +1215,8 @@ mod tests {
         );
         let cells: Vec<&str> = (0..4).map(|r| rows.cell(r, 0).unwrap_or("?")).collect();
         assert_eq!(cells, ["1", "", "3", ""]);
+        // Blank rows to the engine: members of no kind, judged by no rule.
+        assert_eq!(rows.blank, [1, 3]);
         // A header of blank names does not take blank rows for repeats.
         let blank = b",\r\n,\r\n";
         let source = Source::Memory(std::sync::Arc::from(&blank[..]));
