@@ -113,12 +113,9 @@ struct SuppressionsFile {
 
 /// Read a suppressions file; every mistake is returned, located.
 pub fn load(path: &Path) -> Result<Vec<Suppression>, Vec<RuleError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![RuleError::plain(format!(
-            "cannot read the suppressions file `{}`: {e}",
-            path.display()
-        ))]
-    })?;
+    let text =
+        crate::files::read_text_capped(path, crate::files::MAX_TEXT_FILE, "suppressions file")
+            .map_err(|e| vec![RuleError::plain(e)])?;
     parse(&display_path(path), &text)
 }
 

@@ -9,6 +9,7 @@
 
 use std::io;
 
+use super::visible::visible;
 use crate::engine::Report;
 use crate::finding::{Finding, Severity};
 
@@ -53,18 +54,18 @@ fn command(severity: Severity) -> &'static str {
 pub fn annotation(f: &Finding) -> String {
     let l = &f.location;
     let file = l.file.strip_prefix("./").unwrap_or(&l.file);
-    let mut props = format!("file={}", escape_property(file));
+    let mut props = format!("file={}", escape_property(&visible(file)));
     if let Some(s) = super::region(l) {
         props.push_str(&format!(
             ",line={},endLine={},col={},endColumn={}",
             s.line, s.end_line, s.column, s.end_column
         ));
     }
-    props.push_str(&format!(",title={}", escape_property(&f.code)));
+    props.push_str(&format!(",title={}", escape_property(&visible(&f.code))));
     format!(
         "::{} {props}::{}",
         command(f.severity),
-        escape_data(&f.message)
+        escape_data(&visible(&f.message))
     )
 }
 
