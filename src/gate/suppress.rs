@@ -207,24 +207,54 @@ fn normalise(text: &str) -> String {
     }
 }
 
-fn matches(entry: &SuppressEntry, finding: &Finding) -> bool {
-    if !entry.code.trim().eq_ignore_ascii_case(&finding.code) {
-        return false;
-    }
-    if let Some(table) = &entry.table {
-        if finding.location.table.as_deref() != Some(table.trim()) {
-            return false;
+/// The entries by code and normalised key: a finding is matched by looking up its keys, not
+/// by trying every entry (100,000 findings × 10,000 entries took 104 s).
+struct Index<'s> {
+    entries: &'s [Suppression],
+    by_code: std::collections::HashMap<String, std::collections::HashMap<String, Vec<usize>>>,
+}
+
+impl<'s> Index<'s> {
+    fn new(entries: &'s [Suppression]) -> Index<'s> {
+        let mut by_code: std::collections::HashMap<_, std::collections::HashMap<_, Vec<usize>>> =
+            std::collections::HashMap::new();
+        for (i, s) in entries.iter().enumerate() {
+            by_code
+                .entry(s.entry.code.trim().to_ascii_uppercase())
+                .or_default()
+                .entry(normalise(&s.entry.key))
+                .or_default()
+                .push(i);
         }
+        Index { entries, by_code }
     }
-    let key = normalise(&entry.key);
-    let identity_key = finding
-        .identity
-        .as_deref()
-        .map(|id| id.split_once(':').map_or(id, |(_, k)| k))
-        .map(normalise);
-    identity_key.as_deref() == Some(key.as_str())
-        || finding.location.value.as_deref().map(normalise).as_deref() == Some(key.as_str())
-        || normalise(&finding.location.file) == key
+
+    /// The first entry (in file order) matching `finding`: same code, its table if it names
+    /// one, and a key equal to the finding's row key, offending value or file.
+    fn first_match(&self, finding: &Finding) -> Option<usize> {
+        let keys = self.by_code.get(&finding.code.to_ascii_uppercase())?;
+        let identity_key = finding
+            .identity
+            .as_deref()
+            .map(|id| id.split_once(':').map_or(id, |(_, k)| k))
+            .map(normalise);
+        let value_key = finding.location.value.as_deref().map(normalise);
+        let file_key = Some(normalise(&finding.location.file));
+        [identity_key, value_key, file_key]
+            .iter()
+            .flatten()
+            .filter_map(|key| keys.get(key))
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                self.entries[i]
+                    .entry
+                    .table
+                    .as_ref()
+                    .is_none_or(|table| finding.location.table.as_deref() == Some(table.trim()))
+            })
+            .min()
+    }
 }
 
 /// What applying suppressions did.
@@ -247,8 +277,9 @@ pub fn apply(
 ) -> Outcome {
     let mut used = vec![false; suppressions.len()];
     let mut outcome = Outcome::default();
+    let index = Index::new(suppressions);
     findings.retain_mut(|f| {
-        let Some(i) = suppressions.iter().position(|s| matches(&s.entry, f)) else {
+        let Some(i) = index.first_match(f) else {
             return true;
         };
         used[i] = true;
