@@ -29,6 +29,25 @@ with open(sys.argv[1],'w') as f:
     f.write('a'*(50<<20)+'\n')
     f.write('\"CN=b\",\"B\",\"sip:b@contoso.com\",\"b@contoso.com\",\"b\",\"True\",\"pool.contoso.com\",\"SRV:\"\n')
 "
+gen long-line-200.csv "
+import sys
+with open(sys.argv[1],'w') as f:
+    f.write('$HEADER\n')
+    f.write('a'*(200<<20)+'\n')
+"
+gen open-quote-200.csv "
+import sys
+with open(sys.argv[1],'w') as f:
+    f.write('$HEADER\n')
+    f.write('\"CN=a\",\"' + 'x\n'*(100<<20) + '\n')
+"
+gen utf16-one-line.csv "
+import sys
+with open(sys.argv[1],'wb') as f:
+    f.write(b'\xff\xfe'+('$HEADER\r\n').encode('utf-16-le'))
+    chunk=('y'*(1<<20)).encode('utf-16-le')
+    for _ in range($SIZE_MB//2): f.write(chunk)
+"
 gen open-quote.csv "
 import sys
 with open(sys.argv[1],'w') as f:
@@ -84,6 +103,9 @@ measure() { # label, args...
 
 echo "invlint: $BIN"
 measure "one 50 MB line" check --isolated --format json "$DATA/long-line.csv"
+measure "one 200 MB line" check --isolated --format json "$DATA/long-line-200.csv"
+measure "quote open over 200 MB of lines" check --isolated --format json "$DATA/open-quote-200.csv"
+measure "UTF-16 file of ${SIZE_MB} MB without a line end" check --isolated --format json "$DATA/utf16-one-line.csv"
 measure "50 MB unterminated quote" check --isolated --format json "$DATA/open-quote.csv"
 measure "UTF-16 file of ${SIZE_MB} MB (utf-16 generated)" check --isolated --format json --max-findings 100 "$DATA/utf16.csv"
 measure "10 MB of one repeated SIP, --max-findings 10" check --isolated --format json --max-findings 10 "$DATA/duplicates.csv"

@@ -216,7 +216,8 @@ struct CheckArgs {
     /// Report suppression entries that match no finding as errors, not warnings.
     #[arg(long)]
     strict_suppressions: bool,
-    /// Show at most N findings; the others are counted (summary, exit code), not kept.
+    /// Show at most N findings; the others are counted (summary, exit code), not kept
+    /// [default: 1000000].
     #[arg(long, value_name = "N")]
     max_findings: Option<usize>,
 }
@@ -394,9 +395,7 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         progress: progress.as_ref().map(|(_, sink)| sink.clone()),
         // Findings the gate would drop (suppressed, known to the baseline, ignored per path)
         // must not fill the cap, nor count in the exit code: then the cap comes after it.
-        max_findings: args
-            .max_findings
-            .filter(|_| !filters_after_run(args, config)),
+        max_findings: Some(max_findings(args)).filter(|_| !filters_after_run(args, config)),
     };
     let checked = engine::check(&args.paths, &rules, &options);
     if let Some((bar, _)) = progress {
@@ -466,9 +465,7 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         }
     }
     sort_findings(&mut report.findings);
-    if let Some(max) = args.max_findings {
-        report.truncate_findings(max);
-    }
+    report.truncate_findings(max_findings(args));
     Ok(Checked {
         report,
         rules,
@@ -523,6 +520,12 @@ fn refuse_input(path: &std::path::Path, inputs: &files::InputSet) -> Result<(), 
         return Err(2);
     }
     Ok(())
+}
+
+/// `--max-findings`, else the default cap: past it findings are counted, not kept, so that
+/// memory never follows millions of findings.
+fn max_findings(args: &CheckArgs) -> usize {
+    args.max_findings.unwrap_or(engine::DEFAULT_MAX_FINDINGS)
 }
 
 /// Threads per core at most: beyond a few, threads only contend (`-j 100000` spawned

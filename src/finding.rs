@@ -11,6 +11,33 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+/// Bytes of a value quoted in a message at most. A message quotes a prefix of a longer value
+/// and says how much it left out (`…[+104857500 bytes]`): one 100 MB cell quoted whole made a
+/// 700 MB HTML page. The JSON and SARIF outputs keep the whole value in `value`.
+pub const MAX_QUOTED: usize = 200;
+
+/// Append `value` to the message `out`, cut to [`MAX_QUOTED`] bytes (on a character boundary)
+/// with a marker saying how many bytes were left out.
+pub fn push_quoted(out: &mut String, value: &str) {
+    if value.len() <= MAX_QUOTED {
+        out.push_str(value);
+        return;
+    }
+    let mut end = MAX_QUOTED;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.push_str(&value[..end]);
+    out.push_str(&format!("…[+{} bytes]", value.len() - end));
+}
+
+/// [`push_quoted`] into a new string.
+pub fn quoted(value: &str) -> String {
+    let mut out = String::new();
+    push_quoted(&mut out, value);
+    out
+}
+
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -239,4 +266,18 @@ pub mod builtin {
         ("INV001", Severity::Error, "Internal error while checking a file or rule"),
         ("INV002", Severity::Warning, "Suppression entry matches no finding (stale)"),
     ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_quoted_by_a_bounded_prefix() {
+        assert_eq!(quoted("short"), "short");
+        let long = "é".repeat(150);
+        let q = quoted(&long);
+        assert!(q.starts_with(&"é".repeat(100)), "{q}");
+        assert!(q.ends_with("…[+100 bytes]"), "{q}");
+    }
 }

@@ -16,6 +16,7 @@ pub mod decode;
 pub mod discover;
 pub mod extract;
 pub mod head;
+pub mod limit;
 pub mod locate;
 pub mod recognize;
 pub mod split;
@@ -709,9 +710,10 @@ fn read_findings(file: &TableFile, batch: usize) -> Vec<Finding> {
                 let mut f = file.finding(
                     builtin::TYPE_NAME_CELL,
                     format!(
-                        "`{}` holds the .NET type name `{value}` instead of values{}: the \
+                        "`{}` holds the .NET type name `{}` instead of values{}: the \
                          property is a collection that Export-Csv cannot write",
                         name(*field),
+                        crate::finding::quoted(value),
                         more(*count, "such cells in this column")
                     ),
                     Anchor::Cell { record: *record, field: *field },
@@ -727,8 +729,9 @@ fn read_findings(file: &TableFile, batch: usize) -> Vec<Finding> {
                 let mut f = file.finding(
                     builtin::ENCODING,
                     format!(
-                        "`{value}` has `?` in place of letters{}: Windows PowerShell's Export-Csv \
+                        "`{}` has `?` in place of letters{}: Windows PowerShell's Export-Csv \
                          writes ASCII by default and replaces accented characters",
+                        crate::finding::quoted(value),
                         more(*count, "cells like this")
                     ),
                     Anchor::Cell { record: *record, field: *field },
@@ -770,6 +773,19 @@ fn read_findings(file: &TableFile, batch: usize) -> Vec<Finding> {
                 builtin::UNREADABLE,
                 format!("a column is larger than 4 GiB at row {record}; the rest of the file was not read"),
                 Anchor::Record { record: *record },
+            ),
+            ReadIssue::RecordTooLong { record, line } => file.finding(
+                builtin::UNREADABLE,
+                format!(
+                    "record longer than {} MB at line {line} (row {record}): not read, nor the \
+                     rest of the file; a value probably holds a whole file, or a quote is never \
+                     closed",
+                    limit::MAX_RECORD >> 20
+                ),
+                Anchor::Position {
+                    line: *line,
+                    column: 1,
+                },
             ),
             ReadIssue::HeaderChanged => file.finding(
                 builtin::UNREADABLE,

@@ -14,6 +14,7 @@ use super::head::Head;
 use super::locate::{scan_records, ScanPlan};
 use rayon::prelude::*;
 
+use super::limit::{RecordLimit, MAX_RECORD};
 use super::split::{find_boundaries, Boundary};
 use super::Source;
 use crate::engine::index::KeyMap;
@@ -273,6 +274,9 @@ pub enum ReadIssue {
     UnterminatedQuote { record: u64, field: usize },
     /// A column grew past 4 GiB; reading stopped.
     TooLarge { record: u64 },
+    /// Record `record`, starting at line `line` of the file, is longer than
+    /// [`super::limit::MAX_RECORD`]; reading stopped before it.
+    RecordTooLong { record: u64, line: u64 },
     /// The header differs from the one read at discovery: the file changed meanwhile.
     HeaderChanged,
 }
@@ -289,6 +293,7 @@ impl ReadIssue {
             ReadIssue::Ragged { .. }
             | ReadIssue::UnterminatedQuote { .. }
             | ReadIssue::TooLarge { .. }
+            | ReadIssue::RecordTooLong { .. }
             | ReadIssue::HeaderChanged => None,
         }
     }
@@ -302,7 +307,8 @@ impl ReadIssue {
             | ReadIssue::Nul { record, .. }
             | ReadIssue::Bom { record, .. }
             | ReadIssue::UnterminatedQuote { record, .. }
-            | ReadIssue::TooLarge { record } => *record += shift,
+            | ReadIssue::TooLarge { record }
+            | ReadIssue::RecordTooLong { record, .. } => *record += shift,
             ReadIssue::HeaderChanged => {}
         }
     }
@@ -606,11 +612,12 @@ fn read_in_parts(
     *reported = parts.iter().map(|p| p.as_ref().map_or(0, |r| r.1)).sum();
     let mut parts = parts.into_iter();
     let ((mut rows, mut stopped), _) = parts.next()?.ok()?;
-    if rows
-        .issues
-        .iter()
-        .any(|i| matches!(i, ReadIssue::HeaderChanged | ReadIssue::TooLarge { .. }))
-    {
+    if rows.issues.iter().any(|i| {
+        matches!(
+            i,
+            ReadIssue::HeaderChanged | ReadIssue::TooLarge { .. } | ReadIssue::RecordTooLong { .. }
+        )
+    }) {
         return None;
     }
     let mut splits = Vec::with_capacity(boundaries.len());
@@ -623,6 +630,14 @@ fn read_in_parts(
             return None;
         }
         let ((rest, rest_stopped), _) = part.ok()?;
+        // Its line is known only counting from the start: read in one part.
+        if rest
+            .issues
+            .iter()
+            .any(|i| matches!(i, ReadIssue::RecordTooLong { .. }))
+        {
+            return None;
+        }
         splits.push((boundary, rows.count));
         if !join_parts(&mut rows, rest, boundary.text, at) {
             return None;
@@ -740,7 +755,7 @@ fn read_pass<R: Read>(
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(256 * 1024)
-        .from_reader(decoded);
+        .from_reader(RecordLimit::new(decoded, MAX_RECORD));
     let width = head.header.len();
     let mut rows = Rows {
         columns: (0..width)
@@ -761,7 +776,20 @@ fn read_pass<R: Read>(
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_to_io(e)),
+            Err(e) => {
+                let e = csv_to_io(e);
+                let Some(line) = super::limit::too_long(&e) else {
+                    return Err(e);
+                };
+                // The rows before it are kept, the rest is not read.
+                let type_line = u64::from(head.type_line_len > 0);
+                rows.issues.push(ReadIssue::RecordTooLong {
+                    record: record_no,
+                    line: line + type_line,
+                });
+                rows.count = record_no.saturating_sub(1) as usize;
+                return Ok((rows, None));
+            }
         }
         let position = record.position().map_or(0, |p| p.byte());
         if pass
@@ -883,7 +911,7 @@ fn read_pass<R: Read>(
             count,
         });
     }
-    let decoded = reader.into_inner();
+    let decoded = reader.into_inner().inner;
     rows.replaced = decoded.replaced;
     rows.odd_quotes = decoded.odd_quotes;
     if encoding.is_utf16() && decoded.raw_total % 2 == 1 {

@@ -9,14 +9,14 @@
 
 use std::io;
 
-use super::visible::visible;
 use crate::engine::Report;
 use crate::finding::{Finding, Severity};
 
 /// Annotations of one level GitHub shows per step.
 pub const PER_LEVEL: usize = 10;
 
-/// Escape a command's message, as actions/toolkit's `escapeData`: `%`, CR, LF.
+/// Escape a command's message, as actions/toolkit's `escapeData`: `%`, CR, LF; other hidden
+/// characters are made visible ([`super::visible`]).
 pub fn escape_data(text: &str) -> String {
     escape(text, false)
 }
@@ -36,7 +36,8 @@ fn escape(text: &str, property: bool) -> String {
             '\n' => out.push_str("%0A"),
             ':' if property => out.push_str("%3A"),
             ',' if property => out.push_str("%2C"),
-            c => out.push(c),
+            // ESC, BEL, bidi overrides… reach the log raw otherwise.
+            c => super::visible::push_visible(&mut out, c),
         }
     }
     out
@@ -54,18 +55,18 @@ fn command(severity: Severity) -> &'static str {
 pub fn annotation(f: &Finding) -> String {
     let l = &f.location;
     let file = l.file.strip_prefix("./").unwrap_or(&l.file);
-    let mut props = format!("file={}", escape_property(&visible(file)));
+    let mut props = format!("file={}", escape_property(file));
     if let Some(s) = super::region(l) {
         props.push_str(&format!(
             ",line={},endLine={},col={},endColumn={}",
             s.line, s.end_line, s.column, s.end_column
         ));
     }
-    props.push_str(&format!(",title={}", escape_property(&visible(&f.code))));
+    props.push_str(&format!(",title={}", escape_property(&f.code)));
     format!(
         "::{} {props}::{}",
         command(f.severity),
-        escape_data(&visible(&f.message))
+        escape_data(&f.message)
     )
 }
 
