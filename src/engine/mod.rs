@@ -528,6 +528,12 @@ pub fn run(
     );
     let mut internal = inventory.locate(&mut findings, options.excerpts);
     findings.append(&mut internal);
+    let reported: BTreeSet<usize> = findings
+        .iter()
+        .filter(|f| *f.code == *builtin::UNREADABLE.0)
+        .map(|f| f.location.file_id)
+        .collect();
+    findings.extend(inventory.changed_files(&reported));
     sort_findings(&mut findings);
     if let Some(max) = options.max_findings {
         for f in findings.drain(max.min(findings.len())..) {

@@ -300,6 +300,8 @@ pub struct Compiler<'s> {
     this: Option<KindId>,
     /// Binding name → (source number, parsed expression).
     binding_exprs: Vec<(String, usize, Expr)>,
+    /// Binding name → index (looked up for every name in every expression).
+    binding_names: std::collections::HashMap<String, usize>,
     binding_state: Vec<BindingState>,
     binding_nodes: Vec<Option<Node>>,
     /// Per compiled binding: the depth of evaluating it, bindings it reads included.
@@ -367,6 +369,12 @@ impl<'s> Compiler<'s> {
         Compiler {
             schema,
             this,
+            binding_names: bindings
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, (name, _, _))| (name.clone(), i))
+                .collect(),
             binding_exprs: bindings,
             binding_state: vec![BindingState::Pending; n],
             binding_nodes: (0..n).map(|_| None).collect(),
@@ -423,7 +431,7 @@ impl<'s> Compiler<'s> {
     }
 
     pub fn binding_index(&self, name: &str) -> Option<usize> {
-        self.binding_exprs.iter().position(|(n, _, _)| n == name)
+        self.binding_names.get(name).copied()
     }
 
     fn error(&mut self, span: &Span, message: impl Into<String>, help: Option<String>) {

@@ -151,10 +151,14 @@ pub fn from_spanned(
     entries: &[Spanned<SuppressEntry>],
 ) -> Vec<Suppression> {
     let file: Arc<str> = Arc::from(name);
+    // Where each line starts, found once (counting line feeds per entry was quadratic).
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+        .collect();
     entries
         .iter()
         .map(|e| {
-            let (span, excerpt) = locate(text, e.span());
+            let (span, excerpt) = locate(text, &line_starts, e.span());
             Suppression {
                 entry: e.get_ref().clone(),
                 file: file.clone(),
@@ -171,12 +175,16 @@ fn display_path(path: &Path) -> String {
 
 /// The span of an entry: its first line (where `code = …` or the table header is), and that
 /// line as the excerpt.
-fn locate(text: &str, range: Range<usize>) -> (Span, Excerpt) {
-    let start = range.start.min(text.len());
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+fn locate(text: &str, line_starts: &[usize], range: Range<usize>) -> (Span, Excerpt) {
+    let mut start = range.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let line_index = line_starts.partition_point(|&s| s <= start).max(1) - 1;
+    let line_start = line_starts.get(line_index).copied().unwrap_or(0);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line_text = text[line_start..line_end].trim_end_matches('\r');
-    let line = text[..line_start].matches('\n').count() as u64 + 1;
+    let line = line_index as u64 + 1;
     let column = text[line_start..start].chars().count() as u64 + 1;
     let end_column = column
         + line_text[(start - line_start).min(line_text.len())..]

@@ -496,6 +496,29 @@ impl Inventory {
         }
     }
 
+    /// A CSV008 for each file that changed since its head was read, among those not yet
+    /// reported unreadable (`reported`: file ids). Asked once the run is over: a file emptied
+    /// and rewritten around the moment it was read gives a consistent but wrong picture
+    /// ("0 rows"), never to be reported as a clean result.
+    pub fn changed_files(&self, reported: &BTreeSet<FileId>) -> Vec<Finding> {
+        self.files
+            .iter()
+            .filter(|f| !f.failed && !reported.contains(&f.id))
+            .filter_map(|f| {
+                let e = f.source.check_unchanged().err()?;
+                Some(f.finding(
+                    builtin::UNREADABLE,
+                    format!(
+                        "`{}` changed while this run read it ({e}): its findings cannot be \
+                         trusted",
+                        f.display
+                    ),
+                    Anchor::File,
+                ))
+            })
+            .collect()
+    }
+
     /// The files of a kind, in discovery order.
     pub fn files_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a TableFile> + 'a {
         self.files
