@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use invlint::config::{self, Config};
 use invlint::engine::progress::{Phase, Progress, ProgressSink};
 use invlint::engine::{self, CheckError, Options};
+use invlint::files;
 use invlint::finding::{builtin, sort_findings, Severity};
 use invlint::gate::baseline::Baseline;
 use invlint::gate::{suppress, Adjust};
@@ -200,6 +201,9 @@ struct CheckArgs {
     /// Also read hidden files and folders.
     #[arg(long)]
     hidden: bool,
+    /// Follow symbolic links that lead out of the input folders (never into /proc, /sys, /dev).
+    #[arg(long)]
+    follow_links: bool,
     /// Colours in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -227,7 +231,8 @@ struct CheckArgs {
     /// Report suppression entries that match no finding as errors, not warnings.
     #[arg(long)]
     strict_suppressions: bool,
-    /// Show at most N findings; the others are counted (summary, exit code), not kept.
+    /// Show at most N findings; the others are counted (summary, exit code), not kept
+    /// [default: 1000000].
     #[arg(long, value_name = "N")]
     max_findings: Option<usize>,
 }
@@ -305,6 +310,8 @@ struct Checked {
     fail_on: Option<config::FailOn>,
     /// Set when `--write-baseline` wrote a file.
     wrote_baseline: bool,
+    /// Every file the run read: no output may be one of them.
+    inputs: files::InputSet,
 }
 
 /// The configuration for a check: `--config`, else the nearest invlint.toml, else defaults.
@@ -351,7 +358,13 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         );
         return Err(2);
     }
-    if let Some(jobs) = args.jobs {
+    if let Some(asked) = args.jobs {
+        let jobs = clamp_jobs(asked);
+        if jobs < asked && !args.quiet {
+            eprintln!(
+                "note: --jobs {asked} clamped to {jobs} ({JOBS_PER_CORE} per core on this machine)"
+            );
+        }
         if jobs == 0
             || rayon::ThreadPoolBuilder::new()
                 .num_threads(jobs)
@@ -385,6 +398,7 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
     let rules = load_rules(&source)?;
     let mut discover = DiscoverOptions {
         hidden: args.hidden || file.hidden == Some(true),
+        follow_links: args.follow_links,
         exclude: file.exclude.iter().chain(&args.exclude).cloned().collect(),
         ..DiscoverOptions::default()
     };
@@ -429,9 +443,7 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         progress: progress.as_ref().map(|(_, sink)| sink.clone()),
         // Findings the gate would drop (suppressed, known to the baseline, ignored per path)
         // must not fill the cap, nor count in the exit code: then the cap comes after it.
-        max_findings: args
-            .max_findings
-            .filter(|_| !filters_after_run(args, config)),
+        max_findings: Some(max_findings(args)).filter(|_| !filters_after_run(args, config)),
     };
     let checked = engine::check(&args.paths, &rules, &options);
     if let Some((bar, _)) = progress {
@@ -456,8 +468,10 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         }
     }
     apply_suppressions(args, config, &mut report)?;
+    let inputs = inputs_of_run(&report, &source, args, config);
     let mut wrote_baseline = false;
     if let Some(path) = &args.write_baseline {
+        refuse_input(path, &inputs)?;
         let known: Vec<_> = report
             .findings
             .iter()
@@ -465,7 +479,9 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
             .cloned()
             .collect();
         let baseline = Baseline::from_findings(&known);
-        if let Err(e) = std::fs::write(path, baseline.to_json()) {
+        if let Err(e) =
+            files::write_atomic(path, |out| out.write_all(baseline.to_json().as_bytes()))
+        {
             eprintln!("error: cannot write the baseline `{}`: {e}", path.display());
             return Err(2);
         }
@@ -483,9 +499,9 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         );
         wrote_baseline = true;
     } else if let Some(path) = baseline_path(args, config) {
-        let baseline = std::fs::read_to_string(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| Baseline::from_json(&text));
+        let baseline =
+            invlint::files::read_text_capped(&path, invlint::files::MAX_TEXT_FILE, "baseline")
+                .and_then(|text| Baseline::from_json(&text));
         match baseline {
             Ok(baseline) => {
                 report.gate.baseline = Some(baseline.apply(&mut report.findings));
@@ -497,15 +513,77 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         }
     }
     sort_findings(&mut report.findings);
-    if let Some(max) = args.max_findings {
-        report.truncate_findings(max);
-    }
+    report.truncate_findings(max_findings(args));
     Ok(Checked {
         report,
         rules,
         fail_on: file.fail_on,
         wrote_baseline,
+        inputs,
     })
+}
+
+/// The files a run read: exports, rule files, the configuration, suppressions and baseline.
+fn inputs_of_run(
+    report: &engine::Report,
+    rules: &RuleSource,
+    args: &CheckArgs,
+    config: &Config,
+) -> files::InputSet {
+    let mut inputs = files::InputSet::default();
+    for file in &report.inventory.files {
+        if let invlint::inventory::Source::File(path, _) = &file.source {
+            inputs.add(path);
+        }
+    }
+    for dir in &rules.rules {
+        // A pack folder, or a folder of packs.
+        for entry in walkdir::WalkDir::new(dir)
+            .max_depth(2)
+            .into_iter()
+            .flatten()
+        {
+            inputs.add(entry.path());
+        }
+    }
+    let others = [
+        config.path.clone(),
+        suppressions_path(args, config),
+        baseline_path(args, config),
+    ];
+    for path in others.iter().flatten() {
+        inputs.add(path);
+    }
+    inputs
+}
+
+/// Refuse to write `path` when it is a file the run read (exit 2, nothing written).
+fn refuse_input(path: &std::path::Path, inputs: &files::InputSet) -> Result<(), u8> {
+    if inputs.contains(path) {
+        eprintln!(
+            "error: refusing to write `{}`: it is a file this run read (an export, rule, \
+             configuration, suppressions or baseline file); choose another path",
+            path.display()
+        );
+        return Err(2);
+    }
+    Ok(())
+}
+
+/// `--max-findings`, else the default cap: past it findings are counted, not kept, so that
+/// memory never follows millions of findings.
+fn max_findings(args: &CheckArgs) -> usize {
+    args.max_findings.unwrap_or(engine::DEFAULT_MAX_FINDINGS)
+}
+
+/// Threads per core at most: beyond a few, threads only contend (`-j 100000` spawned
+/// 100,000 threads and ran for minutes on a few files).
+const JOBS_PER_CORE: usize = 4;
+
+/// `--jobs N` bounded by the machine's parallelism times [`JOBS_PER_CORE`] (0 stays 0: an error).
+fn clamp_jobs(asked: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    asked.min(cores.saturating_mul(JOBS_PER_CORE))
 }
 
 /// Whether findings are dropped or changed after the engine (suppressions, a baseline, per-path
@@ -536,8 +614,9 @@ fn suppressions_path(args: &CheckArgs, config: &Config) -> Option<PathBuf> {
     if let Some(path) = &config.file.suppressions {
         return Some(config.resolve(path));
     }
+    // Anything of that name counts (a dangling link or a FIFO is an error to load).
     let beside = config.resolve(suppress::FILE_NAME);
-    beside.is_file().then_some(beside)
+    std::fs::symlink_metadata(&beside).is_ok().then_some(beside)
 }
 
 /// Suppressions of the configuration file and of the suppressions file, applied to `report`.
@@ -666,16 +745,14 @@ fn parse_outputs(values: &[String]) -> Result<Vec<(Format, PathBuf)>, u8> {
 fn write_outputs(outputs: &[(Format, PathBuf)], checked: &Checked) -> bool {
     let mut ok = true;
     for (format, path) in outputs {
-        let written = std::fs::File::create(path).and_then(|file| {
-            let mut out = std::io::BufWriter::new(file);
+        let written = files::write_atomic(path, |out| {
             report::write(
                 *format,
                 &checked.report,
                 &checked.rules,
                 RenderOptions::default(),
-                &mut out,
-            )?;
-            out.flush()
+                out,
+            )
         });
         if let Err(e) = written {
             eprintln!("error: cannot write {}: {e}", path.display());
@@ -706,6 +783,11 @@ fn check(args: CheckArgs) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    for (_, path) in &outputs {
+        if let Err(code) = refuse_input(path, &checked.inputs) {
+            return code;
+        }
+    }
     let outputs_ok = write_outputs(&outputs, &checked);
     let report = &checked.report;
     let color = match args.color {
@@ -758,6 +840,11 @@ fn html_report(args: &ReportArgs) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if args.html.as_os_str() != "-" {
+        if let Err(code) = refuse_input(&args.html, &checked.inputs) {
+            return code;
+        }
+    }
     let generated = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
@@ -784,7 +871,7 @@ fn html_report(args: &ReportArgs) -> u8 {
         let mut out = std::io::stdout().lock();
         out.write_all(page.as_bytes()).and_then(|()| out.flush())
     } else {
-        std::fs::write(&args.html, page.as_bytes())
+        files::write_atomic(&args.html, |out| out.write_all(page.as_bytes()))
     };
     if let Err(e) = written {
         if !(to_stdout && e.kind() == std::io::ErrorKind::BrokenPipe) {

@@ -149,22 +149,20 @@ impl Config {
     }
 }
 
-/// The nearest `invlint.toml` in `start` or its parents.
+/// The nearest `invlint.toml` in `start` or its parents. Anything of that name counts,
+/// even a dangling link or a FIFO: it is then an error to load, never skipped for a parent's.
 pub fn discover(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
         .map(|dir| dir.join(FILE_NAME))
-        .find(|candidate| candidate.is_file())
+        .find(|candidate| std::fs::symlink_metadata(candidate).is_ok())
 }
 
 /// Load and validate a configuration file. Every mistake is returned, located in the file.
 pub fn load(path: &Path) -> Result<Config, Vec<RuleError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![RuleError::plain(format!(
-            "cannot read the configuration file `{}`: {e}",
-            path.display()
-        ))]
-    })?;
+    let text =
+        crate::files::read_text_capped(path, crate::files::MAX_TEXT_FILE, "configuration file")
+            .map_err(|e| vec![RuleError::plain(e)])?;
     parse(&path.display().to_string(), &text).map(|mut config| {
         config.path = Some(path.to_path_buf());
         config

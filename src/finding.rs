@@ -11,6 +11,42 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+/// A value longer than this many bytes is quoted in a message by its first and last
+/// [`QUOTED_END`] bytes, with the number of bytes left out between (`…[104857000 bytes left
+/// out]…`): one 100 MB cell quoted whole made a 700 MB HTML page. The end is kept because a
+/// message part often ends with the explanation (`concat(SipAddress, " is not …")`). The
+/// JSON and SARIF outputs keep the whole value in `value`.
+pub const MAX_QUOTED: usize = 600;
+/// Bytes kept at each end of a value cut by [`push_quoted`].
+pub const QUOTED_END: usize = 200;
+
+/// Append `value` to the message `out`, cut in the middle when longer than [`MAX_QUOTED`]
+/// bytes (on character boundaries) with a marker saying how many bytes were left out.
+pub fn push_quoted(out: &mut String, value: &str) {
+    if value.len() <= MAX_QUOTED {
+        out.push_str(value);
+        return;
+    }
+    let mut head = QUOTED_END;
+    while !value.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = value.len() - QUOTED_END;
+    while !value.is_char_boundary(tail) {
+        tail += 1;
+    }
+    out.push_str(&value[..head]);
+    out.push_str(&format!("…[{} bytes left out]…", tail - head));
+    out.push_str(&value[tail..]);
+}
+
+/// [`push_quoted`] into a new string.
+pub fn quoted(value: &str) -> String {
+    let mut out = String::new();
+    push_quoted(&mut out, value);
+    out
+}
+
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -248,4 +284,20 @@ pub mod builtin {
         ("INV002", Severity::Warning, "Suppression entry matches no finding (stale)"),
         ("INV003", Severity::Warning, "One object has different values in two exports"),
     ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_quoted_by_a_bounded_prefix() {
+        assert_eq!(quoted("short"), "short");
+        let long = format!("{}{}", "é".repeat(1000), " is not valid");
+        let q = quoted(&long);
+        assert!(q.starts_with(&"é".repeat(100)), "{q}");
+        assert!(q.contains("…[1614 bytes left out]…"), "{q}");
+        assert!(q.ends_with(" is not valid"), "{q}");
+        assert!(q.len() < MAX_QUOTED, "{q}");
+    }
 }

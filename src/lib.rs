@@ -9,6 +9,7 @@ pub mod config;
 pub mod engine;
 pub mod expr;
 mod fault;
+pub mod files;
 pub mod finding;
 pub mod gate;
 pub mod gen;

@@ -1,5 +1,7 @@
 //! The one integration-test binary (`autotests = false`): each module is a topic.
 
+mod adversarial;
+mod adversarial_text;
 mod cli;
 mod common;
 mod expr_fixtures;

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use super::members::normalized;
 use super::Data;
 use crate::expr::eval::Tables;
-use crate::finding::{builtin, Anchor, Finding, Related};
+use crate::finding::{builtin, quoted, Anchor, Finding, Related};
 
 /// The conflict findings of every kind whose rows come from several files.
 pub(super) fn findings(data: &Data<'_>) -> Vec<Finding> {
@@ -52,15 +52,15 @@ pub(super) fn findings(data: &Data<'_>) -> Vec<Finding> {
                         .flat_map(|k| k.columns.iter())
                         .chain(&info.identity)
                         .find_map(|&c| data.cell(row, c).filter(|v| !v.trim().is_empty()))
-                        .unwrap_or("this object");
+                        .map_or_else(|| "this object".to_string(), quoted);
                     let mut finding = Finding::new(
                         builtin::CONFLICT.0,
                         builtin::CONFLICT.1,
                         format!(
                             "`{name}` of {who} is `{}` here but `{}` in `{other}` (row {}): two \
                              exports of this `{}` object disagree",
-                            here.trim(),
-                            there.trim(),
+                            quoted(here.trim()),
+                            quoted(there.trim()),
                             earlier.row + 1,
                             info.name
                         ),

@@ -47,42 +47,7 @@ pub struct Join {
 /// Calls `f` on `node` and everything below it.
 fn each_node<'n>(node: &'n Node, f: &mut impl FnMut(&'n Node)) {
     f(node);
-    match node {
-        Node::Const(_)
-        | Node::This
-        | Node::It(_)
-        | Node::Underscore
-        | Node::Binding(_)
-        | Node::AllRows(_) => {}
-        Node::Cell { base: a, .. } | Node::MapGet { arg: a, .. } | Node::Not(a) => each_node(a, f),
-        Node::Regex { value, .. } => each_node(value, f),
-        Node::And(a, b)
-        | Node::Or(a, b)
-        | Node::Cmp {
-            left: a, right: b, ..
-        } => {
-            each_node(a, f);
-            each_node(b, f);
-        }
-        Node::If(a, b, c) => {
-            each_node(a, f);
-            each_node(b, f);
-            each_node(c, f);
-        }
-        Node::In { value, list, .. } => {
-            each_node(value, f);
-            list.iter().for_each(|n| each_node(n, f));
-        }
-        Node::Lookup { args, .. } | Node::Call { args, .. } | Node::Coalesce(args) => {
-            args.iter().for_each(|n| each_node(n, f))
-        }
-        Node::Aggregate { rows, cond, .. } => {
-            each_node(rows, f);
-            if let Some(c) = cond {
-                each_node(c, f);
-            }
-        }
-    }
+    node.each_child(&mut |child| each_node(child, f));
 }
 
 fn parts(parts: &[Part]) -> impl Iterator<Item = &Node> {

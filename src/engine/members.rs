@@ -168,6 +168,19 @@ impl Members {
             .is_none_or(|flags| flags.get(row.row as usize).copied().unwrap_or(true))
     }
 
+    /// Whether `row` is one of `kind`'s rows.
+    pub fn contains(&self, kind: KindId, row: RowRef) -> bool {
+        self.parts.get(kind).is_some_and(|parts| {
+            parts.iter().any(|p| {
+                p.file == row.file
+                    && row.row < p.count
+                    && p.rows
+                        .as_ref()
+                        .is_none_or(|r| r.binary_search(&row.row).is_ok())
+            })
+        })
+    }
+
     /// Number of member rows of `kind`.
     pub fn rows(&self, kind: KindId) -> usize {
         self.parts

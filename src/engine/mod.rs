@@ -58,6 +58,10 @@ pub struct Options {
     pub max_findings: Option<usize>,
 }
 
+/// The cap on findings kept when none is asked for (`--max-findings`): a million findings
+/// take about 2 GB; past it they are counted, not kept (10 million took 15.7 GB).
+pub const DEFAULT_MAX_FINDINGS: usize = 1_000_000;
+
 /// A rule that did not run, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Skipped {
@@ -663,6 +667,12 @@ pub fn run(
     );
     let mut internal = inventory.locate(&mut findings, options.excerpts);
     findings.append(&mut internal);
+    let reported: BTreeSet<usize> = findings
+        .iter()
+        .filter(|f| *f.code == *builtin::UNREADABLE.0)
+        .map(|f| f.location.file_id)
+        .collect();
+    findings.extend(inventory.changed_files(&reported));
     sort_findings(&mut findings);
     if let Some(max) = options.max_findings {
         for f in findings.drain(max.min(findings.len())..) {
@@ -1198,9 +1208,16 @@ fn evaluate(
                     part,
                     start,
                     end,
-                } => eval_rows(data, rule, part, start, end),
-                Task::Unique(rule) => eval_unique(data, rule),
-                Task::Whole(rule) => eval_whole(data, rule),
+                } => (eval_rows(data, rule, part, start, end), Omitted::default()),
+                Task::Unique(rule) => {
+                    // One task over every row (a file of one repeated value gives a finding
+                    // per row): it caps what it keeps as it goes.
+                    let mut keeper = Keeper::new(options);
+                    eval_unique(data, rule, &mut |found| keeper.add(found));
+                    keeper.prune();
+                    keeper.into_parts()
+                }
+                Task::Whole(rule) => (eval_whole(data, rule), Omitted::default()),
             };
             let run = || {
                 crate::fault::inject("rule", task_code(task));
@@ -1229,7 +1246,7 @@ fn evaluate(
                 let on = file.map_or_else(String::new, |f| {
                     format!(" on `{}`", data.inventory.files[f].display)
                 });
-                vec![Finding::new(
+                let finding = Finding::new(
                     builtin::INTERNAL.0,
                     builtin::INTERNAL.1,
                     format!(
@@ -1238,7 +1255,8 @@ fn evaluate(
                         rule.rule.code
                     ),
                     location,
-                )]
+                );
+                (vec![finding], Omitted::default())
             })
         })
         .inspect(|_| {
@@ -1252,7 +1270,8 @@ fn evaluate(
         })
         .fold(
             || Keeper::new(options),
-            |mut keeper, found| {
+            |mut keeper, (found, omitted)| {
+                keeper.omitted.merge(omitted);
                 keeper.add(found);
                 keeper
             },
@@ -1263,10 +1282,15 @@ fn evaluate(
 
 fn render<'a>(ctx: &mut Ctx<'a, Data<'a>>, parts: &'a [Part]) -> String {
     let mut out = String::new();
+    let mut value = String::new();
     for part in parts {
         match part {
             Part::Text(t) => out.push_str(t),
-            Part::Expr(node) => ctx.eval(node).render(&mut out),
+            Part::Expr(node) => {
+                value.clear();
+                ctx.eval(node).render(&mut value);
+                crate::finding::push_quoted(&mut out, &value);
+            }
         }
     }
     out
@@ -1437,12 +1461,21 @@ fn unique_key<'a>(
         key.push_str(trimmed);
         key.make_ascii_lowercase();
     } else {
-        key.push_str(&trimmed.to_lowercase());
+        // Control, bidi and zero-width characters do not make a value another one: a
+        // repeat hidden by a U+200B is still a repeat.
+        let visible = trimmed
+            .chars()
+            .filter(|&c| !crate::report::visible::is_hidden_char(c));
+        key.extend(visible.flat_map(char::to_lowercase));
+    }
+    if key.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        key.retain(|c| !c.is_control());
     }
     !key.is_empty()
 }
 
-fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
+/// Findings of a uniqueness rule go to `emit` in batches, so the caller can cap them.
+fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule, emit: &mut dyn FnMut(Vec<Finding>)) {
     let mut first = index::FirstSeen::default();
     // (repeated key, object) pairs already reported.
     let mut reported: std::collections::HashSet<(String, (usize, u64))> = Default::default();
@@ -1479,7 +1512,7 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
                     let Some(p) = rule
                         .programs
                         .iter()
-                        .find(|p| p.this.is_some() && p.this == data.file_kind(earlier))
+                        .find(|p| p.this.is_some_and(|k| data.members.contains(k, earlier)))
                     else {
                         return false;
                     };
@@ -1511,7 +1544,7 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
                     let earlier_at = rule
                         .programs
                         .iter()
-                        .find(|p| p.this.is_some() && p.this == data.file_kind(earlier))
+                        .find(|p| p.this.is_some_and(|k| data.members.contains(k, earlier)))
                         .and_then(|p| p.at.as_ref());
                     let anchor = match earlier_at {
                         Some(Node::Cell { column, .. }) => data.anchor_of_cell(earlier, *column),
@@ -1527,12 +1560,18 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
                         },
                     );
                     out.push(finding);
+                    if out.len() >= UNIQUE_BATCH {
+                        emit(std::mem::take(&mut out));
+                    }
                 }
             }
         }
     }
-    out
+    emit(out);
 }
+
+/// Findings of a uniqueness rule handed on at once.
+const UNIQUE_BATCH: usize = 4096;
 
 /// Counts per severity.
 pub fn counts(findings: &[Finding]) -> BTreeMap<Severity, usize> {

@@ -221,6 +221,9 @@ pub enum Node {
         value: Box<Node>,
         list: Vec<Node>,
         negated: bool,
+        /// A long list of text literals, case-folded: text is looked up, not compared with
+        /// each item (a million-item list over a million rows did not finish).
+        set: Option<std::collections::HashSet<Box<str>>>,
     },
     Call {
         func: Func,
@@ -235,6 +238,65 @@ pub enum Node {
         cond: Option<Box<Node>>,
         slot: Option<usize>,
     },
+}
+
+/// Lists at least this long, of text literals only, are looked up in a set.
+const SET_MIN: usize = 8;
+
+/// The case-folded items of an `in` list of text literals, when it is long enough to gain.
+fn literal_set(items: &[Node]) -> Option<std::collections::HashSet<Box<str>>> {
+    if items.len() < SET_MIN {
+        return None;
+    }
+    items
+        .iter()
+        .map(|item| match item {
+            Node::Const(Value::Str(s)) => Some(Box::from(crate::expr::value::fold_case(s))),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Node {
+    /// Calls `f` on each node directly below this one.
+    pub fn each_child<'n>(&'n self, f: &mut impl FnMut(&'n Node)) {
+        match self {
+            Node::Const(_)
+            | Node::This
+            | Node::It(_)
+            | Node::Underscore
+            | Node::Binding(_)
+            | Node::AllRows(_) => {}
+            Node::Cell { base: a, .. } | Node::MapGet { arg: a, .. } | Node::Not(a) => f(a),
+            Node::Regex { value, .. } => f(value),
+            Node::And(a, b)
+            | Node::Or(a, b)
+            | Node::Cmp {
+                left: a, right: b, ..
+            } => {
+                f(a);
+                f(b);
+            }
+            Node::If(a, b, c) => {
+                f(a);
+                f(b);
+                f(c);
+            }
+            Node::In { value, list, .. } => {
+                f(value);
+                list.iter().for_each(f);
+            }
+            Node::Lookup { args, .. } | Node::Call { args, .. } | Node::Coalesce(args) => {
+                args.iter().for_each(f)
+            }
+            Node::Aggregate { rows, cond, .. } => {
+                f(rows);
+                if let Some(c) = cond {
+                    f(c);
+                }
+            }
+        }
+    }
 }
 
 /// A compile error, with the span in the expression it comes from.
@@ -255,14 +317,27 @@ pub struct Compiled {
     pub row_dependent: bool,
 }
 
+/// Longest regular expression pattern, in bytes.
+const MAX_REGEX_LEN: usize = 64 << 10;
+
+/// Deepest recursion of compiling or evaluating one expression, bindings included: well
+/// within a 2 MiB thread stack, far past any real rule (the shipped ones stay under 20).
+pub const MAX_DEPTH: usize = 512;
+
 /// Compiles the expressions of one rule, sharing its bindings.
 pub struct Compiler<'s> {
     schema: &'s Schema,
     this: Option<KindId>,
     /// Binding name → (source number, parsed expression).
     binding_exprs: Vec<(String, usize, Expr)>,
+    /// Binding name → index (looked up for every name in every expression).
+    binding_names: std::collections::HashMap<String, usize>,
     binding_state: Vec<BindingState>,
     binding_nodes: Vec<Option<Node>>,
+    /// Per compiled binding: the depth of evaluating it, bindings it reads included.
+    binding_heights: Vec<usize>,
+    /// Depth of [`Compiler::expr`] calls now, through the bindings being compiled.
+    depth: usize,
     its: Vec<KindId>,
     underscore: bool,
     source: usize,
@@ -327,9 +402,17 @@ impl<'s> Compiler<'s> {
         Compiler {
             schema,
             this,
+            binding_names: bindings
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, (name, _, _))| (name.clone(), i))
+                .collect(),
             binding_exprs: bindings,
             binding_state: vec![BindingState::Pending; n],
             binding_nodes: (0..n).map(|_| None).collect(),
+            binding_heights: vec![0; n],
+            depth: 0,
             its: Vec::new(),
             underscore: false,
             source: 0,
@@ -381,7 +464,7 @@ impl<'s> Compiler<'s> {
     }
 
     pub fn binding_index(&self, name: &str) -> Option<usize> {
-        self.binding_exprs.iter().position(|(n, _, _)| n == name)
+        self.binding_names.get(name).copied()
     }
 
     fn error(&mut self, span: &Span, message: impl Into<String>, help: Option<String>) {
@@ -428,6 +511,27 @@ impl<'s> Compiler<'s> {
                 let result = self.expr(&expr);
                 self.source = saved_source;
                 self.its = saved_its;
+                let result = result.and_then(|(node, ty, dep)| {
+                    // Evaluating reads the bindings it uses recursively: a chain of
+                    // thousands of `let`s would overflow the stack at run time.
+                    let height = self.height(&node);
+                    if height > MAX_DEPTH {
+                        let saved = std::mem::replace(&mut self.source, source);
+                        self.error(
+                            &expr.span,
+                            format!(
+                                "`let.{}` is nested too deeply with the bindings it reads \
+                                 (more than {MAX_DEPTH} levels)",
+                                self.binding_exprs[index].0
+                            ),
+                            Some("shorten the chain of bindings".into()),
+                        );
+                        self.source = saved;
+                        return None;
+                    }
+                    self.binding_heights[index] = height;
+                    Some((node, ty, dep))
+                });
                 match result {
                     Some((node, ty, dep)) => {
                         self.binding_nodes[index] = Some(node);
@@ -443,7 +547,43 @@ impl<'s> Compiler<'s> {
         }
     }
 
+    /// How deep evaluating `node` recurses, the bindings it reads included (their heights are
+    /// known: a binding is compiled before any node that reads it).
+    fn height(&self, node: &Node) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(node, 1usize)];
+        while let Some((node, depth)) = stack.pop() {
+            let below = match node {
+                Node::Binding(i) => self.binding_heights.get(*i).copied().unwrap_or(0),
+                _ => 0,
+            };
+            deepest = deepest.max(depth + below);
+            node.each_child(&mut |child| stack.push((child, depth + 1)));
+        }
+        deepest
+    }
+
+    /// Compile `expr`, refusing to recurse past [`MAX_DEPTH`] (counted through the bindings
+    /// compiled on the way, so a long chain of `let`s is an error, not a stack overflow).
     fn expr(&mut self, expr: &Expr) -> Option<(Node, Ty, bool)> {
+        if self.depth >= MAX_DEPTH {
+            self.error(
+                &expr.span,
+                format!(
+                    "expression nested too deeply with the bindings it reads (more than \
+                     {MAX_DEPTH} levels)"
+                ),
+                Some("shorten the chain of bindings".into()),
+            );
+            return None;
+        }
+        self.depth += 1;
+        let result = self.expr_node(expr);
+        self.depth -= 1;
+        result
+    }
+
+    fn expr_node(&mut self, expr: &Expr) -> Option<(Node, Ty, bool)> {
         match &expr.kind {
             ExprKind::Str(s) => Some((Node::Const(Value::Str(s.clone().into())), Ty::Str, false)),
             ExprKind::Num(n) => Some((Node::Const(Value::Num(*n)), Ty::Num, false)),
@@ -476,11 +616,13 @@ impl<'s> Compiler<'s> {
                     }
                 }
                 ok.then(|| {
+                    let set = literal_set(&nodes);
                     (
                         Node::In {
                             value: Box::new(vnode),
                             list: nodes,
                             negated: *negated,
+                            set,
                         },
                         Ty::Bool,
                         dep,
@@ -909,6 +1051,18 @@ impl<'s> Compiler<'s> {
             );
             return None;
         };
+        if text.len() > MAX_REGEX_LEN {
+            // Parsing alone would take gigabytes before the compiled-size limit is checked.
+            self.error(
+                &(pattern.span.start..pattern.span.start + 1),
+                format!(
+                    "regular expression too large ({} bytes; at most {MAX_REGEX_LEN})",
+                    text.len()
+                ),
+                None,
+            );
+            return None;
+        }
         match regex::RegexBuilder::new(text)
             .size_limit(1 << 20)
             .dfa_size_limit(4 << 20)

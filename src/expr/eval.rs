@@ -189,10 +189,15 @@ impl<'a, T: Tables> Ctx<'a, T> {
                 value,
                 list,
                 negated,
+                set,
             } => {
                 let v = self.eval(value);
                 if v.is_missing() {
                     return Value::Bool(false);
+                }
+                if let (Some(set), Value::Str(text)) = (set, &v) {
+                    let found = set.contains(&*value::fold_case(text));
+                    return Value::Bool(found != *negated);
                 }
                 let found = list.iter().any(|item| {
                     let item = self.eval(item);

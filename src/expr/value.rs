@@ -226,6 +226,18 @@ pub fn eq_ignore_case(a: &str, b: &str) -> bool {
         .eq(b.chars().flat_map(char::to_lowercase))
 }
 
+/// `text` lower-cased as [`eq_ignore_case`] compares: two texts are equal ignoring case
+/// exactly when their folds are equal.
+pub fn fold_case(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return std::borrow::Cow::Owned(text.to_ascii_lowercase());
+        }
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.chars().flat_map(char::to_lowercase).collect())
+}
+
 /// Case-insensitive ordering without allocating.
 pub fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
     a.chars()

@@ -113,12 +113,9 @@ struct SuppressionsFile {
 
 /// Read a suppressions file; every mistake is returned, located.
 pub fn load(path: &Path) -> Result<Vec<Suppression>, Vec<RuleError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![RuleError::plain(format!(
-            "cannot read the suppressions file `{}`: {e}",
-            path.display()
-        ))]
-    })?;
+    let text =
+        crate::files::read_text_capped(path, crate::files::MAX_TEXT_FILE, "suppressions file")
+            .map_err(|e| vec![RuleError::plain(e)])?;
     parse(&display_path(path), &text)
 }
 
@@ -154,10 +151,14 @@ pub fn from_spanned(
     entries: &[Spanned<SuppressEntry>],
 ) -> Vec<Suppression> {
     let file: Arc<str> = Arc::from(name);
+    // Where each line starts, found once (counting line feeds per entry was quadratic).
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+        .collect();
     entries
         .iter()
         .map(|e| {
-            let (span, excerpt) = locate(text, e.span());
+            let (span, excerpt) = locate(text, &line_starts, e.span());
             Suppression {
                 entry: e.get_ref().clone(),
                 file: file.clone(),
@@ -174,12 +175,16 @@ fn display_path(path: &Path) -> String {
 
 /// The span of an entry: its first line (where `code = …` or the table header is), and that
 /// line as the excerpt.
-fn locate(text: &str, range: Range<usize>) -> (Span, Excerpt) {
-    let start = range.start.min(text.len());
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+fn locate(text: &str, line_starts: &[usize], range: Range<usize>) -> (Span, Excerpt) {
+    let mut start = range.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let line_index = line_starts.partition_point(|&s| s <= start).max(1) - 1;
+    let line_start = line_starts.get(line_index).copied().unwrap_or(0);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line_text = text[line_start..line_end].trim_end_matches('\r');
-    let line = text[..line_start].matches('\n').count() as u64 + 1;
+    let line = line_index as u64 + 1;
     let column = text[line_start..start].chars().count() as u64 + 1;
     let end_column = column
         + line_text[(start - line_start).min(line_text.len())..]
@@ -210,24 +215,54 @@ fn normalise(text: &str) -> String {
     }
 }
 
-fn matches(entry: &SuppressEntry, finding: &Finding) -> bool {
-    if !entry.code.trim().eq_ignore_ascii_case(&finding.code) {
-        return false;
-    }
-    if let Some(table) = &entry.table {
-        if finding.location.table.as_deref() != Some(table.trim()) {
-            return false;
+/// The entries by code and normalised key: a finding is matched by looking up its keys, not
+/// by trying every entry (100,000 findings × 10,000 entries took 104 s).
+struct Index<'s> {
+    entries: &'s [Suppression],
+    by_code: std::collections::HashMap<String, std::collections::HashMap<String, Vec<usize>>>,
+}
+
+impl<'s> Index<'s> {
+    fn new(entries: &'s [Suppression]) -> Index<'s> {
+        let mut by_code: std::collections::HashMap<_, std::collections::HashMap<_, Vec<usize>>> =
+            std::collections::HashMap::new();
+        for (i, s) in entries.iter().enumerate() {
+            by_code
+                .entry(s.entry.code.trim().to_ascii_uppercase())
+                .or_default()
+                .entry(normalise(&s.entry.key))
+                .or_default()
+                .push(i);
         }
+        Index { entries, by_code }
     }
-    let key = normalise(&entry.key);
-    let identity_key = finding
-        .identity
-        .as_deref()
-        .map(|id| id.split_once(':').map_or(id, |(_, k)| k))
-        .map(normalise);
-    identity_key.as_deref() == Some(key.as_str())
-        || finding.location.value.as_deref().map(normalise).as_deref() == Some(key.as_str())
-        || normalise(&finding.location.file) == key
+
+    /// The first entry (in file order) matching `finding`: same code, its table if it names
+    /// one, and a key equal to the finding's row key, offending value or file.
+    fn first_match(&self, finding: &Finding) -> Option<usize> {
+        let keys = self.by_code.get(&finding.code.to_ascii_uppercase())?;
+        let identity_key = finding
+            .identity
+            .as_deref()
+            .map(|id| id.split_once(':').map_or(id, |(_, k)| k))
+            .map(normalise);
+        let value_key = finding.location.value.as_deref().map(normalise);
+        let file_key = Some(normalise(&finding.location.file));
+        [identity_key, value_key, file_key]
+            .iter()
+            .flatten()
+            .filter_map(|key| keys.get(key))
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                self.entries[i]
+                    .entry
+                    .table
+                    .as_ref()
+                    .is_none_or(|table| finding.location.table.as_deref() == Some(table.trim()))
+            })
+            .min()
+    }
 }
 
 /// What applying suppressions did.
@@ -250,8 +285,9 @@ pub fn apply(
 ) -> Outcome {
     let mut used = vec![false; suppressions.len()];
     let mut outcome = Outcome::default();
+    let index = Index::new(suppressions);
     findings.retain_mut(|f| {
-        let Some(i) = suppressions.iter().position(|s| matches(&s.entry, f)) else {
+        let Some(i) = index.first_match(f) else {
             return true;
         };
         used[i] = true;

@@ -1,7 +1,12 @@
 //! Discovery: which files under the input paths are read.
 //!
 //! Each input path is walked recursively (walkdir), in file-name order, following symbolic
-//! links (walkdir detects loops). Globs are case-insensitive, as Windows file names are.
+//! links that stay inside the input folder (walkdir detects loops). A link that leaves it is
+//! not followed unless asked (`--follow-links`) and is reported (CSV008): an export folder
+//! shared on a server must not make invlint read `/proc` of other processes or walk `/sys`
+//! forever. `/proc`, `/sys` and `/dev` are never walked, even when asked. Only regular files
+//! are read: a FIFO, socket or device is reported without being opened (a FIFO would block).
+//! Globs are case-insensitive, as Windows file names are.
 //! Hidden folders and files (name starting with `.`) are
 //! skipped unless asked for. Files named on the command line are always read; files found in
 //! folders must match an include glob (default `*.csv`, `*.tsv`) and no exclude glob. Entries
@@ -18,6 +23,8 @@ pub struct DiscoverOptions {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     pub hidden: bool,
+    /// Follow symbolic links that leave the input folder.
+    pub follow_links: bool,
 }
 
 impl Default for DiscoverOptions {
@@ -26,6 +33,7 @@ impl Default for DiscoverOptions {
             include: vec!["*.csv".into(), "*.tsv".into()],
             exclude: Vec::new(),
             hidden: false,
+            follow_links: false,
         }
     }
 }
@@ -87,17 +95,54 @@ pub fn discover(
             }
         };
         if !meta.is_dir() {
-            files.push(FoundFile {
-                path: root.clone(),
+            match crate::files::not_regular(meta.file_type()) {
+                Some(what) => errors.push(DiscoverError {
+                    display: root_display,
+                    message: format!("{what}, not a regular file: not read"),
+                }),
+                None => files.push(FoundFile {
+                    path: root.clone(),
+                    display: root_display,
+                }),
+            }
+            continue;
+        }
+        let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+        if let Some(pseudo) = pseudo_file_system(&canonical_root) {
+            errors.push(DiscoverError {
                 display: root_display,
+                message: format!("`{pseudo}` is a kernel file system, not exports: not walked"),
             });
             continue;
         }
+        // Links left unfollowed, reported once the walk is over (the filter owns them).
+        let refused = std::cell::RefCell::new(Vec::new());
         let walker = walkdir::WalkDir::new(root)
             .follow_links(true)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| options.hidden || e.depth() == 0 || !is_hidden(e.file_name()));
+            .filter_entry(|e| {
+                if !(options.hidden || e.depth() == 0 || !is_hidden(e.file_name())) {
+                    return false;
+                }
+                if e.depth() == 0 || !e.path_is_symlink() {
+                    return true;
+                }
+                match refuse_link(e.path(), &canonical_root, options.follow_links) {
+                    Some(reason) => {
+                        let relevant = e.file_type().is_dir() || {
+                            let relative =
+                                slash_path(e.path().strip_prefix(root).unwrap_or(e.path()));
+                            include.is_match(&relative) && !exclude.is_match(&relative)
+                        };
+                        if relevant {
+                            refused.borrow_mut().push((e.path().to_path_buf(), reason));
+                        }
+                        false
+                    }
+                    None => true,
+                }
+            });
         for entry in walker {
             match entry {
                 Ok(entry) => {
@@ -109,9 +154,17 @@ pub fn discover(
                     if !include.is_match(&relative_text) || exclude.is_match(&relative_text) {
                         continue;
                     }
+                    let display = join_display(&root_display, &relative_text);
+                    if let Some(what) = crate::files::not_regular(entry.file_type()) {
+                        errors.push(DiscoverError {
+                            display,
+                            message: format!("{what}, not a regular file: not read"),
+                        });
+                        continue;
+                    }
                     files.push(FoundFile {
                         path: entry.path().to_path_buf(),
-                        display: join_display(&root_display, &relative_text),
+                        display,
                     });
                 }
                 Err(err) => {
@@ -132,6 +185,13 @@ pub fn discover(
                     });
                 }
             }
+        }
+        for (path, message) in refused.into_inner() {
+            let relative = path.strip_prefix(root).unwrap_or(&path);
+            errors.push(DiscoverError {
+                display: join_display(&root_display, &slash_path(relative)),
+                message,
+            });
         }
     }
     read_once(&mut files);
@@ -159,6 +219,32 @@ fn file_identity(path: &Path) -> Option<(u64, u64)> {
 #[cfg(not(unix))]
 fn file_identity(path: &Path) -> Option<PathBuf> {
     std::fs::canonicalize(path).ok()
+}
+
+/// Why the symbolic link at `path` is not followed, if it is not.
+fn refuse_link(path: &Path, root: &Path, follow_links: bool) -> Option<String> {
+    // A dangling link is left to walkdir, which reports it.
+    let target = std::fs::canonicalize(path).ok()?;
+    if let Some(pseudo) = pseudo_file_system(&target) {
+        return Some(format!(
+            "symbolic link to `{}` in `{pseudo}`, a kernel file system: not followed",
+            slash_path(&target)
+        ));
+    }
+    (!follow_links && !target.starts_with(root)).then(|| {
+        format!(
+            "symbolic link to `{}`, outside the input folder: not followed (--follow-links \
+             follows it)",
+            slash_path(&target)
+        )
+    })
+}
+
+/// The kernel file system `path` (canonical) is in, if any: never walked.
+fn pseudo_file_system(path: &Path) -> Option<&'static str> {
+    ["/proc", "/sys", "/dev"]
+        .into_iter()
+        .find(|p| path.starts_with(p))
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {

@@ -18,13 +18,13 @@ pub mod discover;
 pub mod extract;
 pub mod head;
 pub mod known;
+pub mod limit;
 pub mod locate;
 pub mod recognize;
 pub mod split;
 pub mod table;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
 use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -55,7 +55,9 @@ const LOCATING: &str = "locating findings in";
 /// Where a file's bytes come from: disk, or memory (rule examples, tests).
 #[derive(Debug, Clone)]
 pub enum Source {
-    File(PathBuf),
+    /// A file, and its [`Stamp`](crate::files::Stamp) once its head was read: every later
+    /// read checks the file has not changed since.
+    File(PathBuf, Option<crate::files::Stamp>),
     Memory(Arc<[u8]>),
 }
 
@@ -63,7 +65,7 @@ impl Source {
     /// Size in bytes (0 when it cannot be known).
     pub fn len(&self) -> u64 {
         match self {
-            Source::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
+            Source::File(path, _) => std::fs::metadata(path).map_or(0, |m| m.len()),
             Source::Memory(bytes) => bytes.len() as u64,
         }
     }
@@ -72,9 +74,26 @@ impl Source {
         self.len() == 0
     }
 
+    /// Take the file's stamp: later reads fail when the file differs from it.
+    pub fn pin(&mut self) -> io::Result<()> {
+        if let Source::File(path, stamp) = self {
+            let (_, meta) = crate::files::open_regular(path)?;
+            *stamp = Some(crate::files::Stamp::of(&meta));
+        }
+        Ok(())
+    }
+
+    /// Whether the file is still the one pinned (always true in memory).
+    pub fn check_unchanged(&self) -> io::Result<()> {
+        match self {
+            Source::File(path, Some(stamp)) => crate::files::check_unchanged(path, *stamp),
+            _ => Ok(()),
+        }
+    }
+
     pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
         Ok(match self {
-            Source::File(path) => Box::new(File::open(path)?),
+            Source::File(path, stamp) => Box::new(crate::files::Guarded::open(path, *stamp)?),
             Source::Memory(bytes) => Box::new(io::Cursor::new(bytes.clone())),
         })
     }
@@ -83,9 +102,9 @@ impl Source {
     pub fn open_at(&self, offset: u64) -> io::Result<Box<dyn Read + Send>> {
         use std::io::{Seek, SeekFrom};
         Ok(match self {
-            Source::File(path) => {
-                let mut file = File::open(path)?;
-                file.seek(SeekFrom::Start(offset))?;
+            Source::File(path, stamp) => {
+                let mut file = crate::files::Guarded::open(path, *stamp)?;
+                file.file_mut().seek(SeekFrom::Start(offset))?;
                 Box::new(file)
             }
             Source::Memory(bytes) => {
@@ -206,7 +225,7 @@ impl Inventory {
         }
         let sources = found
             .into_iter()
-            .map(|f| (Source::File(f.path), f.display))
+            .map(|f| (Source::File(f.path, None), f.display))
             .collect();
         let (inventory, more) =
             Inventory::from_sources(sources, decls, &recognizer, &override_sets);
@@ -321,6 +340,9 @@ impl Inventory {
                     crate::fault::inject("read", file_name(&file.display));
                     table::read_rows_counted(&file.source, head, &keep_fields, progress)
                 }));
+                // Rows of a file that changed while read are not to be trusted.
+                let read = read
+                    .map(|rows| rows.and_then(|rows| file.source.check_unchanged().map(|()| rows)));
                 match read {
                     Ok(Ok(rows)) => {
                         // Rows of another header than the one rules were compiled for.
@@ -390,6 +412,9 @@ impl Inventory {
                 let scanned = catch_unwind(AssertUnwindSafe(|| {
                     crate::fault::inject("locate", file_name(&file.display));
                     locate::scan_records(&file.source, plan, &records, &file.rows.starts)
+                        // Positions in a file that changed since it was read would point
+                        // at other rows.
+                        .and_then(|found| file.source.check_unchanged().map(|()| found))
                 }));
                 match scanned {
                     Ok(Ok(found)) => Some((id, found)),
@@ -473,6 +498,29 @@ impl Inventory {
         }
     }
 
+    /// A CSV008 for each file that changed since its head was read, among those not yet
+    /// reported unreadable (`reported`: file ids). Asked once the run is over: a file emptied
+    /// and rewritten around the moment it was read gives a consistent but wrong picture
+    /// ("0 rows"), never to be reported as a clean result.
+    pub fn changed_files(&self, reported: &BTreeSet<FileId>) -> Vec<Finding> {
+        self.files
+            .iter()
+            .filter(|f| !f.failed && !reported.contains(&f.id))
+            .filter_map(|f| {
+                let e = f.source.check_unchanged().err()?;
+                Some(f.finding(
+                    builtin::UNREADABLE,
+                    format!(
+                        "`{}` changed while this run read it ({e}): its findings cannot be \
+                         trusted",
+                        f.display
+                    ),
+                    Anchor::File,
+                ))
+            })
+            .collect()
+    }
+
     /// The files of a kind, in discovery order.
     pub fn files_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a TableFile> + 'a {
         self.files
@@ -504,6 +552,10 @@ fn open_file(
 ) -> (TableFile, Vec<Finding>) {
     crate::fault::inject("open", file_name(&display));
     let mut file = TableFile::new(id, source, &display);
+    if let Err(e) = file.source.pin() {
+        let finding = head_problem_finding(&file, HeadProblem::Io(e.to_string()));
+        return (file, vec![finding]);
+    }
     let options = HeadOptions {
         encoding: overrides.iter().find_map(|o| o.encoding),
         delimiter: overrides.iter().find_map(|o| o.delimiter),
@@ -684,9 +736,10 @@ fn read_findings(file: &TableFile, batch: usize) -> Vec<Finding> {
                 let mut f = file.finding(
                     builtin::TYPE_NAME_CELL,
                     format!(
-                        "`{}` holds the .NET type name `{value}` instead of values{}: the \
+                        "`{}` holds the .NET type name `{}` instead of values{}: the \
                          property is a collection that Export-Csv cannot write",
                         name(*field),
+                        crate::finding::quoted(value),
                         more(*count, "such cells in this column")
                     ),
                     Anchor::Cell { record: *record, field: *field },
@@ -702,8 +755,9 @@ fn read_findings(file: &TableFile, batch: usize) -> Vec<Finding> {
                 let mut f = file.finding(
                     builtin::ENCODING,
                     format!(
-                        "`{value}` has `?` in place of letters{}: Windows PowerShell's Export-Csv \
+                        "`{}` has `?` in place of letters{}: Windows PowerShell's Export-Csv \
                          writes ASCII by default and replaces accented characters",
+                        crate::finding::quoted(value),
                         more(*count, "cells like this")
                     ),
                     Anchor::Cell { record: *record, field: *field },
@@ -749,6 +803,19 @@ fn read_findings(file: &TableFile, batch: usize) -> Vec<Finding> {
             ReadIssue::RepeatedHeader { record, count } => {
                 artefact::repeated_header(file, *record, *count)
             }
+            ReadIssue::RecordTooLong { record, line } => file.finding(
+                builtin::UNREADABLE,
+                format!(
+                    "record longer than {} MB at line {line} (row {record}): not read, nor the \
+                     rest of the file; a value probably holds a whole file, or a quote is never \
+                     closed",
+                    limit::MAX_RECORD >> 20
+                ),
+                Anchor::Position {
+                    line: *line,
+                    column: 1,
+                },
+            ),
             ReadIssue::HeaderChanged => file.finding(
                 builtin::UNREADABLE,
                 "the file changed while it was being read; run again".into(),

@@ -14,6 +14,7 @@ use super::head::Head;
 use super::locate::{scan_records, ScanPlan};
 use rayon::prelude::*;
 
+use super::limit::{RecordLimit, MAX_RECORD};
 use super::split::{find_boundaries, Boundary};
 use super::Source;
 use crate::engine::index::KeyMap;
@@ -276,6 +277,9 @@ pub enum ReadIssue {
     /// The first record equal to the header (case-insensitive), and how many are: exports
     /// appended to one file. They are kept as blank rows, so that rows stay numbered as records.
     RepeatedHeader { record: u64, count: u64 },
+    /// Record `record`, starting at line `line` of the file, is longer than
+    /// [`super::limit::MAX_RECORD`]; reading stopped before it.
+    RecordTooLong { record: u64, line: u64 },
     /// The header differs from the one read at discovery: the file changed meanwhile.
     HeaderChanged,
 }
@@ -293,6 +297,7 @@ impl ReadIssue {
             ReadIssue::Ragged { .. }
             | ReadIssue::UnterminatedQuote { .. }
             | ReadIssue::TooLarge { .. }
+            | ReadIssue::RecordTooLong { .. }
             | ReadIssue::HeaderChanged => None,
         }
     }
@@ -307,7 +312,8 @@ impl ReadIssue {
             | ReadIssue::Bom { record, .. }
             | ReadIssue::UnterminatedQuote { record, .. }
             | ReadIssue::RepeatedHeader { record, .. }
-            | ReadIssue::TooLarge { record } => *record += shift,
+            | ReadIssue::TooLarge { record }
+            | ReadIssue::RecordTooLong { record, .. } => *record += shift,
             ReadIssue::HeaderChanged => {}
         }
     }
@@ -615,11 +621,12 @@ fn read_in_parts(
     *reported = parts.iter().map(|p| p.as_ref().map_or(0, |r| r.1)).sum();
     let mut parts = parts.into_iter();
     let ((mut rows, mut stopped), _) = parts.next()?.ok()?;
-    if rows
-        .issues
-        .iter()
-        .any(|i| matches!(i, ReadIssue::HeaderChanged | ReadIssue::TooLarge { .. }))
-    {
+    if rows.issues.iter().any(|i| {
+        matches!(
+            i,
+            ReadIssue::HeaderChanged | ReadIssue::TooLarge { .. } | ReadIssue::RecordTooLong { .. }
+        )
+    }) {
         return None;
     }
     let mut splits = Vec::with_capacity(boundaries.len());
@@ -632,6 +639,14 @@ fn read_in_parts(
             return None;
         }
         let ((rest, rest_stopped), _) = part.ok()?;
+        // Its line is known only counting from the start: read in one part.
+        if rest
+            .issues
+            .iter()
+            .any(|i| matches!(i, ReadIssue::RecordTooLong { .. }))
+        {
+            return None;
+        }
         splits.push((boundary, rows.count));
         if !join_parts(&mut rows, rest, boundary.text, at) {
             return None;
@@ -754,7 +769,7 @@ fn read_pass<R: Read>(
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(256 * 1024)
-        .from_reader(decoded);
+        .from_reader(RecordLimit::new(decoded, MAX_RECORD));
     let width = head.header.len();
     let mut rows = Rows {
         columns: (0..width)
@@ -778,7 +793,20 @@ fn read_pass<R: Read>(
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_to_io(e)),
+            Err(e) => {
+                let e = csv_to_io(e);
+                let Some(line) = super::limit::too_long(&e) else {
+                    return Err(e);
+                };
+                // The rows before it are kept, the rest is not read.
+                let type_line = u64::from(head.type_line_len > 0);
+                rows.issues.push(ReadIssue::RecordTooLong {
+                    record: record_no,
+                    line: line + type_line,
+                });
+                rows.count = record_no.saturating_sub(1) as usize;
+                return Ok((rows, None));
+            }
         }
         let position = record.position().map_or(0, |p| p.byte());
         if pass
@@ -925,7 +953,7 @@ fn read_pass<R: Read>(
         rows.issues
             .push(ReadIssue::RepeatedHeader { record, count });
     }
-    let decoded = reader.into_inner();
+    let decoded = reader.into_inner().inner;
     rows.replaced = decoded.replaced;
     rows.odd_quotes = decoded.odd_quotes;
     if encoding.is_utf16() && decoded.raw_total % 2 == 1 {

@@ -2,6 +2,7 @@
 
 use std::io;
 
+use super::visible::visible;
 use crate::engine::Report;
 use crate::finding::Finding;
 
@@ -10,7 +11,12 @@ pub fn line(f: &Finding) -> String {
     let span = f.location.span_or_start();
     format!(
         "{}:{}:{}: {}[{}] {}",
-        f.location.file, span.line, span.column, f.severity, f.code, f.message
+        visible(&f.location.file),
+        span.line,
+        span.column,
+        f.severity,
+        visible(&f.code),
+        visible(&f.message)
     )
 }
 

@@ -15,7 +15,8 @@ use crate::finding::{Finding, Severity};
 /// Annotations of one level GitHub shows per step.
 pub const PER_LEVEL: usize = 10;
 
-/// Escape a command's message, as actions/toolkit's `escapeData`: `%`, CR, LF.
+/// Escape a command's message, as actions/toolkit's `escapeData`: `%`, CR, LF; other hidden
+/// characters are made visible ([`super::visible`]).
 pub fn escape_data(text: &str) -> String {
     escape(text, false)
 }
@@ -35,7 +36,8 @@ fn escape(text: &str, property: bool) -> String {
             '\n' => out.push_str("%0A"),
             ':' if property => out.push_str("%3A"),
             ',' if property => out.push_str("%2C"),
-            c => out.push(c),
+            // ESC, BEL, bidi overrides… reach the log raw otherwise.
+            c => super::visible::push_visible(&mut out, c),
         }
     }
     out

@@ -15,6 +15,7 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
+use super::visible::visible;
 use crate::engine::Report;
 use crate::finding::{Excerpt, Finding, Location, Severity, Span};
 
@@ -74,17 +75,19 @@ impl Shown {
     fn new(location: &Location, message: String, severity: Severity) -> Shown {
         let source = match (&location.excerpt, location.span) {
             (Some(excerpt), Some(span)) => Some(ExcerptSource {
-                name: location.file.to_string(),
-                excerpt: excerpt.clone(),
+                name: visible(&location.file).into_owned(),
+                excerpt: super::visible::visible_excerpt(excerpt),
                 span,
             }),
             _ => None,
         };
+        let message = visible(&message);
         let message = if source.is_some() {
-            message
+            message.into_owned()
         } else {
             let s = location.span_or_start();
-            format!("{}:{}:{}: {message}", location.file, s.line, s.column)
+            let file = visible(&location.file);
+            format!("{file}:{}:{}: {message}", s.line, s.column)
         };
         Shown {
             message,
@@ -95,7 +98,7 @@ impl Shown {
                 Severity::Info => miette::Severity::Advice,
             },
             help: None,
-            label: location.field.as_ref().map(|f| f.to_string()),
+            label: location.field.as_ref().map(|f| visible(f).into_owned()),
             source,
             related: Vec::new(),
         }
@@ -103,19 +106,17 @@ impl Shown {
 
     fn from_finding(f: &Finding) -> Shown {
         let mut shown = Shown::new(&f.location, f.message.clone(), f.severity);
-        shown.code = Some(f.code.to_string());
-        shown.help = f.help.as_ref().map(|h| h.to_string());
+        shown.code = Some(visible(&f.code).into_owned());
+        shown.help = f.help.as_ref().map(|h| visible(h).into_owned());
         shown.related = f
             .related
             .iter()
             .map(|r| {
                 let mut s = Shown::new(&r.location, r.message.clone(), Severity::Info);
-                s.label = Some(
-                    r.location
-                        .field
-                        .as_deref()
-                        .map_or_else(|| r.message.clone(), |f| f.to_string()),
-                );
+                s.label = Some(r.location.field.as_deref().map_or_else(
+                    || visible(&r.message).into_owned(),
+                    |f| visible(f).into_owned(),
+                ));
                 s
             })
             .collect();
@@ -211,14 +212,19 @@ pub fn write(
         writeln!(out, "{line}")?;
     }
     for line in super::coverage_lines(report) {
-        writeln!(out, "  {line}")?;
+        writeln!(out, "  {}", visible(&line))?;
     }
     for s in report
         .skipped
         .iter()
         .filter(|s| !super::skipped_for_missing_table(report, &s.code))
     {
-        writeln!(out, "  skipped {}: {}", s.code, s.reason)?;
+        writeln!(
+            out,
+            "  skipped {}: {}",
+            visible(&s.code),
+            visible(&s.reason)
+        )?;
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ pub fn cell(text: &str, max: usize) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c => out.push(c),
+            c => super::visible::push_visible(&mut out, c),
         }
     }
     out

@@ -17,6 +17,7 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 pub mod statistics;
+pub mod visible;
 
 use std::collections::BTreeSet;
 use std::io;
@@ -93,7 +94,11 @@ impl<'a> RuleInfo<'a> {
             title: &rule.title,
             why: Some(rule.doc.why.trim()).filter(|w| !w.is_empty()),
             help: Some(rule.help.trim()).filter(|h| !h.is_empty()),
-            url: rule.doc.url.as_deref(),
+            url: rule
+                .doc
+                .url
+                .as_deref()
+                .filter(|u| crate::rule::is_web_url(u)),
             pack: &rule.pack,
         }
     }
@@ -284,7 +289,7 @@ pub fn gate_lines(report: &Report) -> Vec<String> {
             let value = if entry.value.is_empty() {
                 String::new()
             } else {
-                format!(" `{}`", entry.value)
+                format!(" `{}`", visible::visible(&entry.value))
             };
             let times = if entry.count > 1 {
                 format!(" (x{})", entry.count)
@@ -293,7 +298,8 @@ pub fn gate_lines(report: &Report) -> Vec<String> {
             };
             lines.push(format!(
                 "  gone: {} {}{value}{times}",
-                entry.code, entry.key
+                visible::visible(&entry.code),
+                visible::visible(&entry.key)
             ));
         }
     }

@@ -54,7 +54,7 @@ pub fn write_text(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> 
             s.count,
             s.code,
             s.severity.as_str(),
-            s.title
+            super::visible::visible(s.title)
         )?;
     }
     Ok(())

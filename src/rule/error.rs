@@ -38,9 +38,23 @@ impl RuleError {
         message: String,
         help: Option<String>,
     ) -> RuleError {
-        let text = source.text.to_string();
-        let span = clamp(&text, span);
-        let line_col = line_col(&text, span.start);
+        let text = &*source.text;
+        let span = clamp(text, span);
+        let line_col = line_col(text, span.start);
+        let line = text[..span.start].rfind('\n').map_or(0, |i| i + 1)
+            ..text[span.end..]
+                .find('\n')
+                .map_or(text.len(), |i| span.end + i);
+        if text.len() > MAX_SNIPPET_FILE || line.len() > MAX_SNIPPET_LINE {
+            // Each error holds a copy of its file, and miette prints the whole line: for a
+            // huge rule file or line, the position only (errors stay small and short).
+            return RuleError {
+                message: format!("{}:{}:{}: {message}", source.name, line_col.0, line_col.1),
+                help,
+                ..RuleError::plain(String::new())
+            };
+        }
+        let text = text.to_string();
         RuleError {
             file: Some(source.name.to_string()),
             message,
@@ -90,6 +104,11 @@ impl RuleError {
         }
     }
 }
+
+/// Rule files larger than this are not quoted in errors.
+const MAX_SNIPPET_FILE: usize = 256 << 10;
+/// Nor lines longer than this.
+const MAX_SNIPPET_LINE: usize = 4 << 10;
 
 fn clamp(text: &str, span: Range<usize>) -> Range<usize> {
     let mut start = span.start.min(text.len());

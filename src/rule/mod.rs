@@ -318,11 +318,9 @@ fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<Ru
         entries.sort();
         for path in entries {
             let display = path.to_string_lossy().replace('\\', "/");
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Box::new(RuleError::plain(format!(
-                    "cannot read rule file `{display}`: {e}"
-                )))
-            })?;
+            let text =
+                crate::files::read_text_capped(&path, crate::files::MAX_TEXT_FILE, "rule file")
+                    .map_err(|e| Box::new(RuleError::plain(e)))?;
             let name = path
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -337,6 +335,14 @@ fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<Ru
         }
     }
     Ok(out)
+}
+
+/// Whether `url` is a web address (`https:` or `http:`): the only links a rule pack may give,
+/// since the HTML report renders them (a `javascript:` URL would run in the reader's browser).
+pub fn is_web_url(url: &str) -> bool {
+    let url = url.trim_start().to_ascii_lowercase();
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.chars().any(char::is_control)
 }
 
 /// Offset of the content of the TOML string value at `span` and whether it maps exactly.
@@ -429,6 +435,15 @@ fn load_rule(pack: &str, file_name: &str, source: RuleSource) -> Result<Rule, Ve
             "a rule code is letters and digits, e.g. `PC001`".into(),
             None,
         ));
+    }
+    if let Some(url) = parsed.doc.url.as_deref() {
+        if !is_web_url(url) {
+            errors.push(RuleError::plain(format!(
+                "{}: [doc] url `{}` must be an https: (or http:) address",
+                source.name,
+                crate::report::visible::visible(url)
+            )));
+        }
     }
     let mut bindings = Vec::new();
     for (name, value) in &parsed.bindings {

@@ -383,6 +383,13 @@ impl Page<'_> {
                         "). Fix them and run again before relying on the numbers below."
                     }
                 }
+                @if report.omitted.count() > 0 {
+                    div.notice role="alert" {
+                        strong { "Findings past the cap were counted, not kept." }
+                        " " (report.omitted.count()) " more findings are in the totals but not in the \
+                        figures and tables below (--max-findings " (report.findings.len()) ")."
+                    }
+                }
                 @for (file, why) in &self.audit.errors {
                     div.notice role="alert" {
                         "Could not read " code { (file) } " again for this page: " (why)
