@@ -18,6 +18,8 @@ use invlint::inventory::DiscoverOptions;
 use invlint::report::{self, Format, RenderOptions};
 use invlint::rule::{RuleError, RuleSet};
 
+mod checks;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "invlint",
@@ -42,7 +44,9 @@ enum Command {
         mut_arg("format", |a| a.hide(true)),
         mut_arg("fail_on", |a| a.hide(true)),
         mut_arg("exit_zero", |a| a.hide(true)),
-        mut_arg("color", |a| a.hide(true))
+        mut_arg("color", |a| a.hide(true)),
+        mut_arg("output", |a| a.hide(true)),
+        mut_arg("statistics", |a| a.hide(true))
     )]
     Report(Box<ReportArgs>),
     /// List the rules: code, severity, title, pack.
@@ -228,7 +232,13 @@ pub fn main() -> u8 {
     match cli.command {
         Some(Command::Check(args)) => check(*args),
         Some(Command::Report(args)) => html_report(&args),
-        None => check(cli.check),
+        None => match checks::mistyped_subcommand(&cli.check) {
+            Some(message) => {
+                eprintln!("{message}");
+                2
+            }
+            None => check(cli.check),
+        },
         Some(Command::Rules(args)) => rules(args),
         Some(Command::Explain { code, rules }) => explain(&code, &rules),
         Some(Command::Test { packs, rules }) => test(&packs, &rules),
@@ -347,6 +357,13 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         .extend(file.rule_packs.iter().map(|p| config.resolve(p)));
     source.no_default_rules |= file.default_rules == Some(false);
     let rules = load_rules(&source)?;
+    let unknown = checks::unknown_names(args, config, &rules);
+    if !unknown.is_empty() {
+        for message in unknown {
+            eprintln!("error: {message}");
+        }
+        return Err(2);
+    }
     let mut discover = DiscoverOptions {
         hidden: args.hidden || file.hidden == Some(true),
         exclude: file.exclude.iter().chain(&args.exclude).cloned().collect(),
@@ -400,6 +417,10 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
             return Err(2);
         }
     };
+    if let Some(message) = checks::nothing_read(&report, args, &options.discover.include) {
+        eprintln!("{message}");
+        return Err(2);
+    }
     match Adjust::new(file) {
         Ok(adjust) => adjust.apply(&mut report.findings),
         Err(message) => {
@@ -407,7 +428,7 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
             return Err(2);
         }
     }
-    apply_suppressions(args, config, &mut report)?;
+    apply_suppressions(args, config, &rules, &mut report)?;
     let mut wrote_baseline = false;
     if let Some(path) = &args.write_baseline {
         let known: Vec<_> = report
@@ -496,6 +517,7 @@ fn suppressions_path(args: &CheckArgs, config: &Config) -> Option<PathBuf> {
 fn apply_suppressions(
     args: &CheckArgs,
     config: &Config,
+    rules: &RuleSet,
     report: &mut engine::Report,
 ) -> Result<(), u8> {
     let mut suppressions = match (&config.source, &config.path) {
@@ -517,6 +539,20 @@ fn apply_suppressions(
     }
     if suppressions.is_empty() {
         return Ok(());
+    }
+    let codes = invlint::suggest::known_codes(rules);
+    let mut unknown = false;
+    for s in &suppressions {
+        if let Some(message) = checks::unknown_suppression_code(&s.entry.code, &codes) {
+            eprintln!(
+                "error: {}:{}:{}: {message}",
+                s.file, s.span.line, s.span.column
+            );
+            unknown = true;
+        }
+    }
+    if unknown {
+        return Err(2);
     }
     let codes_run = report.ran.clone();
     let ran = |code: &str| {
@@ -706,6 +742,21 @@ fn check(args: CheckArgs) -> u8 {
 
 /// `invlint report --html FILE`: 0 once the page is written, 2 when it cannot be.
 fn html_report(args: &ReportArgs) -> u8 {
+    // The options that choose what goes to standard output or other files do not apply to
+    // the page: refused rather than silently dropped.
+    for (given, option) in [
+        (!args.check.output.is_empty(), "--output"),
+        (args.check.statistics, "--statistics"),
+        (args.check.format.is_some(), "--format"),
+    ] {
+        if given {
+            eprintln!(
+                "error: `invlint report` writes only the HTML page: {option} is not supported \
+                 here; run `invlint check` with {option} for that output"
+            );
+            return 2;
+        }
+    }
     let checked = match run_check(&args.check, false) {
         Ok(c) => c,
         Err(code) => return code,
@@ -913,6 +964,23 @@ fn test(packs: &[String], source: &RuleSource) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
+    let mut names: Vec<&str> = set.packs.iter().map(|p| p.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let unknown: Vec<&String> = packs
+        .iter()
+        .filter(|p| !names.iter().any(|n| n.eq_ignore_ascii_case(p)))
+        .collect();
+    for pack in &unknown {
+        eprintln!(
+            "error: no rule pack `{pack}`{} (packs: {})",
+            invlint::suggest::did_you_mean(pack, names.iter().copied()),
+            names.join(", ")
+        );
+    }
+    if !unknown.is_empty() {
+        return 2;
+    }
     let outcomes = engine::examples::run_examples(&set, packs);
     let failed: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
     for o in &outcomes {

@@ -15,3 +15,4 @@ pub mod gen;
 pub mod inventory;
 pub mod report;
 pub mod rule;
+pub mod suggest;

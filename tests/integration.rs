@@ -5,6 +5,7 @@ mod common;
 mod expr_fixtures;
 mod formats;
 mod gate;
+mod gate_cases;
 mod generated;
 mod hostile;
 mod html_report;

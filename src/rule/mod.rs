@@ -19,6 +19,9 @@ use crate::finding::Severity;
 use crate::inventory::decl::{TableDecl, TablesFile};
 use crate::inventory::Inventory;
 pub use error::RuleError;
+
+/// The migration phases a rule can belong to (`profiles = [...]` in a rule file, `--profile`).
+pub const PROFILES: &[&str] = &["pre-migration", "post-migration", "decommission"];
 use file::{Doc, Example, RuleFile};
 
 mod embedded {

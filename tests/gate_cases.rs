@@ -1,0 +1,189 @@
+//! Mistakes that must never make the gate green: each ends with exit 2 and one clear message
+//! (with a did-you-mean when a name is close), never with zero rules run and exit 0.
+
+use crate::common::{invlint, invlint_in};
+
+const CONTOSO: &str = "testdata/inventories/contoso";
+
+/// Runs `args` and returns stderr, asserting exit 2 and an empty stdout.
+fn refused(args: &[&str]) -> String {
+    let (code, out, err) = invlint(args);
+    assert_eq!(code, 2, "{args:?}: {out}{err}");
+    assert!(out.is_empty(), "{args:?}: {out}");
+    err
+}
+
+#[test]
+fn unknown_codes_on_the_command_line() {
+    let err = refused(&["check", CONTOSO, "--select", "PC999"]);
+    assert_eq!(
+        err.trim(),
+        "error: --select: unknown rule code or prefix `PC999`; did you mean `PC009`? \
+         (`invlint rules` lists them)"
+    );
+    let err = refused(&["check", CONTOSO, "--select", "XX"]);
+    assert!(err.contains("unknown rule code or prefix `XX`"), "{err}");
+    assert!(!err.contains("did you mean"), "{err}");
+    let err = refused(&["check", CONTOSO, "--ignore", "CVS005"]);
+    assert!(err.contains("--ignore"), "{err}");
+    assert!(err.contains("did you mean `CSV005`?"), "{err}");
+    let err = refused(&["check", CONTOSO, "--extend-select", "pc0l"]);
+    assert!(err.contains("--extend-select"), "{err}");
+}
+
+#[test]
+fn all_selects_every_rule() {
+    let every = invlint(&["check", CONTOSO, "--format", "json"]);
+    let all = invlint(&["check", CONTOSO, "--format", "json", "--select", "ALL"]);
+    assert_eq!(all.0, 1);
+    assert_eq!(all.1, every.1);
+}
+
+#[test]
+fn unknown_codes_in_the_configuration() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let contoso = crate::common::root().join(CONTOSO);
+    let contoso = contoso.to_str().expect("utf-8 path");
+    for (text, expected) in [
+        ("select = [\"PC999\"]\n", "invlint.toml: select: unknown rule code or prefix `PC999`; did you mean `PC009`?"),
+        ("ignore = [\"XX\"]\n", "invlint.toml: ignore: unknown rule code or prefix `XX`"),
+        ("[severity]\nTP05 = \"error\"\n", "invlint.toml: [severity]: unknown rule code or prefix `TP05`; did you mean `TP005`?"),
+        ("[[per-path]]\npaths = [\"**\"]\nignore = [\"AD9\"]\n", "invlint.toml: [[per-path]] ignore: unknown rule code or prefix `AD9`"),
+        ("[[per-path]]\npaths = [\"**\"]\nseverity = { TP0055 = \"info\" }\n", "invlint.toml: [[per-path]] severity: unknown rule code or prefix `TP0055`; did you mean `TP005`?"),
+        ("[[table]]\npaths = [\"*.csv\"]\nkind = \"user\"\n", "invlint.toml: [[table]] kind: unknown table kind `user`; did you mean `users`?"),
+        ("profiles = [\"pre-migraton\"]\n", "invlint.toml: profiles: unknown profile `pre-migraton`; did you mean `pre-migration`?"),
+    ] {
+        std::fs::write(dir.path().join("invlint.toml"), text).expect("write");
+        let (code, out, err) = invlint_in(dir.path(), &["check", contoso]);
+        assert_eq!(code, 2, "{text}: {out}{err}");
+        assert!(err.contains(expected), "{text}: {err}");
+    }
+}
+
+#[test]
+fn unknown_code_in_a_suppression() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("invlint-suppressions.toml"),
+        "[[suppress]]\ncode = \"AD02\"\nkey = \"sip:a@b.c\"\nreason = \"known\"\n",
+    )
+    .expect("write");
+    let contoso = crate::common::root().join(CONTOSO);
+    let (code, _, err) = invlint_in(
+        dir.path(),
+        &[
+            "check",
+            contoso.to_str().expect("utf-8"),
+            "--suppressions",
+            "invlint-suppressions.toml",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "invlint-suppressions.toml:1:1: unknown rule code `AD02`; did you mean `AD002`?"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_profile() {
+    let err = refused(&["check", CONTOSO, "--profile", "decomission"]);
+    assert!(
+        err.contains("--profile: unknown profile `decomission`; did you mean `decommission`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn nothing_to_read_is_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("empty")).expect("mkdir");
+    std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
+    std::fs::write(dir.path().join("notes/readme.txt"), "hello").expect("write");
+    for (path, expected) in [
+        (
+            "empty",
+            "error: no CSV under empty (files matching *.csv, *.tsv; --include changes that)\n",
+        ),
+        (
+            "notes",
+            "error: no CSV under notes (files matching *.csv, *.tsv; --include changes that)\n",
+        ),
+    ] {
+        let (code, out, err) = invlint_in(dir.path(), &["check", path]);
+        assert_eq!((code, out.as_str(), err.as_str()), (2, "", expected));
+    }
+    let (code, out, err) = invlint_in(dir.path(), &["check", "exports"]);
+    assert_eq!(code, 2);
+    assert_eq!(out, "");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: cannot read `exports`"), "{err}");
+    assert!(!err.contains("skipped"), "{err}");
+}
+
+#[test]
+fn mistyped_subcommand() {
+    let err = refused(&["chek"]);
+    assert!(
+        err.starts_with("error: unrecognized subcommand 'chek'; did you mean 'check'?"),
+        "{err}"
+    );
+    let err = refused(&["explian", "PC001"]);
+    assert!(err.contains("did you mean 'explain'?"), "{err}");
+}
+
+#[test]
+fn unknown_pack_to_test() {
+    let err = refused(&["test", "nosuchpack"]);
+    assert!(
+        err.starts_with("error: no rule pack `nosuchpack` (packs: "),
+        "{err}"
+    );
+    let err = refused(&["test", "persistent-chatt"]);
+    assert!(err.contains("did you mean `persistent-chat`?"), "{err}");
+}
+
+#[test]
+fn report_refuses_options_it_would_drop() {
+    for option in [
+        &["--output", "json=x.json"][..],
+        &["--statistics"][..],
+        &["--format", "json"][..],
+    ] {
+        let mut args = vec!["report", CONTOSO, "--html", "-"];
+        args.extend_from_slice(option);
+        let err = refused(&args);
+        assert!(err.contains(option[0]), "{err}");
+        assert!(err.contains("not supported"), "{err}");
+    }
+}
+
+/// `--select` never hides that a table a selected rule reads could not be read whole.
+#[test]
+fn select_keeps_findings_about_the_tables_it_reads() {
+    let quirks = "testdata/inventories/quirks";
+    for (quirk, code) in [
+        ("ragged-rows", "CSV001"),
+        ("format-table", "CSV004"),
+        ("missing-required-column", "CSV006"),
+    ] {
+        let path = format!("{quirks}/{quirk}");
+        let (exit, out, _) = invlint(&["check", &path, "--select", "PC", "--format", "compact"]);
+        assert_eq!(exit, 1, "{quirk}: {out}");
+        assert!(out.contains(code), "{quirk}: {out}");
+    }
+    // An explicit --ignore still wins.
+    let (exit, out, _) = invlint(&[
+        "check",
+        &format!("{quirks}/ragged-rows"),
+        "--select",
+        "PC",
+        "--ignore",
+        "CSV001",
+        "--format",
+        "compact",
+    ]);
+    assert_eq!(exit, 0, "{out}");
+}
