@@ -19,6 +19,7 @@ use invlint::report::{self, Format, RenderOptions};
 use invlint::rule::{RuleError, RuleSet};
 
 mod checks;
+mod console;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -264,12 +265,14 @@ fn print_rule_errors(errors: &[RuleError]) {
 }
 
 fn print_errors(errors: &[RuleError], what: &str) {
-    let handler = miette::GraphicalReportHandler::new_themed(if std::io::stderr().is_terminal() {
+    let theme = if console::dumb_terminal() {
+        miette::GraphicalTheme::ascii()
+    } else if std::io::stderr().is_terminal() {
         miette::GraphicalTheme::unicode()
     } else {
         miette::GraphicalTheme::unicode_nocolor()
-    })
-    .with_links(false);
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_links(false);
     let mut out = String::new();
     for e in errors {
         if handler.render_report(&mut out, e).is_err() {
@@ -696,13 +699,7 @@ fn check(args: CheckArgs) -> u8 {
     };
     let outputs_ok = write_outputs(&outputs, &checked);
     let report = &checked.report;
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let console = console::Console::detect(args.color);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut written = match (args.statistics, format) {
         (true, Format::Json) => report::statistics::write_json(report, &checked.rules, &mut out),
@@ -711,7 +708,12 @@ fn check(args: CheckArgs) -> u8 {
             format,
             report,
             &checked.rules,
-            RenderOptions { color, width: 100 },
+            RenderOptions {
+                color: console.color,
+                width: console.width,
+                ascii: console.ascii,
+                summary: !args.quiet,
+            },
             &mut out,
         ),
     };

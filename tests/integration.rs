@@ -2,6 +2,7 @@
 
 mod cli;
 mod common;
+mod console;
 mod expr_fixtures;
 mod formats;
 mod gate;

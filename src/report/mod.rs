@@ -145,15 +145,23 @@ pub fn region(l: &Location) -> Option<Span> {
 /// Options shared by reporters.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderOptions {
+    /// ANSI colours (human and compact formats).
     pub color: bool,
+    /// Columns of the console: no line of the human format is wider.
     pub width: usize,
+    /// Only ASCII decorations (`...` for `…`): `TERM=dumb`, `--color never`.
+    pub ascii: bool,
+    /// End with the summary lines (counts, gate, skipped rules); off with `--quiet`.
+    pub summary: bool,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
         RenderOptions {
             color: false,
-            width: 100,
+            width: 80,
+            ascii: false,
+            summary: true,
         }
     }
 }
@@ -169,7 +177,7 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Human => human::write(report, options, out),
-        Format::Compact => compact::write(report, out),
+        Format::Compact => compact::write(report, options, out),
         Format::Json => json::write(report, out),
         Format::Sarif => sarif::write(report, rules, out),
         Format::Github => github::write(report, out),
