@@ -377,6 +377,13 @@ pub fn run(
     let sink = options.progress.as_ref();
     progress::send(
         sink,
+        Progress::Counts {
+            files: inventory.files.len() as u64,
+            rows: 0,
+        },
+    );
+    progress::send(
+        sink,
         Progress::Start {
             phase: Phase::Reading,
             total: inventory.bytes_to_read(),
@@ -457,6 +464,13 @@ pub fn run(
             kind_of_file[i] = None;
         }
     }
+    progress::send(
+        sink,
+        Progress::Counts {
+            files: inventory.files.len() as u64,
+            rows: inventory.total_rows() as u64,
+        },
+    );
     progress::send(
         sink,
         Progress::Start {
