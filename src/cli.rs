@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use invlint::config::{self, Config};
 use invlint::engine::progress::{Phase, Progress, ProgressSink};
 use invlint::engine::{self, CheckError, Options};
-use invlint::finding::{builtin, sort_findings, Severity};
+use invlint::finding::{builtin, sort_findings};
 use invlint::gate::baseline::Baseline;
 use invlint::gate::{suppress, Adjust};
 use invlint::inventory::DiscoverOptions;
@@ -19,13 +19,32 @@ use invlint::report::{self, Format, RenderOptions};
 use invlint::rule::{RuleError, RuleSet};
 
 mod checks;
+mod commands;
 mod console;
+
+use commands::{explain, init, man, rules, test};
+
+/// Shown at the end of `--help`.
+const AFTER_HELP: &str = "\
+Exit status:
+  0  no finding at or above --fail-on (default: error)
+  1  findings at or above --fail-on
+  2  the run cannot be trusted: bad arguments or configuration, a bad rule file, an input
+     that could not be read, nothing to read
+
+Examples:
+  invlint exports/                                 check a folder (check is the default)
+  invlint check exports --format json > out.json   the JSON contract
+  invlint check exports --select PC --fail-on warning
+  invlint report exports --html audit.html         the audit page
+  invlint explain PC002                            why a rule fires and how to fix it";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "invlint",
     version,
     about = "Lint Lync / Skype for Business inventory CSV exports against declarative rules",
+    after_help = AFTER_HELP,
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
@@ -35,9 +54,48 @@ struct Cli {
     check: CheckArgs,
 }
 
+/// A value parser that accepts any text but offers `values` to `--help` and to shell
+/// completions: unknown values are refused later, with a did-you-mean (and rule packs may add
+/// profiles of their own).
+#[derive(Clone, Debug)]
+struct Suggested(Vec<String>);
+
+impl Suggested {
+    fn new(values: &[&str]) -> Suggested {
+        Suggested(values.iter().map(|v| v.to_string()).collect())
+    }
+}
+
+impl clap::builder::TypedValueParser for Suggested {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        value
+            .to_str()
+            .map(str::to_owned)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidUtf8).with_cmd(cmd))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0
+                .iter()
+                .map(|v| clap::builder::PossibleValue::new(v.clone())),
+        ))
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check exports (the default command).
+    #[command(after_help = AFTER_HELP)]
     Check(Box<CheckArgs>),
     /// Check exports and write the audit report: one self-contained HTML page.
     // The output and exit options of `check` do not apply to the page: hidden here.
@@ -151,7 +209,13 @@ struct CheckArgs {
     paths: Vec<PathBuf>,
     /// Output format: human (default on a terminal), compact (default otherwise), json, sarif,
     /// github (workflow annotations), junit, markdown (for $GITHUB_STEP_SUMMARY).
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_name = "FORMAT",
+        value_parser = Suggested::new(Format::NAMES),
+        hide_possible_values = true
+    )]
     format: Option<String>,
     /// Also write FORMAT to the file PATH (repeatable: `--output sarif=out.sarif --output
     /// markdown=summary.md`); standard output keeps --format.
@@ -173,9 +237,15 @@ struct CheckArgs {
     #[command(flatten)]
     rules: RuleSource,
     /// Run the rules of this profile too (pre-migration, post-migration, decommission).
-    #[arg(long, value_name = "NAME")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_parser = Suggested::new(invlint::rule::PROFILES),
+        hide_possible_values = true
+    )]
     profile: Vec<String>,
-    /// Only these codes or prefixes (comma-separated).
+    /// Only these codes or prefixes, comma-separated (AD, CL, CSV, HY, INV, PC, TP or a code
+    /// such as PC002; ALL: every rule; `invlint rules` lists them).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     select: Vec<String>,
     /// Leave out these codes or prefixes (comma-separated).
@@ -244,13 +314,44 @@ pub fn main() -> u8 {
         Some(Command::Explain { code, rules }) => explain(&code, &rules),
         Some(Command::Test { packs, rules }) => test(&packs, &rules),
         Some(Command::Init { force }) => init(force),
-        Some(Command::Completions { shell }) => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "invlint", &mut std::io::stdout());
-            0
-        }
+        Some(Command::Completions { shell }) => completions(shell),
         Some(Command::Man) => man(),
     }
+}
+
+/// The completion script of `shell`: formats, profiles, and the codes and prefixes of the
+/// embedded rules for `--select`, `--ignore` and `--extend-select` (`--target` does not exist
+/// yet).
+fn completions(shell: clap_complete::Shell) -> u8 {
+    let mut codes = RuleSet::load(true, &[])
+        .map(|set| invlint::suggest::known_codes(&set))
+        .unwrap_or_default();
+    let mut prefixes: Vec<String> = codes
+        .iter()
+        .map(|c| {
+            c.trim_end_matches(|ch: char| ch.is_ascii_digit())
+                .to_string()
+        })
+        .collect();
+    prefixes.sort();
+    prefixes.dedup();
+    prefixes.push(invlint::suggest::ALL.to_string());
+    codes.extend(prefixes);
+    let suggest = Suggested(codes);
+    let with_codes = |cmd: clap::Command| {
+        ["select", "ignore", "extend_select"]
+            .iter()
+            .fold(cmd, |cmd, id| {
+                cmd.mut_arg(*id, |a| a.value_parser(suggest.clone()))
+            })
+    };
+    let mut command = <Cli as clap::CommandFactory>::command();
+    command = with_codes(command);
+    for sub in ["check", "report"] {
+        command = command.mut_subcommand(sub, with_codes);
+    }
+    clap_complete::generate(shell, &mut command, "invlint", &mut std::io::stdout());
+    0
 }
 
 fn load_rules(source: &RuleSource) -> Result<RuleSet, u8> {
@@ -635,7 +736,8 @@ fn parse_format(name: Option<&str>, stdout_tty: bool) -> Result<Format, u8> {
         None => Ok(Format::Compact),
         Some(name) => Format::parse(name).ok_or_else(|| {
             eprintln!(
-                "error: unknown format `{name}`; use one of: {}",
+                "error: unknown format `{name}`{} (formats: {})",
+                invlint::suggest::did_you_mean(name, Format::NAMES.iter().copied()),
                 Format::NAMES.join(", ")
             );
             2
@@ -658,7 +760,8 @@ fn parse_outputs(values: &[String]) -> Result<Vec<(Format, PathBuf)>, u8> {
                 Some(format) => Ok((format, PathBuf::from(path))),
                 None => {
                     eprintln!(
-                        "error: --output `{value}`: unknown format `{name}`; use one of: {}",
+                        "error: --output `{value}`: unknown format `{name}`{} (formats: {})",
+                        invlint::suggest::did_you_mean(name, Format::NAMES.iter().copied()),
                         Format::NAMES.join(", ")
                     );
                     Err(2)
@@ -843,177 +946,4 @@ fn exit_code(report: &engine::Report, fail_on: config::FailOn, exit_zero: bool) 
 /// Whether a finding says the run cannot be trusted (an input was not read, a check crashed).
 fn untrusted(report: &engine::Report) -> bool {
     report.has_code(builtin::UNREADABLE.0) || report.has_code(builtin::INTERNAL.0)
-}
-
-fn init(force: bool) -> u8 {
-    let path = std::path::Path::new(config::FILE_NAME);
-    if path.exists() && !force {
-        eprintln!(
-            "error: {} already exists; `invlint init --force` overwrites it",
-            config::FILE_NAME
-        );
-        return 2;
-    }
-    match std::fs::write(path, config::STARTER) {
-        Ok(()) => {
-            eprintln!("wrote {}", config::FILE_NAME);
-            0
-        }
-        Err(e) => {
-            eprintln!("error: cannot write {}: {e}", config::FILE_NAME);
-            2
-        }
-    }
-}
-
-fn man() -> u8 {
-    let command = <Cli as clap::CommandFactory>::command();
-    let mut out = Vec::new();
-    if let Err(e) = clap_mangen::Man::new(command).render(&mut out) {
-        eprintln!("error: cannot render the man page: {e}");
-        return 2;
-    }
-    match std::io::stdout().write_all(&out) {
-        Ok(()) => 0,
-        Err(_) => 2,
-    }
-}
-
-fn rules(args: RulesArgs) -> u8 {
-    if args.schema {
-        print!("{}", include_str!("../docs/rule.schema.json"));
-        return 0;
-    }
-    let set = match load_rules(&args.rules) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    if args.markdown {
-        print!("{}", invlint::rule::reference_markdown(&set));
-        return 0;
-    }
-    let mut rows: Vec<(String, Severity, String, String)> = builtin::ALL
-        .iter()
-        .map(|(c, s, t)| (c.to_string(), *s, t.to_string(), "built-in".to_string()))
-        .collect();
-    rows.extend(set.rules().map(|r| {
-        (
-            r.code.to_string(),
-            r.severity,
-            r.title.clone(),
-            r.pack.clone(),
-        )
-    }));
-    if args.json {
-        let json: Vec<serde_json::Value> = rows
-            .iter()
-            .map(
-                |(c, s, t, p)| serde_json::json!({"code": c, "severity": s, "title": t, "pack": p}),
-            )
-            .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        );
-    } else {
-        for (c, s, t, p) in rows {
-            println!("{c:<8} {:<8} {p:<16} {t}", s.as_str());
-        }
-    }
-    0
-}
-
-fn explain(code: &str, source: &RuleSource) -> u8 {
-    let set = match load_rules(source) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    if let Some((c, s, t)) = builtin::ALL
-        .iter()
-        .find(|(c, _, _)| c.eq_ignore_ascii_case(code))
-    {
-        println!("{c} [{s}] {t}\n\nA built-in check of the CSV reader; see README.md, \"What invlint reports about the files themselves\".");
-        return 0;
-    }
-    let Some(rule) = set.rule(code) else {
-        eprintln!("error: no rule `{code}`; `invlint rules` lists them");
-        return 2;
-    };
-    println!("{} [{}] {}\n", rule.code, rule.severity, rule.title);
-    println!(
-        "Pack: {}{}",
-        rule.pack,
-        if rule.profiles.is_empty() {
-            String::new()
-        } else {
-            format!(" (profiles: {})", rule.profiles.join(", "))
-        }
-    );
-    println!("\nWhy\n  {}", rule.doc.why.trim().replace('\n', "\n  "));
-    println!("\nFix\n  {}", rule.help.trim().replace('\n', "\n  "));
-    if let Some(url) = &rule.doc.url {
-        println!("\nDocumentation\n  {url}");
-    }
-    if let Some(example) = rule
-        .examples
-        .iter()
-        .find(|e| e.expect > 0)
-        .or(rule.examples.first())
-    {
-        println!(
-            "\nExample: {} ({} finding{})",
-            example.name,
-            example.expect,
-            if example.expect == 1 { "" } else { "s" }
-        );
-        for (kind, csv) in &example.tables {
-            println!("  {kind}:");
-            for line in csv.trim().lines() {
-                println!("    {line}");
-            }
-        }
-    }
-    0
-}
-
-fn test(packs: &[String], source: &RuleSource) -> u8 {
-    let set = match load_rules(source) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let mut names: Vec<&str> = set.packs.iter().map(|p| p.name.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    let unknown: Vec<&String> = packs
-        .iter()
-        .filter(|p| !names.iter().any(|n| n.eq_ignore_ascii_case(p)))
-        .collect();
-    for pack in &unknown {
-        eprintln!(
-            "error: no rule pack `{pack}`{} (packs: {})",
-            invlint::suggest::did_you_mean(pack, names.iter().copied()),
-            names.join(", ")
-        );
-    }
-    if !unknown.is_empty() {
-        return 2;
-    }
-    let outcomes = engine::examples::run_examples(&set, packs);
-    let failed: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
-    for o in &outcomes {
-        match &o.failure {
-            None => println!("ok     {} {}", o.code, o.example),
-            Some(why) => println!("FAILED {} {}: {why}", o.code, o.example),
-        }
-    }
-    println!(
-        "\n{} passed, {} failed",
-        outcomes.len() - failed.len(),
-        failed.len()
-    );
-    if failed.is_empty() {
-        0
-    } else {
-        1
-    }
 }

@@ -8,6 +8,7 @@
 //! every rule that ran plus every code that has a finding (built-in `CSV`/`INV` codes
 //! included), with its [`RuleInfo`].
 
+mod builtin_docs;
 pub mod compact;
 pub mod github;
 pub mod html;
@@ -24,6 +25,7 @@ use std::io;
 use crate::engine::Report;
 use crate::finding::{builtin, Anchor, Location, Severity, Span};
 use crate::rule::{Rule, RuleSet};
+pub use builtin_docs::builtin_doc;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,12 +76,13 @@ impl<'a> RuleInfo<'a> {
     /// A built-in code of the reader (`CSV`/`INV`), if `code` is one.
     pub fn builtin(code: &str) -> Option<RuleInfo<'static>> {
         let (code, severity, title) = builtin::ALL.iter().find(|(c, _, _)| *c == code)?;
+        let doc = builtin_doc(code);
         Some(RuleInfo {
             code,
             severity: *severity,
             title,
-            why: None,
-            help: None,
+            why: doc.map(|(why, _)| why),
+            help: doc.map(|(_, fix)| fix),
             url: None,
             pack: "built-in",
         })
