@@ -406,10 +406,7 @@ fn load_config(args: &CheckArgs) -> Result<Config, u8> {
     }
     let path = match &args.config {
         Some(path) => path.clone(),
-        None => match std::env::current_dir()
-            .ok()
-            .and_then(|dir| config::discover(&dir))
-        {
+        None => match discover_config(args) {
             Some(found) => relative_to_cwd(&found),
             None => return Ok(Config::default()),
         },
@@ -417,6 +414,29 @@ fn load_config(args: &CheckArgs) -> Result<Config, u8> {
     config::load(&path).map_err(|errors| {
         print_errors(&errors, "in the configuration file");
         2
+    })
+}
+
+/// The configuration file of a run without `--config`: the nearest invlint.toml to the first
+/// PATH (its folder, or the folder of a file, or a parent), else the nearest to the current
+/// folder. The checked folder's wins: it is the one kept with the exports it describes.
+fn discover_config(args: &CheckArgs) -> Option<PathBuf> {
+    let checked = args
+        .paths
+        .first()
+        .filter(|p| p.as_os_str() != "-")
+        .and_then(|p| std::path::absolute(p).ok())
+        .map(|p| {
+            if p.is_dir() {
+                p
+            } else {
+                p.parent().map(PathBuf::from).unwrap_or(p)
+            }
+        });
+    checked.and_then(|dir| config::discover(&dir)).or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|dir| config::discover(&dir))
     })
 }
 
@@ -577,6 +597,10 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
     if let Some(max) = args.max_findings {
         report.truncate_findings(max);
     }
+    report.config = config
+        .path
+        .as_ref()
+        .map(|p| p.to_string_lossy().replace('\\', "/"));
     Ok(Checked {
         report,
         rules,

@@ -187,3 +187,44 @@ fn select_keeps_findings_about_the_tables_it_reads() {
     ]);
     assert_eq!(exit, 0, "{out}");
 }
+
+/// The checked folder's invlint.toml wins over the current folder's; the one used is named in
+/// the summary and in JSON.
+#[test]
+fn configuration_is_found_from_the_checked_folder_and_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exports = dir.path().join("exports");
+    std::fs::create_dir(&exports).expect("mkdir");
+    for name in ["users.csv", "Lync_Services_Registrar.csv"] {
+        std::fs::copy(
+            crate::common::root().join(CONTOSO).join(name),
+            exports.join(name),
+        )
+        .expect("copy");
+    }
+    std::fs::write(exports.join("invlint.toml"), "select = [\"TP\"]\n").expect("write");
+    std::fs::write(dir.path().join("invlint.toml"), "select = [\"AD\"]\n").expect("write");
+    let cwd = dir.path().join("elsewhere");
+    std::fs::create_dir(&cwd).expect("mkdir");
+    let exports_arg = exports.to_str().expect("utf-8");
+    let (_, out, err) = invlint_in(&cwd, &["check", exports_arg, "--format", "compact"]);
+    assert!(out.contains("[TP00"), "{out}{err}");
+    assert!(!out.contains("[AD00"), "{out}");
+    let shown = format!("config: {}/invlint.toml)", exports_arg.replace('\\', "/"));
+    assert!(out.contains(&shown), "{out}");
+    // From the parent folder, `exports` is checked with its own file, not the current one's.
+    let (_, out, _) = invlint_in(dir.path(), &["check", "exports", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(
+        json["summary"]["config"]
+            .as_str()
+            .is_some_and(|c| c.ends_with("exports/invlint.toml")),
+        "{json}"
+    );
+    let (_, out, _) = invlint_in(
+        dir.path(),
+        &["check", "exports", "--isolated", "--format", "json"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(json["summary"]["config"].is_null(), "{json}");
+}

@@ -35,10 +35,25 @@ pub fn init(force: bool) -> u8 {
     }
 }
 
+/// The man page: clap's sections, then EXIT STATUS and EXAMPLES written here (the same facts
+/// as the end of `--help`, in roff), then the version.
 pub fn man() -> u8 {
-    let command = <Cli as clap::CommandFactory>::command();
+    // `--help`'s plain-text epilogue would be a section named EXTRA: the real sections replace it.
+    let command = <Cli as clap::CommandFactory>::command().after_help(None::<&str>);
+    let man = clap_mangen::Man::new(command);
     let mut out = Vec::new();
-    if let Err(e) = clap_mangen::Man::new(command).render(&mut out) {
+    let rendered = (|| {
+        man.render_title(&mut out)?;
+        man.render_name_section(&mut out)?;
+        man.render_synopsis_section(&mut out)?;
+        man.render_description_section(&mut out)?;
+        man.render_options_section(&mut out)?;
+        man.render_subcommands_section(&mut out)?;
+        out.write_all(MAN_EXIT_STATUS.as_bytes())?;
+        out.write_all(MAN_EXAMPLES.as_bytes())?;
+        man.render_version_section(&mut out)
+    })();
+    if let Err(e) = rendered {
         eprintln!("error: cannot render the man page: {e}");
         return 2;
     }
@@ -47,6 +62,41 @@ pub fn man() -> u8 {
         Err(_) => 2,
     }
 }
+
+const MAN_EXIT_STATUS: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+No finding at or above \fB\-\-fail\-on\fR (default: error), or \fB\-\-exit\-zero\fR.
+.TP
+\fB1\fR
+Findings at or above \fB\-\-fail\-on\fR remain.
+.TP
+\fB2\fR
+The run cannot be trusted: bad arguments or configuration (an unknown code, profile or table
+kind), a bad rule or suppressions file, an input that could not be read (CSV008), an internal
+error (INV001), or no CSV to read.
+"#;
+
+const MAN_EXAMPLES: &str = r#".SH EXAMPLES
+.TP
+\fBinvlint exports/\fR
+Check a folder of exports (\fBcheck\fR is the default command).
+.TP
+\fBinvlint check exports \-\-format json > invlint.json\fR
+Write the findings as JSON (a stable contract).
+.TP
+\fBinvlint check exports \-\-select PC \-\-fail\-on warning\fR
+Only the Persistent Chat rules; warnings fail the run too.
+.TP
+\fBinvlint check exports \-\-format github \-\-output sarif=invlint.sarif\fR
+In GitHub Actions: annotations on standard output, SARIF for code scanning.
+.TP
+\fBinvlint report exports \-\-html audit.html\fR
+Write the audit page.
+.TP
+\fBinvlint explain PC002\fR
+Why a rule fires and how to fix it.
+"#;
 
 pub fn rules(args: RulesArgs) -> u8 {
     if args.schema {

@@ -73,6 +73,9 @@ pub struct Report {
     pub tables: BTreeMap<String, usize>,
     /// What suppressions and the baseline did (filled in after the run, by the caller).
     pub gate: crate::gate::GateSummary,
+    /// The configuration file the run used, as shown to the user (`None`: none); set by the
+    /// caller that read it.
+    pub config: Option<String>,
     /// The inventory that was checked (files, heads, kinds, the columns rules read), for
     /// reporters that describe the input itself, such as the HTML audit report.
     pub inventory: Inventory,
@@ -605,6 +608,7 @@ pub fn run(
         skipped,
         tables,
         gate: Default::default(),
+        config: None,
         inventory,
         omitted,
     })

@@ -59,6 +59,8 @@ struct Summary<'a> {
     /// Suppressions and baseline, only when used (additive to the version 1 contract).
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<&'a GateSummary>,
+    /// The configuration file used, `null` when none was.
+    config: Option<&'a str>,
     /// Findings left out by `--max-findings` (absent when none were).
     #[serde(skip_serializing_if = "Option::is_none")]
     truncated: Option<usize>,
@@ -119,6 +121,7 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             info: n(Severity::Info),
             skipped: &report.skipped,
             gate: (!report.gate.is_empty()).then_some(&report.gate),
+            config: report.config.as_deref(),
             truncated: Some(report.omitted.count()).filter(|&n| n > 0),
         },
     };

@@ -212,13 +212,14 @@ pub fn summary_line(report: &Report) -> String {
         format!(", {} skipped", report.skipped.len())
     };
     format!(
-        "{}, {}, {} in {} ({}, {} run{skipped})",
+        "{}, {}, {} in {} ({}, {} run{skipped}; config: {})",
         plural(n(Severity::Error), "error"),
         plural(n(Severity::Warning), "warning"),
         plural(n(Severity::Info), "info"),
         plural(report.files, "file"),
         plural(report.rows, "row"),
         plural(report.rules_run, "rule"),
+        report.config.as_deref().unwrap_or("none"),
     )
 }
 
