@@ -796,7 +796,11 @@ fn parse_outputs(values: &[String]) -> Result<Vec<(Format, PathBuf)>, u8> {
 }
 
 /// Write each `--output` file; every failure is reported. Returns whether all were written.
-fn write_outputs(outputs: &[(Format, PathBuf)], checked: &Checked) -> bool {
+fn write_outputs(
+    outputs: &[(Format, PathBuf)],
+    checked: &Checked,
+    fail_on: Option<invlint::finding::Severity>,
+) -> bool {
     let mut ok = true;
     for (format, path) in outputs {
         let written = std::fs::File::create(path).and_then(|file| {
@@ -805,7 +809,10 @@ fn write_outputs(outputs: &[(Format, PathBuf)], checked: &Checked) -> bool {
                 *format,
                 &checked.report,
                 &checked.rules,
-                RenderOptions::default(),
+                RenderOptions {
+                    fail_on,
+                    ..RenderOptions::default()
+                },
                 &mut out,
             )?;
             out.flush()
@@ -839,7 +846,15 @@ fn check(args: CheckArgs) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let outputs_ok = write_outputs(&outputs, &checked);
+    let fail_on = args
+        .fail_on
+        .map(FailOn::into_config)
+        .or(checked.fail_on)
+        .unwrap_or_default();
+    let exit_zero = args.exit_zero || checked.wrote_baseline;
+    // What fails the run, for the formats that mark failures (JUnit).
+    let threshold = fail_on.threshold().filter(|_| !exit_zero);
+    let outputs_ok = write_outputs(&outputs, &checked, threshold);
     let report = &checked.report;
     let console = console::Console::detect(args.color);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -855,6 +870,7 @@ fn check(args: CheckArgs) -> u8 {
                 width: console.width,
                 ascii: console.ascii,
                 summary: !args.quiet,
+                fail_on: threshold,
             },
             &mut out,
         ),
@@ -876,12 +892,7 @@ fn check(args: CheckArgs) -> u8 {
     if !outputs_ok {
         return 2;
     }
-    let fail_on = args
-        .fail_on
-        .map(FailOn::into_config)
-        .or(checked.fail_on)
-        .unwrap_or_default();
-    exit_code(report, fail_on, args.exit_zero || checked.wrote_baseline)
+    exit_code(report, fail_on, exit_zero)
 }
 
 /// `invlint report --html FILE`: 0 once the page is written, 2 when it cannot be.

@@ -11,6 +11,7 @@ mod generated;
 mod hostile;
 mod html_report;
 mod inventories;
+mod outputs;
 mod progress;
 mod rule_files;
 mod spans;

@@ -156,6 +156,9 @@ pub struct RenderOptions {
     pub ascii: bool,
     /// End with the summary lines (counts, gate, skipped rules); off with `--quiet`.
     pub summary: bool,
+    /// The lowest severity that fails the run (`--fail-on`; `None`: never), for formats that
+    /// mark failures (JUnit).
+    pub fail_on: Option<Severity>,
 }
 
 impl Default for RenderOptions {
@@ -165,6 +168,7 @@ impl Default for RenderOptions {
             width: 80,
             ascii: false,
             summary: true,
+            fail_on: Some(Severity::Error),
         }
     }
 }
@@ -184,7 +188,7 @@ pub fn write(
         Format::Json => json::write(report, out),
         Format::Sarif => sarif::write(report, rules, out),
         Format::Github => github::write(report, out),
-        Format::Junit => junit::write(report, rules, out),
+        Format::Junit => junit::write(report, rules, options.fail_on, out),
         Format::Markdown => markdown::write(report, rules, out),
     }
 }
