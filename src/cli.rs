@@ -21,6 +21,7 @@ use invlint::rule::{RuleError, RuleSet};
 mod checks;
 mod commands;
 mod console;
+mod inputs;
 
 use commands::{explain, init, man, rules, test};
 
@@ -452,8 +453,13 @@ fn relative_to_cwd(path: &std::path::Path) -> PathBuf {
 /// → findings, with selection, severity overrides, suppressions and the baseline applied. On
 /// failure, the error is already printed and the exit code returned.
 fn run_check(args: &CheckArgs, excerpts: bool) -> Result<Checked, u8> {
-    let config = load_config(args)?;
-    run_check_with(args, &config, excerpts)
+    let mut args = args.clone();
+    args.paths = inputs::expand(&args.paths).map_err(|message| {
+        eprintln!("error: {message}");
+        2u8
+    })?;
+    let config = load_config(&args)?;
+    run_check_with(&args, &config, excerpts)
 }
 
 fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<Checked, u8> {
@@ -526,9 +532,33 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
             .max_findings
             .filter(|_| !filters_after_run(args, config)),
     };
-    let checked = engine::check(&args.paths, &rules, &options);
+    // `-` reads standard input, kept in a file for the run and shown as `-`.
+    let stdin = if args.paths.iter().any(|p| p.as_os_str() == inputs::STDIN) {
+        match inputs::StdinCopy::read() {
+            Ok(copy) => Some(copy),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Err(2);
+            }
+        }
+    } else {
+        None
+    };
+    let paths: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .map(|p| match &stdin {
+            Some(copy) if p.as_os_str() == inputs::STDIN => copy.path.clone(),
+            _ => p.clone(),
+        })
+        .collect();
+    let checked = engine::check(&paths, &rules, &options);
     if let Some((bar, _)) = progress {
         bar.finish_and_clear();
+    }
+    let mut checked = checked;
+    if let (Some(copy), Ok(report)) = (&stdin, &mut checked) {
+        inputs::rename(report, &copy.display(), inputs::STDIN);
     }
     let mut report = match checked {
         Ok(r) => r,
@@ -825,7 +855,14 @@ fn write_outputs(
     ok
 }
 
-fn check(args: CheckArgs) -> u8 {
+fn check(mut args: CheckArgs) -> u8 {
+    match inputs::expand(&args.paths) {
+        Ok(paths) => args.paths = paths,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    }
     let stdout_tty = std::io::stdout().is_terminal();
     let config = match load_config(&args) {
         Ok(c) => c,
@@ -836,9 +873,16 @@ fn check(args: CheckArgs) -> u8 {
         Ok(f) => f,
         Err(code) => return code,
     };
-    let outputs = match parse_outputs(&args.output) {
+    let mut outputs = match parse_outputs(&args.output) {
         Ok(o) => o,
         Err(code) => return code,
+    };
+    let format = match checks::route_outputs(args.format.is_some(), &mut outputs) {
+        Ok(to_stdout) => to_stdout.unwrap_or(format),
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
     };
     let excerpts = (format == Format::Human && !args.statistics)
         || outputs.iter().any(|(f, _)| *f == Format::Human);

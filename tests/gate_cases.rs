@@ -228,3 +228,91 @@ fn configuration_is_found_from_the_checked_folder_and_named() {
     let json: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert!(json["summary"]["config"].is_null(), "{json}");
 }
+
+/// Runs invlint in the project root with `input` on standard input.
+fn with_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_invlint"))
+        .args(args)
+        .current_dir(crate::common::root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("invlint runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("invlint ends");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn dash_reads_standard_input_recognised_by_content() {
+    let users = std::fs::read(crate::common::root().join(CONTOSO).join("users.csv")).expect("read");
+    let (code, out, err) = with_stdin(&["check", "-", "--format", "json"], &users);
+    assert_eq!(code, 1, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let findings = json["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty());
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["file"] == "-" && f["table"] == "users"),
+        "{json}"
+    );
+    assert_eq!(json["summary"]["files"], 1);
+}
+
+#[test]
+fn glob_patterns_are_expanded_and_echoed_as_typed() {
+    let (code, out, err) = invlint(&[
+        "check",
+        "testdata/inventories/contoso/u*.CSV",
+        "--format",
+        "compact",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.starts_with("testdata/inventories/contoso/users.csv:"),
+        "{out}"
+    );
+    assert!(out.contains("in 1 file "), "{out}");
+    let err = refused(&["check", "testdata/inventories/contoso/nothing*.csv"]);
+    assert_eq!(
+        err,
+        "error: no file or folder matches `testdata/inventories/contoso/nothing*.csv`\n"
+    );
+}
+
+#[test]
+fn output_to_dash_is_standard_output_and_paths_are_not_shared() {
+    let (code, out, _) = invlint(&["check", CONTOSO, "--output", "sarif=-"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("\"version\": \"2.1.0\""), "{out}");
+    let err = refused(&[
+        "check", CONTOSO, "--output", "json=-", "--format", "compact",
+    ]);
+    assert!(err.contains("both write to standard output"), "{err}");
+    let err = refused(&[
+        "check", CONTOSO, "--output", "json=-", "--output", "sarif=-",
+    ]);
+    assert!(err.contains("standard output"), "{err}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("out.txt");
+    let path = path.to_str().expect("utf-8");
+    let err = refused(&[
+        "check",
+        CONTOSO,
+        "--output",
+        &format!("json={path}"),
+        "--output",
+        &format!("sarif={path}"),
+    ]);
+    assert!(err.contains("two --output options write to"), "{err}");
+    assert!(!std::path::Path::new(path).exists());
+}

@@ -151,3 +151,40 @@ pub fn nothing_read(report: &Report, args: &CheckArgs, include: &[String]) -> Op
         paths.join(", ")
     ))
 }
+
+/// `--output FORMAT=-` means standard output: it takes the place of `--format` (at most one
+/// output there). Two outputs to one path are refused: the second would overwrite the first.
+/// Returns the format standard output gets from an `--output`, if one does.
+pub fn route_outputs(
+    format_given: bool,
+    outputs: &mut Vec<(invlint::report::Format, std::path::PathBuf)>,
+) -> Result<Option<invlint::report::Format>, String> {
+    let same = |a: &Path, b: &Path| {
+        a == b
+            || matches!(
+                (std::path::absolute(a), std::path::absolute(b)),
+                (Ok(x), Ok(y)) if x == y
+            )
+    };
+    for (i, (_, a)) in outputs.iter().enumerate() {
+        if let Some((_, b)) = outputs[..i].iter().find(|(_, b)| same(a, b)) {
+            return Err(if a.as_os_str() == "-" {
+                "two --output options write to standard output (`-`); keep one".to_string()
+            } else {
+                format!(
+                    "two --output options write to `{}`; give each output its own file",
+                    b.display()
+                )
+            });
+        }
+    }
+    let Some(index) = outputs.iter().position(|(_, p)| p.as_os_str() == "-") else {
+        return Ok(None);
+    };
+    if format_given {
+        return Err(
+            "--format and --output FORMAT=- both write to standard output; keep one".to_string(),
+        );
+    }
+    Ok(Some(outputs.remove(index).0))
+}
