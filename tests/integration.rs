@@ -9,6 +9,7 @@ mod gate;
 mod gate_cases;
 mod generated;
 mod hostile;
+mod html_items;
 mod html_report;
 mod inventories;
 mod outputs;
