@@ -270,7 +270,8 @@ struct CheckArgs {
     /// Add these codes or prefixes to `select` (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     extend_select: Vec<String>,
-    /// Configuration file (default: the nearest invlint.toml in this folder or a parent).
+    /// Configuration file (default: the nearest invlint.toml to the first PATH, else to the
+    /// current folder).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Ignore every configuration file.

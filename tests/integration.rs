@@ -14,5 +14,6 @@ mod html_report;
 mod inventories;
 mod outputs;
 mod progress;
+mod readme;
 mod rule_files;
 mod spans;
