@@ -375,7 +375,9 @@ fn print_errors(errors: &[RuleError], what: &str) {
     } else {
         miette::GraphicalTheme::unicode_nocolor()
     };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_links(false);
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(console::Console::detect(ColorChoice::Auto).width)
+        .with_links(false);
     let mut out = String::new();
     for e in errors {
         if handler.render_report(&mut out, e).is_err() {

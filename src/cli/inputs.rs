@@ -100,6 +100,13 @@ pub struct StdinCopy {
 
 impl StdinCopy {
     pub fn read() -> Result<StdinCopy, String> {
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            return Err(
+                "`-` reads standard input, which is a terminal here: pipe an export into it \
+                 (`Get-CsUser | ConvertTo-Csv -NoTypeInformation | invlint check -`)"
+                    .to_string(),
+            );
+        }
         let dir = std::env::temp_dir().join(format!("invlint-stdin-{}", std::process::id()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot keep standard input in {}: {e}", dir.display()))?;
