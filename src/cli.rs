@@ -3,13 +3,10 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use invlint::config::{self, Config};
-use invlint::engine::progress::{Phase, Progress, ProgressSink};
 use invlint::engine::{self, CheckError, Options};
 use invlint::finding::{builtin, sort_findings};
 use invlint::gate::baseline::Baseline;
@@ -20,10 +17,14 @@ use invlint::rule::{RuleError, RuleSet};
 
 mod checks;
 mod commands;
+mod complete;
 mod console;
 mod inputs;
+mod progress;
 
 use commands::{explain, init, man, rules, test};
+use complete::{completions, Suggested};
+use progress::progress_bar;
 
 /// Shown at the end of `--help`.
 const AFTER_HELP: &str = "\
@@ -53,44 +54,6 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     check: CheckArgs,
-}
-
-/// A value parser that accepts any text but offers `values` to `--help` and to shell
-/// completions: unknown values are refused later, with a did-you-mean (and rule packs may add
-/// profiles of their own).
-#[derive(Clone, Debug)]
-struct Suggested(Vec<String>);
-
-impl Suggested {
-    fn new(values: &[&str]) -> Suggested {
-        Suggested(values.iter().map(|v| v.to_string()).collect())
-    }
-}
-
-impl clap::builder::TypedValueParser for Suggested {
-    type Value = String;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        _arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<String, clap::Error> {
-        value
-            .to_str()
-            .map(str::to_owned)
-            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidUtf8).with_cmd(cmd))
-    }
-
-    fn possible_values(
-        &self,
-    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        Some(Box::new(
-            self.0
-                .iter()
-                .map(|v| clap::builder::PossibleValue::new(v.clone())),
-        ))
-    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -319,41 +282,6 @@ pub fn main() -> u8 {
         Some(Command::Completions { shell }) => completions(shell),
         Some(Command::Man) => man(),
     }
-}
-
-/// The completion script of `shell`: formats, profiles, and the codes and prefixes of the
-/// embedded rules for `--select`, `--ignore` and `--extend-select` (`--target` does not exist
-/// yet).
-fn completions(shell: clap_complete::Shell) -> u8 {
-    let mut codes = RuleSet::load(true, &[])
-        .map(|set| invlint::suggest::known_codes(&set))
-        .unwrap_or_default();
-    let mut prefixes: Vec<String> = codes
-        .iter()
-        .map(|c| {
-            c.trim_end_matches(|ch: char| ch.is_ascii_digit())
-                .to_string()
-        })
-        .collect();
-    prefixes.sort();
-    prefixes.dedup();
-    prefixes.push(invlint::suggest::ALL.to_string());
-    codes.extend(prefixes);
-    let suggest = Suggested(codes);
-    let with_codes = |cmd: clap::Command| {
-        ["select", "ignore", "extend_select"]
-            .iter()
-            .fold(cmd, |cmd, id| {
-                cmd.mut_arg(*id, |a| a.value_parser(suggest.clone()))
-            })
-    };
-    let mut command = <Cli as clap::CommandFactory>::command();
-    command = with_codes(command);
-    for sub in ["check", "report"] {
-        command = command.mut_subcommand(sub, with_codes);
-    }
-    clap_complete::generate(shell, &mut command, "invlint", &mut std::io::stdout());
-    0
 }
 
 fn load_rules(source: &RuleSource) -> Result<RuleSet, u8> {
@@ -733,58 +661,6 @@ fn apply_suppressions(
     report.gate.expired = outcome.expired;
     report.gate.stale = outcome.stale;
     Ok(())
-}
-
-/// The progress bar of a check, on stderr: only when stderr is a terminal (not `TERM=dumb`),
-/// not with `--quiet` nor in CI (`CI` set), and drawn only once the run has taken a second. It
-/// says what is done in plain words, with the files, megabytes and rows, and the time so far.
-fn progress_bar(quiet: bool) -> Option<(ProgressBar, ProgressSink)> {
-    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
-    if quiet || ci || !std::io::stderr().is_terminal() || console::dumb_terminal() {
-        return None;
-    }
-    let bar = ProgressBar::hidden();
-    let shown = bar.clone();
-    let started = Instant::now();
-    // Files and rows as the engine learns them, for the message of each phase.
-    let counts = std::sync::Mutex::new((0u64, 0u64));
-    let sink = ProgressSink::new(move |event| {
-        let (files, rows) = counts.lock().map_or((0, 0), |c| *c);
-        let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-        match event {
-            Progress::Counts { files, rows } => {
-                if let Ok(mut c) = counts.lock() {
-                    *c = (files, rows);
-                }
-            }
-            Progress::Start { phase, total } => {
-                let template = match (phase, total) {
-                    (_, 0) => "{spinner} {msg}  {elapsed}",
-                    (Phase::Reading, _) => {
-                        "{msg} {wide_bar} {decimal_bytes}/{decimal_total_bytes}  {elapsed}"
-                    }
-                    _ => "{msg} {wide_bar} {percent}%  {elapsed}",
-                };
-                let style = ProgressStyle::with_template(template)
-                    .unwrap_or_else(|_| ProgressStyle::default_bar());
-                let message = match phase {
-                    Phase::Reading => format!("Reading {}", plural(files, "file")),
-                    Phase::Checking => format!("Checking {}", plural(rows, "row")),
-                    _ => phase.label().to_string(),
-                };
-                shown.set_message(message);
-                shown.set_length(total);
-                shown.set_position(0);
-                shown.set_style(style);
-            }
-            Progress::Advance { done, .. } => shown.inc(done),
-        }
-        if shown.is_hidden() && started.elapsed() >= Duration::from_secs(1) {
-            shown.set_draw_target(ProgressDrawTarget::stderr());
-            shown.enable_steady_tick(Duration::from_millis(120));
-        }
-    });
-    Some((bar, sink))
 }
 
 fn parse_format(name: Option<&str>, stdout_tty: bool) -> Result<Format, u8> {

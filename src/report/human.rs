@@ -32,8 +32,12 @@ use unicode_width::UnicodeWidthChar;
 use crate::engine::Report;
 use crate::finding::{Excerpt, Finding, Location, Severity};
 
+mod layout;
+pub use layout::wrap;
+use layout::{chop, text_width_of, wrap_path};
+
 /// The narrowest layout drawn; narrower consoles get lines this wide.
-const MIN_WIDTH: usize = 40;
+pub(crate) const MIN_WIDTH: usize = 40;
 /// Lines of one span shown at most (a cell holding many quoted newlines): first ones, `…`, last.
 const MAX_SPAN_LINES: usize = 4;
 
@@ -364,109 +368,6 @@ fn window(
     (text, (underline_start, underline_width))
 }
 
-/// Wrap `text` to `width` columns at spaces: the first line starts with `first`, the others
-/// with `rest`. A `code span` stays on one line when it fits on one; a word or span wider than
-/// a line is broken at its spaces, then (a long word) between characters.
-pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
-    let width = width.max(MIN_WIDTH);
-    let mut lines = Vec::new();
-    let mut line = first.to_string();
-    let mut line_width = text_width_of(first);
-    let mut empty = true;
-    for unit in units(text) {
-        let unit_width = text_width_of(&unit);
-        let pieces: Vec<String> = if unit_width <= width - text_width_of(rest).min(width - 1) {
-            vec![unit]
-        } else {
-            // Too wide for any line: its words, then the characters of a too long word.
-            unit.split(' ')
-                .flat_map(|w| chop(w, width - text_width_of(rest).min(width - 1)))
-                .collect()
-        };
-        for piece in pieces {
-            let w = text_width_of(&piece);
-            if !empty && line_width + 1 + w > width {
-                lines.push(std::mem::take(&mut line));
-                line = rest.to_string();
-                line_width = text_width_of(rest);
-                empty = true;
-            }
-            if !empty {
-                line.push(' ');
-                line_width += 1;
-            }
-            line.push_str(&piece);
-            line_width += w;
-            empty = false;
-        }
-    }
-    lines.push(line);
-    lines
-}
-
-/// Words of `text` split at spaces, except inside a `code span`, which is one unit together
-/// with what is glued to it (`(`Move-CsUser …`),`).
-fn units(text: &str) -> Vec<String> {
-    let mut units = Vec::new();
-    let mut current = String::new();
-    let mut in_code = false;
-    for c in text.chars() {
-        match c {
-            '`' => {
-                in_code = !in_code;
-                current.push(c);
-            }
-            ' ' | '\n' | '\t' if !in_code => {
-                if !current.is_empty() {
-                    units.push(std::mem::take(&mut current));
-                }
-            }
-            '\n' | '\t' => current.push(' '),
-            _ => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        units.push(current);
-    }
-    units
-}
-
-/// `word` in pieces of at most `width` columns.
-fn chop(word: &str, width: usize) -> Vec<String> {
-    let mut pieces = vec![String::new()];
-    let mut w = 0;
-    for c in word.chars() {
-        let cw = c.width().unwrap_or(0);
-        if w + cw > width && w > 0 {
-            pieces.push(String::new());
-            w = 0;
-        }
-        if let Some(p) = pieces.last_mut() {
-            p.push(c);
-        }
-        w += cw;
-    }
-    pieces
-}
-
-/// A path (with its `:line:col`) in lines of at most `width` columns, broken after a `/`.
-fn wrap_path(path: &str, width: usize) -> Vec<String> {
-    let width = width.max(10);
-    let mut lines = vec![String::new()];
-    for part in path.split_inclusive('/') {
-        for piece in chop(part, width) {
-            let current = lines.last().map_or(0, |l| text_width_of(l));
-            if current > 0 && current + text_width_of(&piece) > width {
-                lines.push(String::new());
-            }
-            if let Some(l) = lines.last_mut() {
-                l.push_str(&piece);
-            }
-        }
-    }
-    lines
-}
-
 /// `text` cut to `width` columns, with `…` when cut.
 fn fit(text: &str, width: usize, style: &Style) -> String {
     if text_width_of(text) <= width {
@@ -478,10 +379,6 @@ fn fit(text: &str, width: usize, style: &Style) -> String {
         .unwrap_or_default();
     out.push_str(style.ellipsis());
     out
-}
-
-fn text_width_of(text: &str) -> usize {
-    text.chars().map(|c| c.width().unwrap_or(0)).sum()
 }
 
 // ---- Display text: the one place where input (cell values, file names, messages that quote
@@ -563,30 +460,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wrap_keeps_code_spans_whole_when_they_fit() {
-        let help = "Move the user first (`Move-CsUser -Identity <user> -Target <pool>`), then \
-                    publish the topology with `Publish-CsTopology`.";
-        let lines = wrap(&format!("help: {help}"), 60, "  ", "        ");
-        for line in &lines {
-            assert!(text_width_of(line) <= 60, "{line}");
-            assert_eq!(line.matches('`').count() % 2, 0, "span cut: {lines:?}");
-        }
-    }
-
-    #[test]
-    fn wrap_breaks_a_span_wider_than_a_line_at_spaces_only() {
-        let lines = wrap(
-            "`New-CsPersistentChatEndpoint -SipAddress <SIP address> -PersistentChatPoolFqdn <pool>`",
-            40,
-            "",
-            "  ",
-        );
-        assert!(lines.iter().all(|l| text_width_of(l) <= 40), "{lines:?}");
-        let words: Vec<&str> = lines.iter().flat_map(|l| l.split_whitespace()).collect();
-        assert!(words.contains(&"-PersistentChatPoolFqdn"), "{lines:?}");
-    }
-
-    #[test]
     fn window_keeps_the_cell_in_view_and_marks_cuts() {
         let style = Style {
             color: false,
@@ -616,5 +489,29 @@ mod tests {
         let (text, underline) = window("a,bb,c", 2, 4, true, 70, &style);
         assert_eq!(text, "...a,bb,c");
         assert_eq!(underline, (5, 2));
+    }
+
+    proptest::proptest! {
+        /// Any line, any span in it, any width: a window that fits, the span's start in view.
+        #[test]
+        fn window_always_fits(line in "[a-z,\"é漢\u{301}]{0,300}", a in 0usize..400, len in 0usize..400, avail in 10usize..200) {
+            let s = floor(&line, a);
+            let e = floor(&line, s + len).max(s);
+            for ascii in [false, true] {
+                let style = Style { color: false, ascii, width: 80 };
+                let (text, (start, width)) = window(&line, s, e, a % 2 == 0, avail, &style);
+                proptest::prop_assert!(text_width_of(&text) <= avail.max(2 * style.ellipsis_width() + 2), "{text}");
+                proptest::prop_assert!(start + width <= text_width_of(&text) + 1);
+            }
+        }
+
+    }
+
+    fn floor(text: &str, mut i: usize) -> usize {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
     }
 }
