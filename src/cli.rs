@@ -3,16 +3,13 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use invlint::config::{self, Config};
-use invlint::engine::progress::{Phase, Progress, ProgressSink};
 use invlint::engine::{self, CheckError, Options};
 use invlint::files;
-use invlint::finding::{builtin, sort_findings, Severity};
+use invlint::finding::{builtin, sort_findings};
 use invlint::gate::baseline::Baseline;
 use invlint::gate::{suppress, Adjust};
 use invlint::inventory::DiscoverOptions;
@@ -20,11 +17,38 @@ use invlint::report::{self, Format, RenderOptions};
 use invlint::rule::{RuleError, RuleSet};
 use invlint::target::Target;
 
+mod checks;
+mod commands;
+mod complete;
+mod console;
+mod inputs;
+mod progress;
+
+use commands::{explain, init, man, rules, test};
+use complete::{completions, Suggested};
+use progress::progress_bar;
+
+/// Shown at the end of `--help`.
+const AFTER_HELP: &str = "\
+Exit status:
+  0  no finding at or above --fail-on (default: error)
+  1  findings at or above --fail-on
+  2  the run cannot be trusted: bad arguments or configuration, a bad rule file, an input
+     that could not be read, nothing to read
+
+Examples:
+  invlint exports/                                 check a folder (check is the default)
+  invlint check exports --format json > out.json   the JSON contract
+  invlint check exports --select PC --fail-on warning
+  invlint report exports --html audit.html         the audit page
+  invlint explain PC002                            why a rule fires and how to fix it";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "invlint",
     version,
     about = "Lint Lync / Skype for Business inventory CSV exports against declarative rules",
+    after_help = AFTER_HELP,
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
@@ -37,6 +61,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check exports (the default command).
+    #[command(after_help = AFTER_HELP)]
     Check(Box<CheckArgs>),
     /// Check exports and write the audit report: one self-contained HTML page.
     // The output and exit options of `check` do not apply to the page: hidden here.
@@ -44,7 +69,9 @@ enum Command {
         mut_arg("format", |a| a.hide(true)),
         mut_arg("fail_on", |a| a.hide(true)),
         mut_arg("exit_zero", |a| a.hide(true)),
-        mut_arg("color", |a| a.hide(true))
+        mut_arg("color", |a| a.hide(true)),
+        mut_arg("output", |a| a.hide(true)),
+        mut_arg("statistics", |a| a.hide(true))
     )]
     Report(Box<ReportArgs>),
     /// List the rules: code, severity, title, pack.
@@ -156,7 +183,13 @@ struct CheckArgs {
     paths: Vec<PathBuf>,
     /// Output format: human (default on a terminal), compact (default otherwise), json, sarif,
     /// github (workflow annotations), junit, markdown (for $GITHUB_STEP_SUMMARY).
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_name = "FORMAT",
+        value_parser = Suggested::new(Format::NAMES),
+        hide_possible_values = true
+    )]
     format: Option<String>,
     /// Also write FORMAT to the file PATH (repeatable: `--output sarif=out.sarif --output
     /// markdown=summary.md`); standard output keeps --format.
@@ -178,15 +211,26 @@ struct CheckArgs {
     #[command(flatten)]
     rules: RuleSource,
     /// Run the rules of this profile too (post-migration, decommission); it presets a target.
-    #[arg(long, value_name = "NAME")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_parser = Suggested::new(invlint::rule::PROFILES),
+        hide_possible_values = true
+    )]
     profile: Vec<String>,
     /// The migration the audit is for: lync2013, sfb2015, sfb2019, sfbse or teams.
-    #[arg(long, value_name = "TARGET")]
+    #[arg(
+        long,
+        value_name = "TARGET",
+        value_parser = Suggested::new(&invlint::target::Target::NAMES),
+        hide_possible_values = true
+    )]
     target: Option<String>,
     /// Pools being retired (globs over pool FQDNs, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
     retiring_pools: Vec<String>,
-    /// Only these codes or prefixes (comma-separated).
+    /// Only these codes or prefixes, comma-separated (AD, CL, CSV, HY, INV, PC, TP or a code
+    /// such as PC002; ALL: every rule; `invlint rules` lists them).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     select: Vec<String>,
     /// Leave out these codes or prefixes (comma-separated).
@@ -213,7 +257,8 @@ struct CheckArgs {
     /// Add these codes or prefixes to `select` (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     extend_select: Vec<String>,
-    /// Configuration file (default: the nearest invlint.toml in this folder or a parent).
+    /// Configuration file (default: the nearest invlint.toml to the first PATH, else to the
+    /// current folder).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Ignore every configuration file.
@@ -248,7 +293,13 @@ pub fn main() -> u8 {
     match cli.command {
         Some(Command::Check(args)) => check(*args),
         Some(Command::Report(args)) => html_report(&args),
-        None => check(cli.check),
+        None => match checks::mistyped_subcommand(&cli.check) {
+            Some(message) => {
+                eprintln!("{message}");
+                2
+            }
+            None => check(cli.check),
+        },
         Some(Command::Rules(args)) => rules(args),
         Some(Command::Tables { rules, markdown }) => match load_rules(&rules) {
             Ok(set) => {
@@ -260,11 +311,7 @@ pub fn main() -> u8 {
         Some(Command::Explain { code, rules }) => explain(&code, &rules),
         Some(Command::Test { packs, rules }) => test(&packs, &rules),
         Some(Command::Init { force }) => init(force),
-        Some(Command::Completions { shell }) => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "invlint", &mut std::io::stdout());
-            0
-        }
+        Some(Command::Completions { shell }) => completions(shell),
         Some(Command::Man) => man(),
     }
 }
@@ -281,12 +328,16 @@ fn print_rule_errors(errors: &[RuleError]) {
 }
 
 fn print_errors(errors: &[RuleError], what: &str) {
-    let handler = miette::GraphicalReportHandler::new_themed(if std::io::stderr().is_terminal() {
+    let theme = if console::dumb_terminal() {
+        miette::GraphicalTheme::ascii()
+    } else if std::io::stderr().is_terminal() {
         miette::GraphicalTheme::unicode()
     } else {
         miette::GraphicalTheme::unicode_nocolor()
-    })
-    .with_links(false);
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(console::Console::detect(ColorChoice::Auto).width)
+        .with_links(false);
     let mut out = String::new();
     for e in errors {
         if handler.render_report(&mut out, e).is_err() {
@@ -321,10 +372,7 @@ fn load_config(args: &CheckArgs) -> Result<Config, u8> {
     }
     let path = match &args.config {
         Some(path) => path.clone(),
-        None => match std::env::current_dir()
-            .ok()
-            .and_then(|dir| config::discover(&dir))
-        {
+        None => match discover_config(args) {
             Some(found) => relative_to_cwd(&found),
             None => return Ok(Config::default()),
         },
@@ -332,6 +380,29 @@ fn load_config(args: &CheckArgs) -> Result<Config, u8> {
     config::load(&path).map_err(|errors| {
         print_errors(&errors, "in the configuration file");
         2
+    })
+}
+
+/// The configuration file of a run without `--config`: the nearest invlint.toml to the first
+/// PATH (its folder, or the folder of a file, or a parent), else the nearest to the current
+/// folder. The checked folder's wins: it is the one kept with the exports it describes.
+fn discover_config(args: &CheckArgs) -> Option<PathBuf> {
+    let checked = args
+        .paths
+        .first()
+        .filter(|p| p.as_os_str() != "-")
+        .and_then(|p| std::path::absolute(p).ok())
+        .map(|p| {
+            if p.is_dir() {
+                p
+            } else {
+                p.parent().map(PathBuf::from).unwrap_or(p)
+            }
+        });
+    checked.and_then(|dir| config::discover(&dir)).or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|dir| config::discover(&dir))
     })
 }
 
@@ -347,8 +418,13 @@ fn relative_to_cwd(path: &std::path::Path) -> PathBuf {
 /// → findings, with selection, severity overrides, suppressions and the baseline applied. On
 /// failure, the error is already printed and the exit code returned.
 fn run_check(args: &CheckArgs, excerpts: bool) -> Result<Checked, u8> {
-    let config = load_config(args)?;
-    run_check_with(args, &config, excerpts)
+    let mut args = args.clone();
+    args.paths = inputs::expand(&args.paths).map_err(|message| {
+        eprintln!("error: {message}");
+        2u8
+    })?;
+    let config = load_config(&args)?;
+    run_check_with(&args, &config, excerpts)
 }
 
 fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<Checked, u8> {
@@ -376,13 +452,9 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         }
     }
     let file = &config.file;
-    let named = args
-        .profile
-        .iter()
-        .map(|p| invlint::target::parse_profile(p).err())
-        .chain(args.target.iter().map(|t| Target::parse(t).err()));
-    if let Some(message) = named.flatten().next() {
-        eprintln!("error: {message}");
+    // (Unknown profiles are refused with the other names the run checks first.)
+    if let Some(Err(message)) = args.target.as_deref().map(Target::parse) {
+        eprintln!("error: --target: {message}");
         return Err(2);
     }
     let target = args
@@ -396,6 +468,13 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         .extend(file.rule_packs.iter().map(|p| config.resolve(p)));
     source.no_default_rules |= file.default_rules == Some(false);
     let rules = load_rules(&source)?;
+    let unknown = checks::unknown_names(args, config, &rules);
+    if !unknown.is_empty() {
+        for message in unknown {
+            eprintln!("error: {message}");
+        }
+        return Err(2);
+    }
     let mut discover = DiscoverOptions {
         hidden: args.hidden || file.hidden == Some(true),
         follow_links: args.follow_links,
@@ -445,9 +524,33 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
         // must not fill the cap, nor count in the exit code: then the cap comes after it.
         max_findings: Some(max_findings(args)).filter(|_| !filters_after_run(args, config)),
     };
-    let checked = engine::check(&args.paths, &rules, &options);
+    // `-` reads standard input, kept in a file for the run and shown as `-`.
+    let stdin = if args.paths.iter().any(|p| p.as_os_str() == inputs::STDIN) {
+        match inputs::StdinCopy::read() {
+            Ok(copy) => Some(copy),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Err(2);
+            }
+        }
+    } else {
+        None
+    };
+    let paths: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .map(|p| match &stdin {
+            Some(copy) if p.as_os_str() == inputs::STDIN => copy.path.clone(),
+            _ => p.clone(),
+        })
+        .collect();
+    let checked = engine::check(&paths, &rules, &options);
     if let Some((bar, _)) = progress {
         bar.finish_and_clear();
+    }
+    let mut checked = checked;
+    if let (Some(copy), Ok(report)) = (&stdin, &mut checked) {
+        inputs::rename(report, &copy.display(), inputs::STDIN);
     }
     let mut report = match checked {
         Ok(r) => r,
@@ -460,6 +563,10 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
             return Err(2);
         }
     };
+    if let Some(message) = checks::nothing_read(&report, args, &options.discover.include) {
+        eprintln!("{message}");
+        return Err(2);
+    }
     match Adjust::new(file) {
         Ok(adjust) => adjust.apply(&mut report.findings),
         Err(message) => {
@@ -467,7 +574,7 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
             return Err(2);
         }
     }
-    apply_suppressions(args, config, &mut report)?;
+    apply_suppressions(args, config, &rules, &mut report)?;
     let inputs = inputs_of_run(&report, &source, args, config);
     let mut wrote_baseline = false;
     if let Some(path) = &args.write_baseline {
@@ -514,6 +621,10 @@ fn run_check_with(args: &CheckArgs, config: &Config, excerpts: bool) -> Result<C
     }
     sort_findings(&mut report.findings);
     report.truncate_findings(max_findings(args));
+    report.config = config
+        .path
+        .as_ref()
+        .map(|p| p.to_string_lossy().replace('\\', "/"));
     Ok(Checked {
         report,
         rules,
@@ -623,6 +734,7 @@ fn suppressions_path(args: &CheckArgs, config: &Config) -> Option<PathBuf> {
 fn apply_suppressions(
     args: &CheckArgs,
     config: &Config,
+    rules: &RuleSet,
     report: &mut engine::Report,
 ) -> Result<(), u8> {
     let mut suppressions = match (&config.source, &config.path) {
@@ -645,6 +757,20 @@ fn apply_suppressions(
     if suppressions.is_empty() {
         return Ok(());
     }
+    let codes = invlint::suggest::known_codes(rules);
+    let mut unknown = false;
+    for s in &suppressions {
+        if let Some(message) = checks::unknown_suppression_code(&s.entry.code, &codes) {
+            eprintln!(
+                "error: {}:{}:{}: {message}",
+                s.file, s.span.line, s.span.column
+            );
+            unknown = true;
+        }
+    }
+    if unknown {
+        return Err(2);
+    }
     let codes_run = report.ran.clone();
     let ran = |code: &str| {
         builtin::ALL
@@ -665,50 +791,14 @@ fn apply_suppressions(
     Ok(())
 }
 
-/// The progress bar of a check, on stderr: only when stderr is a terminal, not with `--quiet`
-/// nor in CI (`CI` set), and drawn only once the run has taken a second.
-fn progress_bar(quiet: bool) -> Option<(ProgressBar, ProgressSink)> {
-    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
-    if quiet || ci || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = ProgressBar::hidden();
-    let shown = bar.clone();
-    let started = Instant::now();
-    let sink = ProgressSink::new(move |event| {
-        match event {
-            Progress::Start { phase, total } => {
-                let template = match (phase, total) {
-                    (_, 0) => "{spinner} {msg}",
-                    (Phase::Reading, _) => {
-                        "{msg:9} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})"
-                    }
-                    _ => "{msg:9} {wide_bar} {pos}/{len} ({eta})",
-                };
-                let style = ProgressStyle::with_template(template)
-                    .unwrap_or_else(|_| ProgressStyle::default_bar());
-                shown.set_message(phase.label());
-                shown.set_length(total);
-                shown.set_position(0);
-                shown.set_style(style);
-            }
-            Progress::Advance { done, .. } => shown.inc(done),
-        }
-        if shown.is_hidden() && started.elapsed() >= Duration::from_secs(1) {
-            shown.set_draw_target(ProgressDrawTarget::stderr());
-            shown.enable_steady_tick(Duration::from_millis(120));
-        }
-    });
-    Some((bar, sink))
-}
-
 fn parse_format(name: Option<&str>, stdout_tty: bool) -> Result<Format, u8> {
     match name {
         None if stdout_tty => Ok(Format::Human),
         None => Ok(Format::Compact),
         Some(name) => Format::parse(name).ok_or_else(|| {
             eprintln!(
-                "error: unknown format `{name}`; use one of: {}",
+                "error: unknown format `{name}`{} (formats: {})",
+                invlint::suggest::did_you_mean(name, Format::NAMES.iter().copied()),
                 Format::NAMES.join(", ")
             );
             2
@@ -731,7 +821,8 @@ fn parse_outputs(values: &[String]) -> Result<Vec<(Format, PathBuf)>, u8> {
                 Some(format) => Ok((format, PathBuf::from(path))),
                 None => {
                     eprintln!(
-                        "error: --output `{value}`: unknown format `{name}`; use one of: {}",
+                        "error: --output `{value}`: unknown format `{name}`{} (formats: {})",
+                        invlint::suggest::did_you_mean(name, Format::NAMES.iter().copied()),
                         Format::NAMES.join(", ")
                     );
                     Err(2)
@@ -742,7 +833,11 @@ fn parse_outputs(values: &[String]) -> Result<Vec<(Format, PathBuf)>, u8> {
 }
 
 /// Write each `--output` file; every failure is reported. Returns whether all were written.
-fn write_outputs(outputs: &[(Format, PathBuf)], checked: &Checked) -> bool {
+fn write_outputs(
+    outputs: &[(Format, PathBuf)],
+    checked: &Checked,
+    fail_on: Option<invlint::finding::Severity>,
+) -> bool {
     let mut ok = true;
     for (format, path) in outputs {
         let written = files::write_atomic(path, |out| {
@@ -750,7 +845,10 @@ fn write_outputs(outputs: &[(Format, PathBuf)], checked: &Checked) -> bool {
                 *format,
                 &checked.report,
                 &checked.rules,
-                RenderOptions::default(),
+                RenderOptions {
+                    fail_on,
+                    ..RenderOptions::default()
+                },
                 out,
             )
         });
@@ -762,7 +860,14 @@ fn write_outputs(outputs: &[(Format, PathBuf)], checked: &Checked) -> bool {
     ok
 }
 
-fn check(args: CheckArgs) -> u8 {
+fn check(mut args: CheckArgs) -> u8 {
+    match inputs::expand(&args.paths) {
+        Ok(paths) => args.paths = paths,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    }
     let stdout_tty = std::io::stdout().is_terminal();
     let config = match load_config(&args) {
         Ok(c) => c,
@@ -773,9 +878,16 @@ fn check(args: CheckArgs) -> u8 {
         Ok(f) => f,
         Err(code) => return code,
     };
-    let outputs = match parse_outputs(&args.output) {
+    let mut outputs = match parse_outputs(&args.output) {
         Ok(o) => o,
         Err(code) => return code,
+    };
+    let format = match checks::route_outputs(args.format.is_some(), &mut outputs) {
+        Ok(to_stdout) => to_stdout.unwrap_or(format),
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
     };
     let excerpts = (format == Format::Human && !args.statistics)
         || outputs.iter().any(|(f, _)| *f == Format::Human);
@@ -788,15 +900,17 @@ fn check(args: CheckArgs) -> u8 {
             return code;
         }
     }
-    let outputs_ok = write_outputs(&outputs, &checked);
+    let fail_on = args
+        .fail_on
+        .map(FailOn::into_config)
+        .or(checked.fail_on)
+        .unwrap_or_default();
+    let exit_zero = args.exit_zero || checked.wrote_baseline;
+    // What fails the run, for the formats that mark failures (JUnit).
+    let threshold = fail_on.threshold().filter(|_| !exit_zero);
+    let outputs_ok = write_outputs(&outputs, &checked, threshold);
     let report = &checked.report;
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let console = console::Console::detect(args.color);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut written = match (args.statistics, format) {
         (true, Format::Json) => report::statistics::write_json(report, &checked.rules, &mut out),
@@ -805,7 +919,13 @@ fn check(args: CheckArgs) -> u8 {
             format,
             report,
             &checked.rules,
-            RenderOptions { color, width: 100 },
+            RenderOptions {
+                color: console.color,
+                width: console.width,
+                ascii: console.ascii,
+                summary: !args.quiet,
+                fail_on: threshold,
+            },
             &mut out,
         ),
     };
@@ -826,16 +946,26 @@ fn check(args: CheckArgs) -> u8 {
     if !outputs_ok {
         return 2;
     }
-    let fail_on = args
-        .fail_on
-        .map(FailOn::into_config)
-        .or(checked.fail_on)
-        .unwrap_or_default();
-    exit_code(report, fail_on, args.exit_zero || checked.wrote_baseline)
+    exit_code(report, fail_on, exit_zero)
 }
 
 /// `invlint report --html FILE`: 0 once the page is written, 2 when it cannot be.
 fn html_report(args: &ReportArgs) -> u8 {
+    // The options that choose what goes to standard output or other files do not apply to
+    // the page: refused rather than silently dropped.
+    for (given, option) in [
+        (!args.check.output.is_empty(), "--output"),
+        (args.check.statistics, "--statistics"),
+        (args.check.format.is_some(), "--format"),
+    ] {
+        if given {
+            eprintln!(
+                "error: `invlint report` writes only the HTML page: {option} is not supported \
+                 here; run `invlint check` with {option} for that output"
+            );
+            return 2;
+        }
+    }
     let checked = match run_check(&args.check, false) {
         Ok(c) => c,
         Err(code) => return code,
@@ -910,164 +1040,4 @@ fn exit_code(report: &engine::Report, fail_on: config::FailOn, exit_zero: bool) 
 /// Whether a finding says the run cannot be trusted (an input was not read, a check crashed).
 fn untrusted(report: &engine::Report) -> bool {
     report.has_code(builtin::UNREADABLE.0) || report.has_code(builtin::INTERNAL.0)
-}
-
-fn init(force: bool) -> u8 {
-    let path = std::path::Path::new(config::FILE_NAME);
-    if path.exists() && !force {
-        eprintln!(
-            "error: {} already exists; `invlint init --force` overwrites it",
-            config::FILE_NAME
-        );
-        return 2;
-    }
-    match std::fs::write(path, config::STARTER) {
-        Ok(()) => {
-            eprintln!("wrote {}", config::FILE_NAME);
-            0
-        }
-        Err(e) => {
-            eprintln!("error: cannot write {}: {e}", config::FILE_NAME);
-            2
-        }
-    }
-}
-
-fn man() -> u8 {
-    let command = <Cli as clap::CommandFactory>::command();
-    let mut out = Vec::new();
-    if let Err(e) = clap_mangen::Man::new(command).render(&mut out) {
-        eprintln!("error: cannot render the man page: {e}");
-        return 2;
-    }
-    match std::io::stdout().write_all(&out) {
-        Ok(()) => 0,
-        Err(_) => 2,
-    }
-}
-
-fn rules(args: RulesArgs) -> u8 {
-    if args.schema {
-        print!("{}", include_str!("../docs/rule.schema.json"));
-        return 0;
-    }
-    let set = match load_rules(&args.rules) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    if args.markdown {
-        print!("{}", invlint::rule::reference_markdown(&set));
-        return 0;
-    }
-    let mut rows: Vec<(String, Severity, String, String)> = builtin::ALL
-        .iter()
-        .map(|(c, s, t)| (c.to_string(), *s, t.to_string(), "built-in".to_string()))
-        .collect();
-    rows.extend(set.rules().map(|r| {
-        (
-            r.code.to_string(),
-            r.severity,
-            r.title.clone(),
-            r.pack.clone(),
-        )
-    }));
-    if args.json {
-        let json: Vec<serde_json::Value> = rows
-            .iter()
-            .map(
-                |(c, s, t, p)| serde_json::json!({"code": c, "severity": s, "title": t, "pack": p}),
-            )
-            .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        );
-    } else {
-        for (c, s, t, p) in rows {
-            println!("{c:<8} {:<8} {p:<16} {t}", s.as_str());
-        }
-    }
-    0
-}
-
-fn explain(code: &str, source: &RuleSource) -> u8 {
-    let set = match load_rules(source) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    if let Some((c, s, t)) = builtin::ALL
-        .iter()
-        .find(|(c, _, _)| c.eq_ignore_ascii_case(code))
-    {
-        println!("{c} [{s}] {t}\n\nA built-in check of the CSV reader; see README.md, \"What invlint reports about the files themselves\".");
-        return 0;
-    }
-    let Some(rule) = set.rule(code) else {
-        eprintln!("error: no rule `{code}`; `invlint rules` lists them");
-        return 2;
-    };
-    println!("{} [{}] {}\n", rule.code, rule.severity, rule.title);
-    println!(
-        "Pack: {}{}",
-        rule.pack,
-        if rule.profiles.is_empty() {
-            String::new()
-        } else {
-            format!(" (profiles: {})", rule.profiles.join(", "))
-        }
-    );
-    if !rule.targets.is_empty() {
-        let names: Vec<&str> = rule.targets.iter().map(|t| t.name()).collect();
-        println!("Targets: {} (runs only under these)", names.join(", "));
-    }
-    println!("\nWhy\n  {}", rule.doc.why.trim().replace('\n', "\n  "));
-    println!("\nFix\n  {}", rule.help.trim().replace('\n', "\n  "));
-    if let Some(url) = &rule.doc.url {
-        println!("\nDocumentation\n  {url}");
-    }
-    if let Some(example) = rule
-        .examples
-        .iter()
-        .find(|e| e.expect > 0)
-        .or(rule.examples.first())
-    {
-        println!(
-            "\nExample: {} ({} finding{})",
-            example.name,
-            example.expect,
-            if example.expect == 1 { "" } else { "s" }
-        );
-        for (kind, csv) in &example.tables {
-            println!("  {kind}:");
-            for line in csv.trim().lines() {
-                println!("    {line}");
-            }
-        }
-    }
-    0
-}
-
-fn test(packs: &[String], source: &RuleSource) -> u8 {
-    let set = match load_rules(source) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let outcomes = engine::examples::run_examples(&set, packs);
-    let failed: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
-    for o in &outcomes {
-        match &o.failure {
-            None => println!("ok     {} {}", o.code, o.example),
-            Some(why) => println!("FAILED {} {}: {why}", o.code, o.example),
-        }
-    }
-    println!(
-        "\n{} passed, {} failed",
-        outcomes.len() - failed.len(),
-        failed.len()
-    );
-    if failed.is_empty() {
-        0
-    } else {
-        1
-    }
 }

@@ -1,7 +1,8 @@
 //! The **configuration file** `invlint.toml`: project defaults for `check` and `report`.
 //!
-//! It is found in the current folder or the nearest parent that has one (or given with
-//! `--config`); paths inside it are relative to its own folder. Command-line options win over
+//! It is the nearest one to the first checked PATH (its folder or a parent), else the nearest
+//! to the current folder (or given with `--config`); the checked folder's wins, being the one
+//! kept with the exports. Paths inside it are relative to its own folder. Command-line options win over
 //! it: `--select` replaces `select`, `--ignore` and `--extend-select` add to theirs, and so on.
 //! Unknown keys are errors located in the file, like every other mistake in it.
 //!

@@ -16,4 +16,5 @@ pub mod gen;
 pub mod inventory;
 pub mod report;
 pub mod rule;
+pub mod suggest;
 pub mod target;

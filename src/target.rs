@@ -32,6 +32,9 @@ impl Target {
         Target::Teams,
     ];
 
+    /// The names `--target` accepts.
+    pub const NAMES: [&'static str; 5] = ["lync2013", "sfb2015", "sfb2019", "sfbse", "teams"];
+
     pub fn name(self) -> &'static str {
         match self {
             Target::Lync2013 => "lync2013",
@@ -78,6 +81,9 @@ impl fmt::Display for Target {
         f.write_str(self.name())
     }
 }
+
+/// The names of the profiles.
+pub const PROFILE_NAMES: [&str; 2] = ["post-migration", "decommission"];
 
 /// The profiles rules may name, and the target each presets.
 pub const PROFILES: [(&str, Option<Target>); 2] = [

@@ -252,3 +252,77 @@ fn loops_and_unreadable_entries_are_reported_not_fatal() {
     // The users export beside them was still read and checked.
     assert!(findings.iter().any(|f| f["code"] == "AD001"), "{out}");
 }
+
+#[test]
+fn rules_lists_sorted_codes_under_a_header_with_profiles() {
+    let (code, out, _) = invlint(&["rules"]);
+    assert_eq!(code, 0);
+    let mut lines = out.lines();
+    let header = lines.next().unwrap_or_default();
+    assert!(
+        header.starts_with("CODE") && header.contains("PROFILES") && header.ends_with("TITLE"),
+        "{header}"
+    );
+    let codes: Vec<&str> = lines.filter_map(|l| l.split_whitespace().next()).collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable();
+    assert_eq!(codes, sorted);
+    assert!(out.contains("decommission"), "{out}");
+    let (_, json, _) = invlint(&["rules", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert!(json[0]["profiles"].is_array(), "{json}");
+}
+
+#[test]
+fn explain_gives_why_and_fix_for_builtin_codes_and_suggests_a_code() {
+    for code in ["CSV001", "CSV003", "CSV004", "INV002"] {
+        let (exit, out, _) = invlint(&["explain", code]);
+        assert_eq!(exit, 0);
+        assert!(
+            out.contains("\nWhy\n  ") && out.contains("\nFix\n  "),
+            "{out}"
+        );
+        assert!(!out.contains("see README.md"), "{out}");
+    }
+    let (code, _, err) = invlint(&["explain", "PC999"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `PC009`?"), "{err}");
+}
+
+#[test]
+fn output_format_is_an_alias_of_format() {
+    let contoso = "testdata/inventories/contoso";
+    let (code, out, _) = invlint(&["check", contoso, "--output-format", "json"]);
+    assert_eq!(code, 1);
+    assert!(out.starts_with('{'), "{out}");
+    let (code, _, err) = invlint(&["check", contoso, "--format", "jsn"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `json`?"), "{err}");
+}
+
+#[test]
+fn help_lists_values_and_exit_codes_and_completions_offer_them() {
+    let (_, help, _) = invlint(&["check", "--help"]);
+    assert!(help.contains("Exit status:"), "{help}");
+    assert!(help.contains("[alias: --output-format]"), "{help}");
+    let (_, top, _) = invlint(&["--help"]);
+    assert!(
+        top.contains("Exit status:") && top.contains("Examples:"),
+        "{top}"
+    );
+    let (_, bash, _) = invlint(&["completions", "bash"]);
+    assert!(
+        bash.contains("human compact json sarif github junit markdown"),
+        "{bash}"
+    );
+    assert!(bash.contains("post-migration decommission"), "{bash}");
+    assert!(bash.contains("PC001") && bash.contains(" CSV "), "{bash}");
+}
+
+#[test]
+fn init_says_what_to_do_next() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = invlint_in(dir.path(), &["init"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("Next: `invlint check"), "{err}");
+}

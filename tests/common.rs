@@ -17,6 +17,11 @@ pub fn invlint_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
+        // The console the output is laid out for: never the one the tests run in.
+        .env_remove("COLUMNS")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("TERM")
         .output()
         .expect("invlint runs");
     (

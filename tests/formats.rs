@@ -628,7 +628,8 @@ fn junit_is_well_formed_xml() {
         .descendants()
         .filter(|n| n.has_tag_name("failure"))
         .count();
-    assert_eq!(failures, 27);
+    // The 8 rules with only warnings or infos pass under the default --fail-on error.
+    assert_eq!(failures, 19);
     let suite = doc.root_element();
     assert_eq!(suite.attribute("tests"), Some("27"));
 

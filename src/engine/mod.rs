@@ -101,6 +101,9 @@ pub struct Report {
     pub objects: BTreeMap<String, usize>,
     /// What suppressions and the baseline did (filled in after the run, by the caller).
     pub gate: crate::gate::GateSummary,
+    /// The configuration file the run used, as shown to the user (`None`: none); set by the
+    /// caller that read it.
+    pub config: Option<String>,
     /// The inventory that was checked (files, heads, kinds, the columns rules read), for
     /// reporters that describe the input itself, such as the HTML audit report.
     pub inventory: Inventory,
@@ -226,22 +229,30 @@ struct Keeper<'o> {
     /// `None`: keep everything.
     max: Option<usize>,
     options: &'o Options,
+    /// Kinds of table the selected rules read (see [`guards_selected_rules`]).
+    read: Option<&'o BTreeSet<String>>,
     kept: Vec<Finding>,
     omitted: Omitted,
 }
 
 impl<'o> Keeper<'o> {
-    fn new(options: &'o Options) -> Keeper<'o> {
+    fn new(options: &'o Options, read: Option<&'o BTreeSet<String>>) -> Keeper<'o> {
         Keeper {
             max: options.max_findings,
             options,
+            read,
             kept: Vec::new(),
             omitted: Omitted::default(),
         }
     }
 
     fn add(&mut self, mut found: Vec<Finding>) {
-        found.retain(|f| code_selected(&f.code, self.options));
+        let read = self.read;
+        found.retain(|f| {
+            code_selected(&f.code, self.options)
+                || (read.is_some_and(|kinds| guards_selected_rules(f, kinds))
+                    && !matches_any(&f.code, &self.options.ignore))
+        });
         self.kept.append(&mut found);
         // Pruning costs a pass over what is kept: do it when that has doubled.
         if let Some(max) = self.max {
@@ -472,6 +483,13 @@ pub fn run(
     let sink = options.progress.as_ref();
     progress::send(
         sink,
+        Progress::Counts {
+            files: inventory.files.len() as u64,
+            rows: 0,
+        },
+    );
+    progress::send(
+        sink,
         Progress::Start {
             phase: Phase::Reading,
             total: inventory.bytes_to_read(),
@@ -510,7 +528,14 @@ pub fn run(
         }
     };
     // The reading pass's findings go through the keeper batch by batch (see `Keeper`).
-    let mut opened = Keeper::new(options);
+    // Kinds the selected rules read: the findings saying such a table could not be read
+    // whole are shown whatever `--select` says.
+    let read: BTreeSet<String> = compiled
+        .iter()
+        .flat_map(|r| r.programs.iter().flat_map(|p| p.kinds_used.iter()))
+        .map(|&k| schema.kinds[k].name.clone())
+        .collect();
+    let mut opened = Keeper::new(options, Some(&read));
     opened.add(findings);
     let batches = inventory.read_rows_batched(
         |file| {
@@ -533,13 +558,13 @@ pub fn run(
     let mut keeper = opened.merge(
         batches
             .fold(
-                || Keeper::new(options),
+                || Keeper::new(options, Some(&read)),
                 |mut keeper, found| {
                     keeper.add(found);
                     keeper
                 },
             )
-            .reduce(|| Keeper::new(options), Keeper::merge),
+            .reduce(|| Keeper::new(options, Some(&read)), Keeper::merge),
     );
     let early = early.into_inner().unwrap_or_default();
     for (i, file) in inventory.files.iter().enumerate() {
@@ -547,6 +572,13 @@ pub fn run(
             kind_of_file[i] = None;
         }
     }
+    progress::send(
+        sink,
+        Progress::Counts {
+            files: inventory.files.len() as u64,
+            rows: inventory.total_rows() as u64,
+        },
+    );
     progress::send(
         sink,
         Progress::Start {
@@ -592,7 +624,7 @@ pub fn run(
         skipped.push(Skipped {
             code: rule.rule.code.to_string(),
             reason: format!(
-                "no {} rows in the exports (their `Role`/`Identity` never names that service)",
+                "no {} rows in the exports of their services",
                 views
                     .into_iter()
                     .map(|k| format!("`{k}`"))
@@ -739,6 +771,7 @@ pub fn run(
         kinds: schema.kinds.iter().map(|k| k.name.clone()).collect(),
         members,
         gate: Default::default(),
+        config: None,
         inventory,
         omitted,
     })
@@ -772,12 +805,7 @@ fn missing_tables(by_kind: BTreeMap<&str, Vec<String>>, decls: &[TableDecl]) -> 
 
 /// `--select`/`--ignore` by code or prefix, and profiles.
 fn is_selected(code: &str, profiles: &[String], options: &Options) -> bool {
-    let matches = |patterns: &[String]| {
-        patterns.iter().any(|p| {
-            code.to_ascii_uppercase()
-                .starts_with(&p.to_ascii_uppercase())
-        })
-    };
+    let matches = |patterns: &[String]| matches_any(code, patterns);
     let profile_ok = profiles.is_empty()
         || profiles
             .iter()
@@ -787,11 +815,39 @@ fn is_selected(code: &str, profiles: &[String], options: &Options) -> bool {
         && !matches(&options.ignore)
 }
 
+/// Whether `code` matches one of the codes or prefixes `patterns` (`ALL` matches every code).
+fn matches_any(code: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| {
+        p.eq_ignore_ascii_case(crate::suggest::ALL)
+            || code
+                .to_ascii_uppercase()
+                .starts_with(&p.to_ascii_uppercase())
+    })
+}
+
 /// Whether a finding's code passes `--select`/`--ignore` (built-in codes included). The
 /// findings that say the run cannot be trusted (an input not read, a check that crashed) are
 /// never filtered out: `--select AD` must not turn a crash in AD001 into a clean exit 1.
 pub fn code_selected(code: &str, options: &Options) -> bool {
     code == builtin::UNREADABLE.0 || code == builtin::INTERNAL.0 || is_selected(code, &[], options)
+}
+
+/// Whether `finding` says that a table a selected rule reads could not be read whole: not a
+/// CSV at all (`CSV004`, whatever it was meant to be), ragged rows (`CSV001`) or a missing
+/// column (`CSV006`) of a kind in `read`. Hiding it would let `--select` pass a run whose
+/// rules never saw the rows.
+fn guards_selected_rules(finding: &Finding, read: &BTreeSet<String>) -> bool {
+    let code = &*finding.code;
+    if read.is_empty() {
+        return false;
+    }
+    code == builtin::NOT_CSV.0
+        || ((code == builtin::RAGGED_ROW.0 || code == builtin::MISSING_COLUMN.0)
+            && finding
+                .location
+                .table
+                .as_deref()
+                .is_none_or(|t| read.contains(t)))
 }
 
 use index::KeyIndex;
@@ -1212,7 +1268,7 @@ fn evaluate(
                 Task::Unique(rule) => {
                     // One task over every row (a file of one repeated value gives a finding
                     // per row): it caps what it keeps as it goes.
-                    let mut keeper = Keeper::new(options);
+                    let mut keeper = Keeper::new(options, None);
                     eval_unique(data, rule, &mut |found| keeper.add(found));
                     keeper.prune();
                     keeper.into_parts()
@@ -1269,14 +1325,14 @@ fn evaluate(
             )
         })
         .fold(
-            || Keeper::new(options),
+            || Keeper::new(options, None),
             |mut keeper, (found, omitted)| {
                 keeper.omitted.merge(omitted);
                 keeper.add(found);
                 keeper
             },
         )
-        .reduce(|| Keeper::new(options), Keeper::merge)
+        .reduce(|| Keeper::new(options, None), Keeper::merge)
         .into_parts()
 }
 

@@ -23,12 +23,13 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// What a person is told the run is doing.
     pub fn label(self) -> &'static str {
         match self {
-            Phase::Reading => "reading",
-            Phase::Indexing => "indexing",
-            Phase::Checking => "checking",
-            Phase::Locating => "locating",
+            Phase::Reading => "Reading",
+            Phase::Indexing => "Joining tables",
+            Phase::Checking => "Checking",
+            Phase::Locating => "Finding lines",
         }
     }
 }
@@ -40,6 +41,8 @@ pub enum Progress {
     Start { phase: Phase, total: u64 },
     /// `done` more units of `phase` are finished.
     Advance { phase: Phase, done: u64 },
+    /// What the run is reading: `files` files, `rows` data rows (0 until they are read).
+    Counts { files: u64, rows: u64 },
 }
 
 /// Where progress events go.

@@ -20,9 +20,32 @@ pub fn line(f: &Finding) -> String {
     )
 }
 
-pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+/// One finding as a compact line in colours: the position bold, the severity and code in
+/// the severity's colour.
+fn coloured_line(f: &Finding) -> String {
+    let span = f.location.span_or_start();
+    let colour = match f.severity {
+        crate::finding::Severity::Error => "31",
+        crate::finding::Severity::Warning => "33",
+        crate::finding::Severity::Info => "36",
+    };
+    format!(
+        "\x1b[1m{}:{}:{}:\x1b[0m \x1b[1;{colour}m{}[{}]\x1b[0m {}",
+        f.location.file, span.line, span.column, f.severity, f.code, f.message
+    )
+}
+
+pub fn write(
+    report: &Report,
+    options: super::RenderOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
     for f in &report.findings {
-        writeln!(out, "{}", line(f))?;
+        if options.color {
+            writeln!(out, "{}", coloured_line(f))?;
+        } else {
+            writeln!(out, "{}", line(f))?;
+        }
     }
     if let Some(line) = super::omitted_line(report) {
         writeln!(out, "{line}")?;

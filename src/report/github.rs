@@ -81,8 +81,10 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             .map(|(t, l)| t.saturating_sub(l))
             .sum()
     };
+    // Findings `--max-findings` left out never reached the reporter: said in the last notice.
+    let capped = report.omitted.count();
     let mut limit = [PER_LEVEL; 3];
-    if left_out(limit) > 0 {
+    if left_out(limit) > 0 || capped > 0 {
         limit[2] = PER_LEVEL - 1;
     }
     for (severity, limit) in levels.iter().zip(limit) {
@@ -96,6 +98,14 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         }
     }
     let omitted = left_out(limit);
+    let mut notes = Vec::new();
+    if capped > 0 {
+        notes.push(format!(
+            "{capped} more finding{} not shown (--max-findings {}); the exit code counts them",
+            if capped == 1 { "" } else { "s" },
+            report.findings.len()
+        ));
+    }
     if omitted > 0 {
         let parts: Vec<String> = levels
             .iter()
@@ -110,11 +120,14 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             parts.join(", "),
             report.findings.len()
         );
+        notes.push(message);
+    }
+    if !notes.is_empty() {
         writeln!(
             out,
             "::notice title={}::{}",
             escape_property("invlint"),
-            escape_data(&message)
+            escape_data(&notes.join("; "))
         )?;
     }
     Ok(())

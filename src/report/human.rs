@@ -1,244 +1,527 @@
-//! `human`: miette's graphical output, one diagnostic per finding, related cells from other
-//! files shown after it.
+//! `human`: findings for a person at a console, laid out to the console's width.
+//!
+//! ```text
+//! error[PC002]: sip:ty.carlson@contoso.com uses Microsoft Lync 15.0.4569.1503 on
+//!   pool13.contoso.com (Lync Server 2013), but the effective Persistent Chat policy …
+//!   --> exports/users.csv:9:186
+//!    |
+//!  9 | …,"pool13.contoso.com","SRV:","Tag:NoChat","False",
+//!    |                               ^^^^^^^^^^^^ PersistentChatPolicy
+//!   related evidence: the policy Tag:NoChat disables Persistent Chat
+//!   --> exports/pchat-policies.csv:4:40
+//!   …
+//!   help: Grant a policy that enables it: `Grant-CsPersistentChatPolicy -Identity <user>
+//!         -PolicyName <policy>`
+//! ```
+//!
+//! No line is wider than [`super::RenderOptions::width`]: messages and help are wrapped at
+//! spaces (a `code span` is kept on one line whenever it fits on one), and a record is shown
+//! as a **window** around the offending cell, with `…` where it is cut, so the underline and
+//! the label stay under the cell. A blank line separates findings.
 //!
 //! Each location carries a small **excerpt** (the lines of its record, windowed when very
 //! long) captured when the finding was located, so rendering never scans a whole file: cost
 //! is proportional to the findings shown, not to the inventory.
 
-use std::fmt;
+use std::collections::BTreeMap;
 use std::io;
 
 use rayon::prelude::*;
+use unicode_width::UnicodeWidthChar;
 
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
-    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
-};
-
-use super::visible::visible;
 use crate::engine::Report;
-use crate::finding::{Excerpt, Finding, Location, Severity, Span};
+use crate::finding::{Excerpt, Finding, Location, Severity};
 
-/// The source of one location: its excerpt, with the real line and column numbers.
-struct ExcerptSource {
-    name: String,
-    excerpt: Excerpt,
-    span: Span,
-}
+mod layout;
+pub use layout::wrap;
+use layout::{chop, text_width_of, wrap_path};
 
-impl SourceCode for ExcerptSource {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        before: usize,
-        after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let text = self.excerpt.text.as_bytes();
-        if span.offset() > text.len() {
-            return Err(MietteError::OutOfBounds);
-        }
-        if before == 0 && after == 0 {
-            // miette asks this to print `[file:line:col]`: give the finding's real position.
-            let end = (span.offset() + span.len()).min(text.len());
-            return Ok(Box::new(MietteSpanContents::new_named(
-                self.name.clone(),
-                &text[span.offset()..end],
-                *span,
-                (self.span.line - 1) as usize,
-                (self.span.column - 1) as usize,
-                self.span.end_line.saturating_sub(self.span.line) as usize + 1,
-            )));
-        }
-        let lines = self.excerpt.text.lines().count().max(1);
-        Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
-            text,
-            SourceSpan::from((0, text.len())),
-            (self.excerpt.first_line - 1) as usize,
-            0,
-            lines,
-        )))
-    }
-}
-
-struct Shown {
-    message: String,
-    code: Option<String>,
-    severity: miette::Severity,
-    help: Option<String>,
-    label: Option<String>,
-    source: Option<ExcerptSource>,
-    related: Vec<Shown>,
-}
-
-impl Shown {
-    fn new(location: &Location, message: String, severity: Severity) -> Shown {
-        let source = match (&location.excerpt, location.span) {
-            (Some(excerpt), Some(span)) => Some(ExcerptSource {
-                name: visible(&location.file).into_owned(),
-                excerpt: super::visible::visible_excerpt(excerpt),
-                span,
-            }),
-            _ => None,
-        };
-        let message = visible(&message);
-        let message = if source.is_some() {
-            message.into_owned()
-        } else {
-            let s = location.span_or_start();
-            let file = visible(&location.file);
-            format!("{file}:{}:{}: {message}", s.line, s.column)
-        };
-        Shown {
-            message,
-            code: None,
-            severity: match severity {
-                Severity::Error => miette::Severity::Error,
-                Severity::Warning => miette::Severity::Warning,
-                Severity::Info => miette::Severity::Advice,
-            },
-            help: None,
-            label: location.field.as_ref().map(|f| visible(f).into_owned()),
-            source,
-            related: Vec::new(),
-        }
-    }
-
-    fn from_finding(f: &Finding) -> Shown {
-        let mut shown = Shown::new(&f.location, f.message.clone(), f.severity);
-        shown.code = Some(visible(&f.code).into_owned());
-        shown.help = f.help.as_ref().map(|h| visible(h).into_owned());
-        shown.related = f
-            .related
-            .iter()
-            .map(|r| {
-                let mut s = Shown::new(&r.location, r.message.clone(), Severity::Info);
-                s.label = Some(r.location.field.as_deref().map_or_else(
-                    || visible(&r.message).into_owned(),
-                    |f| visible(f).into_owned(),
-                ));
-                s
-            })
-            .collect();
-        shown
-    }
-}
-
-impl fmt::Debug for Shown {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl fmt::Display for Shown {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Shown {}
-
-impl Diagnostic for Shown {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.code
-            .as_ref()
-            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
-    }
-
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(self.severity)
-    }
-
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn SourceCode)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let source = self.source.as_ref()?;
-        let e = &source.excerpt;
-        let span = LabeledSpan::new(self.label.clone(), e.start, e.end.saturating_sub(e.start));
-        Some(Box::new(std::iter::once(span)))
-    }
-
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        if self.related.is_empty() {
-            return None;
-        }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
-    }
-}
+/// The narrowest layout drawn; narrower consoles get lines this wide.
+pub(crate) const MIN_WIDTH: usize = 40;
+/// Lines of one span shown at most (a cell holding many quoted newlines): first ones, `…`, last.
+const MAX_SPAN_LINES: usize = 4;
 
 pub fn write(
     report: &Report,
     options: super::RenderOptions,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
-    let theme = if options.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(options.width)
-        .with_links(false)
-        .with_context_lines(1);
+    let style = Style::new(options);
     // Findings render independently: render batches in parallel, write them in order.
+    let mut first = true;
     for batch in report.findings.chunks(4096) {
-        let texts: Vec<String> = batch
+        let texts: Vec<Vec<String>> = batch
             .par_chunks(64)
-            .map(|findings| {
-                let mut text = String::new();
-                for finding in findings {
-                    text.push_str(&render_one(&handler, finding));
-                }
-                text
-            })
+            .map(|findings| findings.iter().map(|f| render(f, &style)).collect())
             .collect();
-        for text in texts {
+        for text in texts.iter().flatten() {
+            if !first {
+                out.write_all(b"\n")?;
+            }
+            first = false;
             out.write_all(text.as_bytes())?;
         }
     }
-    if let Some(line) = super::omitted_line(report) {
-        writeln!(out, "{line}")?;
+    if !options.summary {
+        if let Some(line) = super::omitted_line(report) {
+            write_wrapped(out, &style, &line)?;
+        }
+        return Ok(());
     }
-    writeln!(out, "{}", super::summary_line(report))?;
-    for line in super::gate_lines(report) {
-        writeln!(out, "{line}")?;
+    if !first {
+        out.write_all(b"\n")?;
     }
-    for line in super::coverage_lines(report) {
-        writeln!(out, "  {}", visible(&line))?;
+    for line in super::omitted_line(report)
+        .into_iter()
+        .chain(std::iter::once(super::summary_line(report)))
+        .chain(super::gate_lines(report))
+        .chain(skipped_lines(report))
+    {
+        write_wrapped(out, &style, &line)?;
     }
+    Ok(())
+}
+
+/// A line per missing table with the command that exports it, then the other skipped rules
+/// grouped by reason: `skipped (no `Version` column …): TP005`.
+fn skipped_lines(report: &Report) -> Vec<String> {
+    let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for s in report
         .skipped
         .iter()
         .filter(|s| !super::skipped_for_missing_table(report, &s.code))
     {
-        writeln!(
-            out,
-            "  skipped {}: {}",
-            visible(&s.code),
-            visible(&s.reason)
-        )?;
+        by_reason.entry(&s.reason).or_default().push(&s.code);
+    }
+    super::coverage_lines(report)
+        .into_iter()
+        .map(|line| format!("  {line}"))
+        .chain(
+            by_reason
+                .into_iter()
+                .map(|(reason, codes)| format!("  skipped ({reason}): {}", codes.join(", "))),
+        )
+        .map(|line| super::visible::visible(&line).into_owned())
+        .collect()
+}
+
+fn write_wrapped(out: &mut dyn io::Write, style: &Style, line: &str) -> io::Result<()> {
+    let first = " ".repeat(line.len() - line.trim_start().len());
+    let indent = format!("{first}  ");
+    for l in wrap(line, style.width, &first, &indent) {
+        writeln!(out, "{l}")?;
     }
     Ok(())
 }
 
-/// One finding drawn by miette. A rendering failure, or a panic inside miette, costs this
-/// finding its drawing only: it is written as a compact line ([`super::compact::line`]) instead.
-fn render_one(handler: &GraphicalReportHandler, finding: &Finding) -> String {
-    let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut text = String::new();
-        let shown = Shown::from_finding(finding);
-        handler.render_report(&mut text, &shown).map(|()| text)
-    }));
-    match rendered {
-        Ok(Ok(text)) => text,
-        _ => format!("{}\n", super::compact::line(finding)),
+/// One finding, laid out (ends with a newline).
+fn render(finding: &Finding, style: &Style) -> String {
+    let mut out = String::new();
+    let color = severity_color(finding.severity);
+    let head = format!("{}[{}]", finding.severity, finding.code);
+    let message = shown(&finding.message);
+    let lines = wrap(&format!("{head}: {message}"), style.width, "", "  ");
+    for (i, line) in lines.iter().enumerate() {
+        if i == 0 {
+            let rest = line.get(head.len()..).unwrap_or_default();
+            out.push_str(&style.paint(&head, color));
+            out.push_str(&style.paint(rest, BOLD));
+        } else {
+            out.push_str(&style.paint(line, BOLD));
+        }
+        out.push('\n');
+    }
+    location(&mut out, style, &finding.location, color);
+    for related in &finding.related {
+        let title = "related evidence:";
+        let text = format!("{title} {}", shown(&related.message));
+        for (i, line) in wrap(&text, style.width, "  ", "    ").iter().enumerate() {
+            if i == 0 {
+                out.push_str("  ");
+                out.push_str(&style.paint(title, BOLD));
+                out.push_str(line.get(2 + title.len()..).unwrap_or_default());
+            } else {
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+        location(&mut out, style, &related.location, RELATED);
+    }
+    if let Some(help) = &finding.help {
+        let indent = "        ";
+        for (i, line) in wrap(&format!("help: {}", shown(help)), style.width, "  ", indent)
+            .iter()
+            .enumerate()
+        {
+            if i == 0 {
+                out.push_str("  ");
+                out.push_str(&style.paint("help:", HELP));
+                out.push_str(line.get(7..).unwrap_or_default());
+            } else {
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `--> file:line:col` and, when there is an excerpt, the window of the record with the span
+/// underlined and labelled with its column name.
+fn location(out: &mut String, style: &Style, l: &Location, color: &str) {
+    let position = match (l.span, l.anchor) {
+        (_, crate::finding::Anchor::File) | (None, _) => shown(&l.file),
+        (Some(s), _) => format!("{}:{}:{}", shown(&l.file), s.line, s.column),
+    };
+    let arrow = "  --> ";
+    for (i, line) in wrap_path(&position, style.width - arrow.len())
+        .iter()
+        .enumerate()
+    {
+        let lead = if i == 0 { arrow } else { "      " };
+        out.push_str(&style.paint(lead, GUTTER));
+        out.push_str(line);
+        out.push('\n');
+    }
+    let (Some(excerpt), Some(span)) = (&l.excerpt, l.span) else {
+        return;
+    };
+    let rows = snippet_rows(excerpt, span.column, style);
+    let Some(last) = rows.last() else {
+        return;
+    };
+    let number_width = last.number.map_or(1, |n| n.to_string().len()).max(1);
+    let blank = format!("{} |", " ".repeat(number_width + 1));
+    out.push_str(&style.paint(&blank, GUTTER));
+    out.push('\n');
+    let text_width = style.width.saturating_sub(number_width + 4).max(10);
+    for (i, row) in rows.iter().enumerate() {
+        let number = row.number.map_or_else(
+            || " ".repeat(number_width),
+            |n| format!("{n:>number_width$}"),
+        );
+        out.push_str(&style.paint(&format!(" {number} |"), GUTTER));
+        if !row.text.is_empty() {
+            out.push(' ');
+            out.push_str(&row.text);
+        }
+        out.push('\n');
+        let Some((start, len)) = row.underline else {
+            continue;
+        };
+        out.push_str(&style.paint(&blank, GUTTER));
+        out.push(' ');
+        out.push_str(&" ".repeat(start));
+        out.push_str(&style.paint(&"^".repeat(len.max(1)), color));
+        let label = l.field.as_deref().map(shown).unwrap_or_default();
+        let last_row = i + 1 == rows.len();
+        if last_row && !label.is_empty() {
+            let used = start + len.max(1) + 1;
+            if used + text_width_of(&label) <= text_width {
+                out.push(' ');
+                out.push_str(&style.paint(&label, color));
+            } else {
+                out.push('\n');
+                out.push_str(&style.paint(&blank, GUTTER));
+                out.push(' ');
+                let label = fit(&label, text_width, style);
+                let pad = start.min(text_width - text_width_of(&label));
+                out.push_str(&" ".repeat(pad));
+                out.push_str(&style.paint(&label, color));
+            }
+        }
+        out.push('\n');
+    }
+}
+
+/// A line of a snippet: its line number (none for an elision line), its text as shown, and
+/// where its underline starts and how wide it is, in columns of the text.
+struct Row {
+    number: Option<u64>,
+    text: String,
+    underline: Option<(usize, usize)>,
+}
+
+/// The lines of `excerpt` that the span covers, each cut to a window that fits the width.
+/// `column` is the span's real 1-based column (to tell whether the excerpt starts mid-line).
+fn snippet_rows(excerpt: &Excerpt, column: u64, style: &Style) -> Vec<Row> {
+    let text = &*excerpt.text;
+    let start = excerpt.start.min(text.len());
+    let end = excerpt.end.clamp(start, text.len());
+    let number_width = (excerpt.first_line + text.matches('\n').count() as u64)
+        .to_string()
+        .len();
+    let avail = style.width.saturating_sub(number_width + 4).max(10);
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    let mut covered: Vec<(u64, &str, usize, usize, bool)> = Vec::new();
+    for (i, raw) in text.split('\n').enumerate() {
+        let line_start = offset;
+        let line_end = offset + raw.len();
+        offset = line_end + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        // The line is covered when the span starts on or before its end and ends after its
+        // start (an empty span covers the line it starts on).
+        let covers =
+            start <= line_end && (end > line_start || (start == end && start >= line_start));
+        if !covers {
+            continue;
+        }
+        let s = start.saturating_sub(line_start).min(line.len());
+        let e = end.saturating_sub(line_start).min(line.len()).max(s);
+        let chars_before = line.get(..s).map_or(0, |t| t.chars().count()) as u64;
+        let cut_before = i == 0 && start >= line_start && column > chars_before + 1;
+        covered.push((excerpt.first_line + i as u64, line, s, e, cut_before));
+    }
+    let shown_lines: Vec<Option<usize>> = if covered.len() > MAX_SPAN_LINES {
+        let mut v: Vec<Option<usize>> = (0..MAX_SPAN_LINES - 1).map(Some).collect();
+        v.push(None);
+        v.push(Some(covered.len() - 1));
+        v
+    } else {
+        (0..covered.len()).map(Some).collect()
+    };
+    for index in shown_lines {
+        match index {
+            None => rows.push(Row {
+                number: None,
+                text: style.ellipsis().to_string(),
+                underline: None,
+            }),
+            Some(k) => {
+                let (number, line, s, e, cut_before) = covered[k];
+                let (text, underline) = window(line, s, e, cut_before, avail, style);
+                rows.push(Row {
+                    number: Some(number),
+                    text,
+                    underline: Some(underline),
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// The part of `line` shown around the byte range `s..e`, at most `avail` columns wide, with
+/// `…` where it is cut; and the underline (start column, width) of the range inside it.
+fn window(
+    line: &str,
+    s: usize,
+    e: usize,
+    cut_before: bool,
+    avail: usize,
+    style: &Style,
+) -> (String, (usize, usize)) {
+    let cells: Vec<(usize, String, usize)> = line
+        .char_indices()
+        .map(|(at, c)| {
+            let text = display_char(c);
+            let w = text.chars().map(|c| c.width().unwrap_or(0)).sum();
+            (at, text, w)
+        })
+        .collect();
+    let first = cells
+        .iter()
+        .position(|(at, _, _)| *at >= s)
+        .unwrap_or(cells.len());
+    let last = cells
+        .iter()
+        .position(|(at, _, _)| *at >= e)
+        .unwrap_or(cells.len());
+    let width = |from: usize, to: usize| -> usize { cells[from..to].iter().map(|c| c.2).sum() };
+    let mark = style.ellipsis_width();
+    // Room for a mark at each end, so the window never needs to be recomputed.
+    let room = avail.saturating_sub(2 * mark).max(1);
+    let (mut a, mut b) = (first, last);
+    if width(first, last) > room {
+        // The cell alone is wider than the room: show its start.
+        while b > a + 1 && width(a, b) > room {
+            b -= 1;
+        }
+    } else {
+        // Some context before the cell (a third of what is left), then as much after it as
+        // fits, then more before if the line ended.
+        let mut before = (room - width(first, last)) / 3;
+        while a > 0 && cells[a - 1].2 <= before {
+            a -= 1;
+            before -= cells[a].2;
+        }
+        while b < cells.len() && width(a, b + 1) <= room {
+            b += 1;
+        }
+        while a > 0 && width(a - 1, b) <= room {
+            a -= 1;
+        }
+    }
+    let left_mark = a > 0 || cut_before;
+    let right_mark = b < cells.len();
+    let mut text = String::new();
+    let mut column = 0;
+    if left_mark {
+        text.push_str(style.ellipsis());
+        column += mark;
+    }
+    let mut underline_start = column;
+    for (k, (_, piece, w)) in cells.iter().enumerate().take(b).skip(a) {
+        if k == first {
+            underline_start = column;
+        }
+        text.push_str(piece);
+        column += w;
+    }
+    if first >= b {
+        underline_start = column;
+    }
+    if right_mark {
+        text.push_str(style.ellipsis());
+    }
+    let underline_width = width(first.max(a), last.min(b).max(first.max(a)));
+    (text, (underline_start, underline_width))
+}
+
+/// `text` cut to `width` columns, with `…` when cut.
+fn fit(text: &str, width: usize, style: &Style) -> String {
+    if text_width_of(text) <= width {
+        return text.to_string();
+    }
+    let mut out = chop(text, width.saturating_sub(style.ellipsis_width()).max(1))
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    out.push_str(style.ellipsis());
+    out
+}
+
+// ---- Display text: the one place where input (cell values, file names, messages that quote
+// them) becomes text on a console.
+
+/// Input text as shown: every character through [`display_char`].
+fn shown(text: &str) -> String {
+    text.chars().map(display_char).collect()
+}
+
+/// One character of input as shown: control, bidi and invisible characters are written as
+/// `\u{…}` escapes (raw, they would move the cursor, retitle the window, reverse text or hide
+/// a difference; see [`super::visible`]).
+fn display_char(c: char) -> String {
+    let mut out = String::new();
+    super::visible::push_visible(&mut out, c);
+    out
+}
+
+// ---- Style: colours and the glyphs the console can show.
+
+const BOLD: &str = "1";
+const GUTTER: &str = "1;34";
+const HELP: &str = "1;36";
+const RELATED: &str = "36";
+
+fn severity_color(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "1;31",
+        Severity::Warning => "1;33",
+        Severity::Info => "1;36",
+    }
+}
+
+struct Style {
+    color: bool,
+    ascii: bool,
+    width: usize,
+}
+
+impl Style {
+    fn new(options: super::RenderOptions) -> Style {
+        Style {
+            color: options.color,
+            ascii: options.ascii,
+            width: options.width.max(MIN_WIDTH),
+        }
+    }
+
+    /// `text` in the ANSI style `code` (`1;31`: bold red), when colours are on.
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color && !text.is_empty() {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn ellipsis(&self) -> &'static str {
+        if self.ascii {
+            "..."
+        } else {
+            "…"
+        }
+    }
+
+    fn ellipsis_width(&self) -> usize {
+        if self.ascii {
+            3
+        } else {
+            1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_keeps_the_cell_in_view_and_marks_cuts() {
+        let style = Style {
+            color: false,
+            ascii: false,
+            width: 80,
+        };
+        let line = format!("{}\"target\"{}", "a,".repeat(100), ",b".repeat(100));
+        let s = 200;
+        let e = s + "\"target\"".len();
+        let (text, (start, width)) = window(&line, s, e, false, 30, &style);
+        assert!(text_width_of(&text) <= 30, "{text}");
+        assert!(text.starts_with('…') && text.ends_with('…'), "{text}");
+        let shown: String = text.chars().skip(start).take(width).collect();
+        assert_eq!(shown, "\"target\"");
+    }
+
+    #[test]
+    fn window_of_a_short_line_is_the_line() {
+        let style = Style {
+            color: false,
+            ascii: true,
+            width: 80,
+        };
+        let (text, underline) = window("a,bb,c", 2, 4, false, 70, &style);
+        assert_eq!(text, "a,bb,c");
+        assert_eq!(underline, (2, 2));
+        let (text, underline) = window("a,bb,c", 2, 4, true, 70, &style);
+        assert_eq!(text, "...a,bb,c");
+        assert_eq!(underline, (5, 2));
+    }
+
+    proptest::proptest! {
+        /// Any line, any span in it, any width: a window that fits, the span's start in view.
+        #[test]
+        fn window_always_fits(line in "[a-z,\"é漢\u{301}]{0,300}", a in 0usize..400, len in 0usize..400, avail in 10usize..200) {
+            let s = floor(&line, a);
+            let e = floor(&line, s + len).max(s);
+            for ascii in [false, true] {
+                let style = Style { color: false, ascii, width: 80 };
+                let (text, (start, width)) = window(&line, s, e, a % 2 == 0, avail, &style);
+                proptest::prop_assert!(text_width_of(&text) <= avail.max(2 * style.ellipsis_width() + 2), "{text}");
+                proptest::prop_assert!(start + width <= text_width_of(&text) + 1);
+            }
+        }
+
+    }
+
+    fn floor(text: &str, mut i: usize) -> usize {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
     }
 }

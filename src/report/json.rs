@@ -66,6 +66,8 @@ struct Summary<'a> {
     /// Suppressions and baseline, only when used (additive to the version 1 contract).
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<&'a GateSummary>,
+    /// The configuration file used, `null` when none was.
+    config: Option<&'a str>,
     /// Findings left out by `--max-findings` (absent when none were).
     #[serde(skip_serializing_if = "Option::is_none")]
     truncated: Option<usize>,
@@ -128,6 +130,7 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
             objects: &report.objects,
             missing_tables: &report.missing_tables,
             gate: (!report.gate.is_empty()).then_some(&report.gate),
+            config: report.config.as_deref(),
             truncated: Some(report.omitted.count()).filter(|&n| n > 0),
         },
     };

@@ -2,8 +2,10 @@
 //! `PublishTestResults`, Jenkins).
 //!
 //! One `<testsuite>`; one **test case** per described rule (see [`super::described_rules`]),
-//! failed when the rule has findings, with a `<failure>` listing them as
-//! `file:line:col: severity message`; one skipped test case per rule that did not run.
+//! failed when the rule has findings at or above `--fail-on` (the gate's threshold), with a
+//! `<failure>` listing them as `file:line:col: severity message`; a rule with findings below
+//! the threshold passes and lists them in its `<system-out>`; one skipped test case per rule
+//! that did not run.
 //! No times are written, so the output is deterministic.
 //!
 //! Written by hand: the subset is a dozen elements, and a serializer crate would bring a
@@ -12,7 +14,7 @@
 use std::io;
 
 use crate::engine::Report;
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::rule::RuleSet;
 
 use super::RuleInfo;
@@ -66,7 +68,13 @@ fn open_case(code: &str, info: Option<&RuleInfo<'_>>) -> String {
     )
 }
 
-pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
+/// `fail_on`: the lowest severity that fails the run (`None`: nothing fails).
+pub fn write(
+    report: &Report,
+    rules: &RuleSet,
+    fail_on: Option<Severity>,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
     let described = super::described_rules(report, rules);
     let mut failed = 0;
     let mut cases: Vec<(&str, String)> = Vec::new();
@@ -77,8 +85,17 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::R
             .iter()
             .filter(|f| &*f.code == r.code)
             .collect();
+        let fails = findings
+            .iter()
+            .any(|f| fail_on.is_some_and(|t| f.severity >= t));
         if findings.is_empty() {
             case.push_str("/>\n");
+        } else if !fails {
+            let body: Vec<String> = findings.iter().map(|f| escape(&line(f), false)).collect();
+            case.push_str(&format!(
+                ">\n      <system-out>{}</system-out>\n    </testcase>\n",
+                body.join("\n")
+            ));
         } else {
             failed += 1;
             let n = findings.len();

@@ -8,6 +8,7 @@
 //! every rule that ran plus every code that has a finding (built-in `CSV`/`INV` codes
 //! included), with its [`RuleInfo`].
 
+mod builtin_docs;
 pub mod compact;
 pub mod github;
 pub mod html;
@@ -25,6 +26,7 @@ use std::io;
 use crate::engine::Report;
 use crate::finding::{builtin, Anchor, Location, Severity, Span};
 use crate::rule::{Rule, RuleSet};
+pub use builtin_docs::builtin_doc;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,12 +77,13 @@ impl<'a> RuleInfo<'a> {
     /// A built-in code of the reader (`CSV`/`INV`), if `code` is one.
     pub fn builtin(code: &str) -> Option<RuleInfo<'static>> {
         let (code, severity, title) = builtin::ALL.iter().find(|(c, _, _)| *c == code)?;
+        let doc = builtin_doc(code);
         Some(RuleInfo {
             code,
             severity: *severity,
             title,
-            why: None,
-            help: None,
+            why: doc.map(|(why, _)| why),
+            help: doc.map(|(_, fix)| fix),
             url: None,
             pack: "built-in",
         })
@@ -150,15 +153,27 @@ pub fn region(l: &Location) -> Option<Span> {
 /// Options shared by reporters.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderOptions {
+    /// ANSI colours (human and compact formats).
     pub color: bool,
+    /// Columns of the console: no line of the human format is wider.
     pub width: usize,
+    /// Only ASCII decorations (`...` for `…`): `TERM=dumb`, `--color never`.
+    pub ascii: bool,
+    /// End with the summary lines (counts, gate, skipped rules); off with `--quiet`.
+    pub summary: bool,
+    /// The lowest severity that fails the run (`--fail-on`; `None`: never), for formats that
+    /// mark failures (JUnit).
+    pub fail_on: Option<Severity>,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
         RenderOptions {
             color: false,
-            width: 100,
+            width: 80,
+            ascii: false,
+            summary: true,
+            fail_on: Some(Severity::Error),
         }
     }
 }
@@ -174,11 +189,11 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Human => human::write(report, options, out),
-        Format::Compact => compact::write(report, out),
+        Format::Compact => compact::write(report, options, out),
         Format::Json => json::write(report, out),
         Format::Sarif => sarif::write(report, rules, out),
         Format::Github => github::write(report, out),
-        Format::Junit => junit::write(report, rules, out),
+        Format::Junit => junit::write(report, rules, options.fail_on, out),
         Format::Markdown => markdown::write(report, rules, out),
     }
 }
@@ -206,13 +221,14 @@ pub fn summary_line(report: &Report) -> String {
         format!(", {} skipped", report.skipped.len())
     };
     format!(
-        "{}, {}, {} in {} ({}, {} run{skipped})",
+        "{}, {}, {} in {} ({}, {} run{skipped}; config: {})",
         plural(n(Severity::Error), "error"),
         plural(n(Severity::Warning), "warning"),
         plural(n(Severity::Info), "info"),
         plural(report.files, "file"),
         plural(report.rows, "row"),
         plural(report.rules_run, "rule"),
+        report.config.as_deref().unwrap_or("none"),
     )
 }
 

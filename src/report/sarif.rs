@@ -373,7 +373,9 @@ pub fn write_capped(
             },
         });
     }
-    let total = report.findings.len();
+    // Findings `--max-findings` left out never reached the reporter: counted here too.
+    let capped = report.omitted.count();
+    let total = report.findings.len() + capped;
     let omitted = total - results.len();
     let log = Log {
         schema: SCHEMA_URI,
@@ -396,9 +398,24 @@ pub fn write_capped(
                 results_omitted: omitted,
                 truncated: omitted > 0,
                 truncation_note: (omitted > 0).then(|| {
+                    let mut reasons = Vec::new();
+                    if capped > 0 {
+                        reasons.push(format!(
+                            "{capped} by --max-findings {}",
+                            report.findings.len()
+                        ));
+                    }
+                    if omitted > capped {
+                        reasons.push(format!(
+                            "{} by the cap of {max_results} results per run (the most severe \
+                             kept)",
+                            omitted - capped
+                        ));
+                    }
                     format!(
-                        "{omitted} of {total} findings left out: at most {max_results} results \
-                         per run, the most severe kept; the json format has them all"
+                        "{omitted} of {total} findings left out: {}; the json format without \
+                         --max-findings has them all",
+                        reasons.join(", ")
                     )
                 }),
                 skipped: &report.skipped,

@@ -22,6 +22,9 @@ use crate::finding::Severity;
 use crate::inventory::decl::{KnownDecl, TableDecl, TablesFile};
 use crate::inventory::Inventory;
 pub use error::RuleError;
+
+/// The migration phases a rule can belong to (`profiles = [...]` in a rule file, `--profile`).
+pub const PROFILES: &[&str] = &crate::target::PROFILE_NAMES;
 use file::{Doc, Example, RuleFile};
 pub use tables::tables_reference;
 

@@ -470,7 +470,7 @@ impl Page<'_> {
                             (legend())
                         }
                         @if !r.blocked.is_empty() {
-                            details.panel #blocked-list {
+                            details.panel #blocked-list open {
                                 summary { "Blocked users to fix first (" (num(r.blocked.len())) ")" }
                                 div.scroll {
                                     table.sortable {
@@ -610,17 +610,23 @@ impl Page<'_> {
                         p.dim style="margin:0 16px 8px" {
                             "✓ the category exists on that pool; ✗ rooms of that pool use a category the pool does not have (PC006). The number is the pool's rooms in the category."
                         }
-                        div.scroll {
+                        // Only the pools that have rooms or categories: a column per Front End
+                        // pool named by nothing would be all dashes.
+                        @let columns: Vec<usize> = pools.iter().enumerate()
+                            .filter(|(_, p)| p.rooms > 0 || p.categories > 0)
+                            .map(|(i, _)| i)
+                            .collect();
+                        div.scroll.matrix {
                             table #chat-categories {
                                 thead { tr {
                                     th { "Category" }
-                                    @for p in pools { th.mono.pool { (p.fqdn) } }
+                                    @for &i in &columns { th.mono.pool { (pools[i].fqdn) } }
                                 } }
                                 tbody {
                                     @for row in chat.categories.iter().take(limit) {
                                         tr {
                                             td { (row.name) }
-                                            @for cell in &row.cells {
+                                            @for cell in columns.iter().filter_map(|&i| row.cells.get(i)) {
                                                 @if cell.defined {
                                                     td.yes data-rooms=(cell.rooms) { "✓ " (plural(cell.rooms, "room")) }
                                                 } @else if cell.rooms > 0 {
@@ -719,7 +725,12 @@ impl Page<'_> {
                                     }
                                 }
                                 @if c.count > self.options.examples_per_rule {
-                                    span.dim { "and " (num(c.count - self.options.examples_per_rule)) " more in the table of all findings" }
+                                    @let more = num(c.count - self.options.examples_per_rule);
+                                    @if self.report.findings.len() > self.options.table_limit {
+                                        span.dim { "and " (more) " more: the JSON output has them all (" code { "invlint check --format json" } ")" }
+                                    } @else {
+                                        span.dim { "and " (more) " more in the table of all findings" }
+                                    }
                                 }
                             }
                         }
@@ -830,18 +841,17 @@ impl Page<'_> {
     }
 
     fn findings_table(&self) -> Markup {
-        let mut rows: Vec<&Finding> = self.report.findings.iter().collect();
-        // Stable: within a severity, the output contract's order (file, position, code).
-        rows.sort_by_key(|f| std::cmp::Reverse(f.severity));
-        let total = rows.len();
-        rows.truncate(self.options.table_limit);
+        let total = self.report.findings.len();
+        let (rows, shown) = table_rows(&self.report.findings, self.options.table_limit);
         html! {
             section #all-findings {
                 h2 { "All findings (" (num(total)) ")" }
                 p.lead { "Errors first, then by file and position; click a column to sort, a code to read its rule." (self.base_note()) }
                 @if total > rows.len() {
                     div.notice #findings-capped {
-                        "The table shows the first " (num(rows.len())) " of " (num(total)) " findings, errors first; "
+                        "The table shows " (num(rows.len())) " of " (num(total)) " findings ("
+                        (shown.iter().map(|(s, k, n)| format!("{} of {} {}s", num(*k), num(*n), s.as_str())).collect::<Vec<_>>().join(", "))
+                        "), errors first, with a share kept for each severity; "
                         strong { (num(total - rows.len())) " more" } " are in the JSON output ("
                         code { "invlint check --format json PATH" } ")."
                     }
@@ -949,6 +959,39 @@ fn delimiter_name(d: u8) -> String {
         b'|' => "pipe".into(),
         other => format!("{:?}", other as char),
     }
+}
+
+/// The findings the table shows, at most `limit`: errors first, then warnings, then infos,
+/// each severity keeping a share (a fifth of the table, or all it has when fewer) so that a
+/// flood of errors never hides every warning. Within a severity, the output order. Also
+/// returns (severity, shown, total) for each severity that has findings.
+fn table_rows(
+    findings: &[Finding],
+    limit: usize,
+) -> (Vec<&Finding>, Vec<(Severity, usize, usize)>) {
+    let levels = [Severity::Error, Severity::Warning, Severity::Info];
+    let of = |s: Severity| findings.iter().filter(move |f| f.severity == s);
+    let totals = levels.map(|s| of(s).count());
+    let share = limit / 5;
+    let mut take = totals.map(|n| n.min(share));
+    let mut left = limit.saturating_sub(take.iter().sum());
+    for (t, n) in take.iter_mut().zip(totals) {
+        let more = (n - *t).min(left);
+        *t += more;
+        left -= more;
+    }
+    let rows = levels
+        .iter()
+        .zip(take)
+        .flat_map(|(s, k)| of(*s).take(k))
+        .collect();
+    let shown = levels
+        .iter()
+        .zip(take.iter().zip(totals))
+        .filter(|(_, (_, n))| *n > 0)
+        .map(|(s, (k, n))| (*s, *k, n))
+        .collect();
+    (rows, shown)
 }
 
 #[cfg(test)]

@@ -1,0 +1,151 @@
+//! Text laid out in columns: wrapping at spaces with `code spans` kept whole, paths broken
+//! after a `/`, widths in console columns (wide letters count two).
+
+use unicode_width::UnicodeWidthChar;
+
+use super::MIN_WIDTH;
+
+/// Wrap `text` to `width` columns at spaces: the first line starts with `first`, the others
+/// with `rest`. A `code span` stays on one line when it fits on one; a word or span wider than
+/// a line is broken at its spaces, then (a long word) between characters.
+pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let width = width.max(MIN_WIDTH);
+    let mut lines = Vec::new();
+    let mut line = first.to_string();
+    let mut line_width = text_width_of(first);
+    let mut empty = true;
+    for unit in units(text) {
+        let unit_width = text_width_of(&unit);
+        let pieces: Vec<String> = if unit_width <= width - text_width_of(rest).min(width - 1) {
+            vec![unit]
+        } else {
+            // Too wide for any line: its words, then the characters of a too long word.
+            unit.split(' ')
+                .flat_map(|w| chop(w, width - text_width_of(rest).min(width - 1)))
+                .collect()
+        };
+        for piece in pieces {
+            let w = text_width_of(&piece);
+            if !empty && line_width + 1 + w > width {
+                lines.push(std::mem::take(&mut line));
+                line = rest.to_string();
+                line_width = text_width_of(rest);
+                empty = true;
+            }
+            if !empty {
+                line.push(' ');
+                line_width += 1;
+            }
+            line.push_str(&piece);
+            line_width += w;
+            empty = false;
+        }
+    }
+    lines.push(line);
+    lines
+}
+
+/// Words of `text` split at spaces, except inside a `code span`, which is one unit together
+/// with what is glued to it (`(`Move-CsUser …`),`).
+fn units(text: &str) -> Vec<String> {
+    let mut units = Vec::new();
+    let mut current = String::new();
+    let mut in_code = false;
+    for c in text.chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                current.push(c);
+            }
+            ' ' | '\n' | '\t' if !in_code => {
+                if !current.is_empty() {
+                    units.push(std::mem::take(&mut current));
+                }
+            }
+            '\n' | '\t' => current.push(' '),
+            _ => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        units.push(current);
+    }
+    units
+}
+
+/// `word` in pieces of at most `width` columns.
+pub(super) fn chop(word: &str, width: usize) -> Vec<String> {
+    let mut pieces = vec![String::new()];
+    let mut w = 0;
+    for c in word.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > width && w > 0 {
+            pieces.push(String::new());
+            w = 0;
+        }
+        if let Some(p) = pieces.last_mut() {
+            p.push(c);
+        }
+        w += cw;
+    }
+    pieces
+}
+
+/// A path (with its `:line:col`) in lines of at most `width` columns, broken after a `/`.
+pub(super) fn wrap_path(path: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut lines = vec![String::new()];
+    for part in path.split_inclusive('/') {
+        for piece in chop(part, width) {
+            let current = lines.last().map_or(0, |l| text_width_of(l));
+            if current > 0 && current + text_width_of(&piece) > width {
+                lines.push(String::new());
+            }
+            if let Some(l) = lines.last_mut() {
+                l.push_str(&piece);
+            }
+        }
+    }
+    lines
+}
+
+pub(super) fn text_width_of(text: &str) -> usize {
+    text.chars().map(|c| c.width().unwrap_or(0)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_keeps_code_spans_whole_when_they_fit() {
+        let help = "Move the user first (`Move-CsUser -Identity <user> -Target <pool>`), then \
+                    publish the topology with `Publish-CsTopology`.";
+        let lines = wrap(&format!("help: {help}"), 60, "  ", "        ");
+        for line in &lines {
+            assert!(text_width_of(line) <= 60, "{line}");
+            assert_eq!(line.matches('`').count() % 2, 0, "span cut: {lines:?}");
+        }
+    }
+
+    #[test]
+    fn wrap_breaks_a_span_wider_than_a_line_at_spaces_only() {
+        let lines = wrap(
+            "`New-CsPersistentChatEndpoint -SipAddress <SIP address> -PersistentChatPoolFqdn <pool>`",
+            40,
+            "",
+            "  ",
+        );
+        assert!(lines.iter().all(|l| text_width_of(l) <= 40), "{lines:?}");
+        let words: Vec<&str> = lines.iter().flat_map(|l| l.split_whitespace()).collect();
+        assert!(words.contains(&"-PersistentChatPoolFqdn"), "{lines:?}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wrap_always_fits(text in "[a-z `é-]{0,400}", width in 40usize..140) {
+            for line in wrap(&text, width, "  ", "    ") {
+                proptest::prop_assert!(text_width_of(&line) <= width, "{line}");
+            }
+        }
+    }
+}
