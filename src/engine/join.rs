@@ -52,6 +52,7 @@ fn each_node<'n>(node: &'n Node, f: &mut impl FnMut(&'n Node)) {
         | Node::This
         | Node::It(_)
         | Node::Underscore
+        | Node::GroupCount
         | Node::Binding(_)
         | Node::AllRows(_) => {}
         Node::Cell { base: a, .. } | Node::MapGet { arg: a, .. } | Node::Not(a) => each_node(a, f),

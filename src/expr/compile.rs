@@ -44,6 +44,8 @@ pub struct KeyInfo {
     /// Compiled `normalize` expression over `_`, applied to cells and looked-up values alike.
     pub normalize: Option<Node>,
     pub ignore_case: bool,
+    /// Separator of a multi-valued key (see `KeyDecl::split`).
+    pub split: Option<String>,
 }
 
 #[derive(Debug)]
@@ -149,6 +151,7 @@ pub enum Func {
     ClientVersion,
     ClientName,
     EqCase,
+    Left,
 }
 
 /// A compiled expression.
@@ -163,6 +166,8 @@ pub enum Node {
     This,
     It(usize),
     Underscore,
+    /// `group_count`: how many rows the finding of a `group-by` rule stands for.
+    GroupCount,
     Binding(usize),
     AllRows(KindId),
     Lookup {
@@ -236,6 +241,8 @@ pub struct Compiler<'s> {
     its: Vec<KindId>,
     underscore: bool,
     source: usize,
+    /// Whether `group_count` is defined (the messages of a `group-by` rule).
+    pub group: bool,
     pub errors: Vec<CompileError>,
     pub cache_slots: usize,
     /// Columns read, per kind (so the engine keeps just these).
@@ -272,6 +279,7 @@ const FUNCTIONS: &[&str] = &[
     "client_version",
     "client_name",
     "eq_case",
+    "left",
     "matches",
     "if",
     "coalesce",
@@ -300,6 +308,7 @@ impl<'s> Compiler<'s> {
             its: Vec::new(),
             underscore: false,
             source: 0,
+            group: false,
             errors: Vec::new(),
             cache_slots: 0,
             columns_used: BTreeSet::new(),
@@ -484,6 +493,17 @@ impl<'s> Compiler<'s> {
                     }
                 }
                 "_" if self.underscore => return Some((Node::Underscore, Ty::Str, true)),
+                "group_count" if self.binding_index(name).is_none() => {
+                    if self.group {
+                        return Some((Node::GroupCount, Ty::Num, true));
+                    }
+                    self.error(
+                        &ident.span,
+                        "`group_count` is only defined in the messages of a rule with `group-by`",
+                        None,
+                    );
+                    return None;
+                }
                 _ => {}
             }
             if let Some(index) = self.binding_index(name) {
@@ -716,7 +736,13 @@ impl<'s> Compiler<'s> {
                 return None;
             }
         };
-        let arity = self.schema.kinds[kind].keys[key].columns.len();
+        let info = &self.schema.kinds[kind].keys[key];
+        // A multi-valued key is looked up by one item, whatever number of columns it reads.
+        let arity = if info.split.is_some() {
+            1
+        } else {
+            info.columns.len()
+        };
         if args.len() != arity {
             self.error(
                 span,
@@ -1068,6 +1094,7 @@ impl<'s> Compiler<'s> {
                     "client_version" => (Func::ClientVersion, 1, 1, Ty::Ver),
                     "client_name" => (Func::ClientName, 1, 1, Ty::Str),
                     "eq_case" => (Func::EqCase, 2, 2, Ty::Bool),
+                    "left" => (Func::Left, 2, 2, Ty::Str),
                     _ => {
                         let help =
                             suggest(fname, FUNCTIONS).map(|s| format!("did you mean `{s}`?"));
@@ -1146,7 +1173,7 @@ impl<'s> Compiler<'s> {
 
     fn mentions(&self, node: &Node, own_it: usize) -> bool {
         match node {
-            Node::This => true,
+            Node::This | Node::GroupCount => true,
             Node::It(i) => *i < own_it,
             Node::Binding(i) => matches!(
                 self.binding_state.get(*i),

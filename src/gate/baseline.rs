@@ -65,8 +65,18 @@ fn finding_match_key(finding: &Finding) -> MatchKey {
     match_key(
         &finding.code,
         &super::finding_key(finding),
-        finding.location.value.as_deref().unwrap_or(""),
+        matched_value(finding),
     )
+}
+
+/// The value a baseline records and matches: the offending cell's, except for a finding that
+/// stands for a group of rows, whose key is the group itself (the first row's cell changes
+/// with the order of a re-export).
+fn matched_value(finding: &Finding) -> &str {
+    match finding.count {
+        Some(_) => "",
+        None => finding.location.value.as_deref().unwrap_or(""),
+    }
 }
 
 impl Baseline {
@@ -78,7 +88,7 @@ impl Baseline {
                 .entry((
                     f.code.to_string(),
                     super::finding_key(f),
-                    f.location.value.clone().unwrap_or_default(),
+                    matched_value(f).to_string(),
                 ))
                 .or_insert((0, f.message.clone()));
             entry.0 += 1;

@@ -225,8 +225,15 @@ fn matches(entry: &SuppressEntry, finding: &Finding) -> bool {
         .as_deref()
         .map(|id| id.split_once(':').map_or(id, |(_, k)| k))
         .map(normalise);
+    // A group finding (see `group-by`) is matched on its group, never on the cell of whichever
+    // row came first.
+    let value = finding
+        .location
+        .value
+        .as_deref()
+        .filter(|_| finding.count.is_none());
     identity_key.as_deref() == Some(key.as_str())
-        || finding.location.value.as_deref().map(normalise).as_deref() == Some(key.as_str())
+        || value.map(normalise).as_deref() == Some(key.as_str())
         || normalise(&finding.location.file) == key
 }
 
