@@ -6,6 +6,7 @@ mod expr_fixtures;
 mod formats;
 mod gate;
 mod generated;
+mod grouping;
 mod hostile;
 mod html_report;
 mod inventories;

@@ -152,6 +152,7 @@ pub enum Func {
     ClientName,
     EqCase,
     Left,
+    After,
 }
 
 /// A compiled expression.
@@ -280,6 +281,7 @@ const FUNCTIONS: &[&str] = &[
     "client_name",
     "eq_case",
     "left",
+    "after",
     "matches",
     "if",
     "coalesce",
@@ -1095,6 +1097,7 @@ impl<'s> Compiler<'s> {
                     "client_name" => (Func::ClientName, 1, 1, Ty::Str),
                     "eq_case" => (Func::EqCase, 2, 2, Ty::Bool),
                     "left" => (Func::Left, 2, 2, Ty::Str),
+                    "after" => (Func::After, 2, 2, Ty::Str),
                     _ => {
                         let help =
                             suggest(fname, FUNCTIONS).map(|s| format!("did you mean `{s}`?"));

@@ -412,6 +412,11 @@ impl<'a, T: Tables> Ctx<'a, T> {
                                 Value::Bool(value::find_ignore_case(&s, &t).is_some())
                             }
                             Func::EqCase => Value::Bool(s == t),
+                            // What follows the first `t` (case ignored), missing without one.
+                            Func::After => match value::find_ignore_case(&s, &t) {
+                                Some(r) => Value::Str(cut(s, r.end, None)),
+                                None => Value::Missing,
+                            },
                             // The first `n` characters (all of `s` when shorter).
                             Func::Left => match t.trim().parse::<f64>() {
                                 Ok(n) if n >= 0.0 => match s.char_indices().nth(n as usize) {
