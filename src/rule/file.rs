@@ -36,6 +36,10 @@ pub struct RuleFile {
     /// rule being skipped). For evidence gathered from several optional exports.
     #[serde(default, rename = "optional-tables")]
     pub optional_tables: Vec<Spanned<String>>,
+    /// Columns of the checked table that `where`/`assert` read but an export may lack: such a
+    /// file is still checked, the column reading as missing (instead of the file being skipped).
+    #[serde(default, rename = "optional-columns")]
+    pub optional_columns: Vec<Spanned<String>>,
     /// Rows the rule applies to.
     #[serde(default, rename = "where")]
     pub where_: Option<Spanned<String>>,

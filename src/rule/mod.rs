@@ -91,6 +91,8 @@ pub struct Rule {
     pub group_by: Option<usize>,
     /// Kinds the rule runs without (`optional-tables`).
     pub optional_tables: Vec<String>,
+    /// Columns of the checked table a file may lack (`optional-columns`).
+    pub optional_columns: Vec<String>,
     pub at: Option<usize>,
     pub message: Vec<Segment>,
     pub related: Vec<(usize, Vec<Segment>)>,
@@ -547,6 +549,11 @@ fn load_rule(pack: &str, file_name: &str, source: RuleSource) -> Result<Rule, Ve
             .iter()
             .map(|t| t.get_ref().clone())
             .collect(),
+        optional_columns: parsed
+            .optional_columns
+            .iter()
+            .map(|c| c.get_ref().clone())
+            .collect(),
         at,
         message,
         related,
@@ -910,7 +917,23 @@ impl Rule {
         });
         // Columns the rule cannot judge a row without; the rest (messages, related cells, the
         // primary cell) are optional: a file lacking them still gets checked.
-        let essential: Vec<(KindId, usize)> = c.columns_used.iter().copied().collect();
+        let mut essential: Vec<(KindId, usize)> = c.columns_used.iter().copied().collect();
+        if let Some(kind) = this {
+            for name in &self.optional_columns {
+                match schema.column(kind, name) {
+                    Some(column) => essential.retain(|&e| e != (kind, column)),
+                    None => c.errors.push(crate::expr::CompileError {
+                        source: self.assert.unwrap_or(0),
+                        span: 0..0,
+                        message: format!(
+                            "`optional-columns` names `{name}`, not a column of `{}`",
+                            schema.kinds[kind].name
+                        ),
+                        help: None,
+                    }),
+                }
+            }
+        }
         let group_by = self.group_by.and_then(|i| {
             let compiled = c.compile(i, expr(i)?)?;
             if matches!(
