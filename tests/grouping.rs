@@ -276,3 +276,45 @@ fn docs_urls_follow_known_good_patterns() {
         Some("https://learn.microsoft.com/previous-versions/office/lync-server-2013/coexistence-considerations")
     );
 }
+
+/// The trusted application exports are recognised by their `#TYPE` line, `Selected.` and
+/// `Deserialized.` prefixes included, and by their header without one; PC008 reads Group
+/// Chat from them.
+#[test]
+fn trusted_application_exports_are_recognised() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "in/a.csv",
+        "#TYPE Selected.Microsoft.Rtc.Management.Xds.DisplayTrustedApplication\r\n\
+         \"Identity\",\"ApplicationId\",\"TrustedApplicationPoolFqdn\",\"Port\"\r\n\
+         \"gc10.contoso.com/urn:application:groupchat\",\"urn:application:groupchat\",\"gc10.contoso.com\",\"5041\"\r\n",
+    );
+    write(
+        dir.path(),
+        "in/b.csv",
+        "#TYPE Deserialized.Microsoft.Rtc.Management.Xds.DisplayTrustedApplicationPool\r\n\
+         \"Identity\",\"PoolFqdn\",\"Registrar\",\"Site\"\r\n\
+         \"TrustedApplicationPool:gc10.contoso.com\",\"gc10.contoso.com\",\"Registrar:pool10.contoso.com\",\"Site:Redmond\"\r\n",
+    );
+    write(
+        dir.path(),
+        "in/c.csv",
+        "PoolFqdn,Registrar,TreatAsAuthenticated\nrgs.contoso.com,Registrar:pool13.contoso.com,True\n",
+    );
+    let rules = RuleSet::load(true, &[]).expect("rules");
+    let options = invlint::engine::Options {
+        profiles: vec!["post-migration".into()],
+        ..Default::default()
+    };
+    let report = invlint::engine::check(&[dir.path().join("in")], &rules, &options).expect("check");
+    assert_eq!(report.tables.get("trusted-applications"), Some(&1));
+    assert_eq!(report.tables.get("trusted-application-pools"), Some(&2));
+    let pc008: Vec<&invlint::finding::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| &*f.code == "PC008")
+        .collect();
+    assert_eq!(pc008.len(), 1);
+    assert_eq!(pc008[0].related.len(), 1, "the pool is a related cell");
+}
