@@ -213,6 +213,25 @@ mod tests {
     }
 
     #[test]
+    fn a_group_finding_matches_on_its_group_whatever_its_first_cell() {
+        let mut group = finding("PC015", Some("users:pool19 / global"), "pool19", 3);
+        group.count = Some(3);
+        let baseline = Baseline::from_findings(&[group]);
+        assert_eq!(baseline.entries[0].value, "");
+        // Re-exported in another order: another first row, another cell value, one more user.
+        let mut again = finding(
+            "PC015",
+            Some("users:pool19 / global"),
+            "POOL19.contoso.com",
+            8,
+        );
+        again.count = Some(4);
+        let mut now = vec![again];
+        assert_eq!(baseline.apply(&mut now).hidden, 1);
+        assert!(now.is_empty());
+    }
+
+    #[test]
     fn wrong_version_is_refused() {
         let err = Baseline::from_json(r#"{"version": 9, "entries": []}"#).expect_err("v9");
         assert!(err.contains("version 9"), "{err}");
