@@ -201,6 +201,9 @@ pub struct Finding {
     /// For uniqueness rules it is the repeated value instead, since which row is "the repeat"
     /// depends on row order.
     pub identity: Option<String>,
+    /// For a finding that stands for a group of rows (a `group-by` rule): how many. Its
+    /// identity is then the group's value, and baselines and suppressions match on that.
+    pub count: Option<usize>,
 }
 
 impl Finding {
@@ -218,6 +221,7 @@ impl Finding {
             location,
             related: Vec::new(),
             identity: None,
+            count: None,
         }
     }
 

@@ -301,6 +301,9 @@ pub fn generate(dir: &Path, options: &GenOptions) -> io::Result<Planted> {
         options,
     )?;
     let mut previous_clean: Option<(String, String, String)> = None; // (sip, pool, policy) for AD002
+                                                                     // Chat evidence: SIP addresses listed in rooms (PC001/PC002 plant it; some clean users with a
+                                                                     // policy enabling chat are members too).
+    let mut members: Vec<String> = Vec::new();
     for i in 0..options.users {
         let defect = if rng.chance(options.defect_rate) {
             DEFECTS[rng.below(DEFECTS.len() as u64) as usize].0
@@ -335,16 +338,33 @@ pub fn generate(dir: &Path, options: &GenOptions) -> io::Result<Planted> {
         let mut line_uri = format!("tel:+1425{:07};ext={}", i % 10_000_000, i % 100_000);
         let mut registered = true;
         match defect {
+            // Healthy shapes that must stay quiet: Lync 2013 users who chat (room members with
+            // AllowChat), and users deliberately without chat (NoChat, in no room).
+            Defect::None if home == 1 && i % 5 == 0 => members.push(sip.clone()),
+            Defect::None if home == 1 && i % 7 == 3 => policy = "NoChat".into(),
             Defect::None => {}
             Defect::Pc001 => {
+                // Lync 2013 client on Lync Server 2010 with chat evidence: a room (even rows)
+                // or a per-user policy enabling chat (odd rows).
                 pool = "pool10.contoso.com".into();
-                policy.clear();
                 agent = "OC/15.0.4569.1503 (Microsoft Lync)";
+                if i % 2 == 0 {
+                    policy.clear();
+                    members.push(sip.clone());
+                } else {
+                    policy = "AllowChat".into();
+                }
             }
             Defect::Pc002 => {
+                // A room member on Lync Server 2013 whose effective policy disables chat: the
+                // per-user NoChat (even rows) or the Global policy (odd rows).
                 pool = "pool13.contoso.com".into();
-                policy = "NoChat".into();
-                agent = "OC/15.0.4569.1503 (Microsoft Lync)";
+                policy = if i % 2 == 0 {
+                    "NoChat".into()
+                } else {
+                    String::new()
+                };
+                members.push(sip.clone());
             }
             Defect::Pc003 => {
                 policy = format!("Chat{i}");
@@ -490,7 +510,12 @@ pub fn generate(dir: &Path, options: &GenOptions) -> io::Result<Planted> {
         pool.into(),
         "https://wiki.contoso.com/pchat".into(),
     ])?;
-    for r in 0..(options.users / 100).max(1) {
+    let room_count = (options.users / 100).max(1);
+    let mut room_members: Vec<Vec<String>> = vec![Vec::new(); room_count];
+    for (j, sip) in members.iter().enumerate() {
+        room_members[j % room_count].push(sip.clone());
+    }
+    for (r, listed) in room_members.iter().enumerate() {
         let (category, addin) = if rng.chance(options.defect_rate) {
             if rng.below(2) == 0 {
                 *planted.entry("PC006".into()).or_insert(0) += 1;
@@ -521,7 +546,7 @@ pub fn generate(dir: &Path, options: &GenOptions) -> io::Result<Planted> {
             "Inherit".into(),
             addin,
             "False".into(),
-            String::new(),
+            listed.join("; "),
             String::new(),
             String::new(),
         ])?;

@@ -25,6 +25,13 @@ fn counts_match(options: GenOptions) {
         options.utf16, options.semicolon
     );
     assert!(planted.len() >= 12, "{planted:?}");
+    // The Persistent Chat rules judge only users with chat evidence: the generator plants it
+    // (room membership, per-user policies), so both must have fired.
+    assert!(
+        planted.get("PC001").is_some_and(|n| *n > 0)
+            && planted.get("PC002").is_some_and(|n| *n > 0),
+        "{planted:?}"
+    );
     let rows = json["summary"]["rows"].as_u64().expect("rows") as usize;
     assert!(
         rows > options.users,

@@ -134,7 +134,7 @@ fn contoso_page_has_every_section_and_the_json_counts() {
             .entry(f["code"].as_str().expect("code").to_string())
             .or_default() += 1;
     }
-    assert_eq!(per_code.len(), 27, "{per_code:?}");
+    assert_eq!(per_code.len(), 29, "{per_code:?}");
     let (_, rules_json, _) = invlint(&["rules", "--json"]);
     let rules: serde_json::Value = serde_json::from_str(&rules_json).expect("rules JSON");
     let title_of = |code: &str| {
@@ -220,13 +220,14 @@ fn contoso_page_has_every_section_and_the_json_counts() {
 /// Readiness of the sample, counted by hand from `users.csv` and `Lync_Services_Registrar.csv`
 /// with the findings listed in EXPECTED.md (default run, no profile):
 ///
-/// - pool10 (Version 5, Redmond): users rows 2, 3, 5, 8, 11, 16, 31, 32, 50 = 9; blocked by
-///   PC001 on rows 3 (Kim Akers) and 11 (David Longmuir, `Pool10.contoso.com`) = 2.
+/// - pool10 (Version 5, Redmond): users rows 2, 3, 5, 8, 11, 16, 31, 32, 50 = 9; PC001 on rows 3
+///   (Kim Akers) and 11 (David Longmuir, `Pool10.contoso.com`) is a warning: none blocked.
 /// - pool13 (Version 6, Redmond): rows 1, 4, 6 (`POOL13…`), 7, 9, 10, 12–15, 17–26, 30, 33, 34,
-///   38, 51, 53 = 26; blocked: 7 and 9 (PC002), 14 (PC003), 17 and 18 (AD003), 20 (AD006), 24,
+///   38, 51, 53 = 26; blocked: 9 and 10 (PC002), 14 (PC003), 17 and 18 (AD003), 20 (AD006), 24,
 ///   25 and 26 (AD001), 51 (AD002), 53 (CL001) = 11; warnings only on 13 (CL002), 19 (AD004),
-///   22 (AD005). Row 23 has an info (HY001) and is ready.
-/// - pool15 (Version 7, Paris): rows 39–49 = 11 (row 41 is `Pool15.Contoso.com`), no finding.
+///   22 (AD005). Row 7 (Ty Carlson, NoChat, in no room) is ready.
+/// - pool15 (Version 7, Paris): rows 39–49, 54, 55 = 13 (row 41 is `Pool15.Contoso.com`); row 54
+///   (Zoë Lambert) has a warning (AD007), row 55 (Marc Petit) is blocked (CL003).
 /// - pool19 (Version 8, Redmond): rows 35, 36, 37, 52 = 4; row 52 has a warning (PC015).
 /// - pool07 (no registrar row): row 27 (TP001) = 1 blocked.
 /// - no RegistrarPool: row 28 (Terry Adams, `SRV:`, TP002) blocked; row 29 (Eva Corets,
@@ -236,9 +237,9 @@ fn contoso_readiness_by_pool_and_site() {
     let dir = tempfile::tempdir().expect("tempdir");
     let doc = Html::parse_document(&report(dir.path(), CONTOSO, &[]));
     let expected_pools: BTreeMap<String, (u64, u64, u64)> = [
-        ("pool10.contoso.com", (9, 7, 2)),
+        ("pool10.contoso.com", (9, 9, 0)),
         ("pool13.contoso.com", (26, 15, 11)),
-        ("pool15.contoso.com", (11, 11, 0)),
+        ("pool15.contoso.com", (13, 12, 1)),
         ("pool19.contoso.com", (4, 4, 0)),
         ("pool07.contoso.com", (1, 0, 1)),
         ("(no RegistrarPool)", (1, 0, 1)),
@@ -249,8 +250,8 @@ fn contoso_readiness_by_pool_and_site() {
     .collect();
     assert_eq!(groups(&doc, "readiness-pools"), expected_pools);
     let expected_sites: BTreeMap<String, (u64, u64, u64)> = [
-        ("Redmond", (39, 26, 13)),
-        ("Paris", (11, 11, 0)),
+        ("Redmond", (39, 28, 11)),
+        ("Paris", (13, 12, 1)),
         ("(pool not in the registrars export)", (1, 0, 1)),
         ("(no home pool)", (1, 0, 1)),
         ("(online)", (1, 1, 0)),
@@ -259,9 +260,9 @@ fn contoso_readiness_by_pool_and_site() {
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     assert_eq!(groups(&doc, "readiness-sites"), expected_sites);
-    assert_eq!(text(one(&doc, "#total-users")), "53");
-    assert_eq!(text(one(&doc, "#ready-users")), "38");
-    assert_eq!(text(one(&doc, "#blocked-users")), "15");
+    assert_eq!(text(one(&doc, "#total-users")), "55");
+    assert_eq!(text(one(&doc, "#ready-users")), "41");
+    assert_eq!(text(one(&doc, "#blocked-users")), "14");
     // pool13's bar: 12 ready without warnings, 3 with warnings, 11 blocked.
     let bar = one(
         &doc,
@@ -271,13 +272,14 @@ fn contoso_readiness_by_pool_and_site() {
         bar.value().attr("aria-label"),
         Some("12 ready, 3 ready with warnings, 11 blocked")
     );
-    // The list of blocked users has the 15, with their error codes.
+    // The list of blocked users has the 14, with their error codes.
     let blocked: Vec<String> = doc
         .select(&sel("#blocked-list tbody tr"))
         .map(|r| text(r.select(&sel("td")).next().expect("sip")))
         .collect();
-    assert_eq!(blocked.len(), 15);
-    assert!(blocked.contains(&"sip:kim.akers@contoso.com".to_string()));
+    assert_eq!(blocked.len(), 14);
+    assert!(blocked.contains(&"sip:kevin.kennedy@contoso.com".to_string()));
+    assert!(!blocked.contains(&"sip:kim.akers@contoso.com".to_string()));
     assert!(
         blocked.contains(&String::new()),
         "Luis Bonifaz has no SIP address"
@@ -289,7 +291,7 @@ fn contoso_readiness_by_pool_and_site() {
     let pools = groups(&only_ad, "readiness-pools");
     assert_eq!(pools["pool13.contoso.com"].0, 26);
     assert_eq!(pools["pool10.contoso.com"], (9, 9, 0));
-    assert_eq!(pools.values().map(|g| g.0).sum::<u64>(), 53);
+    assert_eq!(pools.values().map(|g| g.0).sum::<u64>(), 55);
     for row in only_ad.select(&sel("#by-rule tbody tr")) {
         let code = row.value().attr("data-code").expect("code");
         assert!(code.starts_with("AD"), "{code}");
@@ -316,7 +318,6 @@ fn contoso_persistent_chat_view() {
             "chat13.contoso.com",
             "chat15.contoso.com",
             "chat19.contoso.com",
-            "gc10.contoso.com",
             "pchat-red02.contoso.com"
         ]
     );
@@ -349,7 +350,7 @@ fn contoso_persistent_chat_view() {
     let column = |pool: &str| header.iter().position(|h| h == pool).expect("pool column");
     assert_eq!(support[column("chat13.contoso.com")], "✗ 1 room");
     assert_eq!(support[column("chat15.contoso.com")], "✓ 1 room");
-    // Users on Lync 2013-or-later clients without Persistent Chat: the PC001 and PC002 users.
+    // Persistent Chat users who cannot reach it: the PC001 and PC002 users, in file order.
     let users: Vec<Vec<String>> = doc
         .select(&sel("#chat-users tbody tr"))
         .map(|r| r.select(&sel("td")).map(text).collect())
@@ -368,14 +369,14 @@ fn contoso_persistent_chat_view() {
                 "PC001"
             ),
             (
-                "sip:ty.carlson@contoso.com",
-                "Ty Carlson",
+                "sip:kevin.kennedy@contoso.com",
+                "Kevin Kennedy",
                 "pool13.contoso.com",
                 "PC002"
             ),
             (
-                "sip:kevin.kennedy@contoso.com",
-                "Kevin Kennedy",
+                "sip:nancy.anderson@contoso.com",
+                "Nancy Anderson",
                 "pool13.contoso.com",
                 "PC002"
             ),
@@ -402,14 +403,14 @@ fn contoso_inventory_summary() {
             (cells[0].clone(), cells)
         })
         .collect();
-    assert_eq!(files.len(), 9);
+    assert_eq!(files.len(), 11);
     // File, kind, rows, encoding, delimiter, #TYPE (EXPECTED.md, "Files").
     assert_eq!(
         files["users.csv"],
         [
             "users.csv",
             "users",
-            "53",
+            "55",
             "utf-8-bom",
             "comma",
             "Microsoft.Rtc.Management.ADConnect.Schema.OCSADUser"
@@ -428,12 +429,12 @@ fn contoso_inventory_summary() {
             )
         })
         .collect();
-    // The registrar export and the Persistent Chat export are both `Get-CsService` output:
-    // one `services` kind of two files, whose rows the registrars and chat-services views split.
-    assert_eq!(kinds.len(), 8);
-    assert_eq!(kinds["services"].0, 2);
-    assert_eq!(kinds["users"], (1, 53));
-    assert_eq!(kinds["registrations"], (1, 72));
+    // The chat services export has no #TYPE: it is `Get-CsService` output, the `services` kind,
+    // whose rows the chat-services view takes.
+    assert_eq!(kinds.len(), 11);
+    assert_eq!(kinds["users"], (1, 55));
+    assert_eq!(kinds["registrations"], (1, 73));
+    assert_eq!(kinds["trusted-applications"], (1, 2));
     // Skipped rules are listed with their reason.
     let skipped = Html::parse_document(&report(dir.path(), &format!("{CONTOSO}/users.csv"), &[]));
     let reasons: Vec<String> = skipped

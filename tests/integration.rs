@@ -10,6 +10,7 @@ mod formats;
 mod gate;
 mod gate_cases;
 mod generated;
+mod grouping;
 mod hostile;
 mod html_items;
 mod html_report;

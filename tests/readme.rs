@@ -21,7 +21,7 @@ fn block_after(text: &str, marker: &str, lang: &str) -> String {
 #[test]
 fn json_example_is_the_real_output() {
     let command =
-        "invlint check testdata/inventories/contoso --select PC001 --max-findings 1 --format json";
+        "invlint check testdata/inventories/contoso --select PC002 --max-findings 1 --format json";
     let text = readme();
     let example: serde_json::Value =
         serde_json::from_str(&block_after(&text, &format!("`{command}`"), "json"))

@@ -9,6 +9,7 @@
 
 mod conflicts;
 pub mod examples;
+mod group;
 pub mod index;
 mod join;
 pub mod members;
@@ -406,6 +407,7 @@ pub fn run(
             .flat_map(|p| p.kinds_used.iter())
             .filter(|k| !present.contains(k))
             .map(|&k| schema.kinds[k].name.as_str())
+            .filter(|name| !rule.rule.optional_tables.iter().any(|o| o == name))
             .collect();
         let unique_some_present = matches!(rule.rule.shape, Shape::Unique(_))
             && rule
@@ -597,10 +599,16 @@ pub fn run(
         Some(&scanned),
     );
     // A view whose base tables hold none of its rows is absent after all.
+    // (An optional table may be absent: the rule runs, its lookups find nothing.)
+    let empty_view_of = |rule: &CompiledRule, k: KindId| {
+        let info = &schema.kinds[k];
+        info.base.is_some()
+            && data.members.rows(k) == 0
+            && !rule.rule.optional_tables.iter().any(|o| *o == info.name)
+    };
     let (empty, kept): (Vec<&CompiledRule>, Vec<&CompiledRule>) =
         runnable.into_iter().partition(|rule| {
-            let empty_view =
-                |k: &KindId| schema.kinds[*k].base.is_some() && data.members.rows(*k) == 0;
+            let empty_view = |k: &KindId| empty_view_of(rule, *k);
             match rule.rule.shape {
                 Shape::Unique(_) => rule
                     .programs
@@ -618,7 +626,7 @@ pub fn run(
             .programs
             .iter()
             .flat_map(|p| p.kinds_used.iter())
-            .filter(|k| schema.kinds[**k].base.is_some() && data.members.rows(**k) == 0)
+            .filter(|k| empty_view_of(rule, **k))
             .map(|k| schema.kinds[*k].name.as_str())
             .collect();
         skipped.push(Skipped {
@@ -977,7 +985,7 @@ impl<'a> Data<'a> {
         let rows = parts.iter().flat_map(|p| p.iter());
         let count = self.members.rows(kind);
         KeyIndex::build(
-            rows.filter_map(|row| Some((self.row_key(&mut ctx, kind, key, row)?, row))),
+            rows.flat_map(|row| row_keys(self, self.schema, &mut ctx, kind, key, row)),
             count,
         )
     }
@@ -1089,6 +1097,45 @@ fn row_key<'s, T: Tables>(
     single.or(joined.map(Cow::Owned))
 }
 
+/// The `(key text, row)` pairs a row puts in the index of key `key`: its key, or for a
+/// multi-valued (`split`) key every distinct item of every key column, in cell order.
+fn row_keys<'s, T: Tables>(
+    tables: &'s T,
+    schema: &Schema,
+    ctx: &mut Ctx<'s, T>,
+    kind: KindId,
+    key: usize,
+    row: RowRef,
+) -> Vec<(Cow<'s, str>, RowRef)> {
+    let info = &schema.kinds[kind].keys[key];
+    let Some(separator) = info.split.as_deref() else {
+        return row_key(tables, schema, ctx, kind, key, row)
+            .map(|k| (k, row))
+            .into_iter()
+            .collect();
+    };
+    let mut out: Vec<(Cow<'s, str>, RowRef)> = Vec::new();
+    for (i, &column) in info.columns.iter().enumerate() {
+        let Some(cell) = tables.cell(row, column) else {
+            continue;
+        };
+        for item in cell.split(separator) {
+            let item = crate::expr::value::trim(item);
+            if item.is_empty() {
+                continue;
+            }
+            let norm = ctx.normalize(kind, key, i, Cow::Borrowed(item));
+            if !norm.is_empty() {
+                out.push((norm, row));
+            }
+        }
+    }
+    // A member listed twice (or as member and manager) is one row of its group.
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
 /// The cells of one file, to build its key indexes before the other files are read.
 struct OneFile<'a> {
     file: &'a TableFile,
@@ -1141,7 +1188,7 @@ fn index_of_file(
         row,
     });
     KeyIndex::build(
-        rows.filter_map(|row| Some((row_key(&one, schema, &mut ctx, kind, key, row)?, row))),
+        rows.flat_map(|row| row_keys(&one, schema, &mut ctx, kind, key, row)),
         count,
     )
 }
@@ -1156,13 +1203,17 @@ enum Task<'r> {
         end: usize,
     },
     Unique(&'r CompiledRule),
+    /// A `group-by` row rule, over all the files of its table.
+    Grouped(&'r CompiledRule),
     Whole(&'r CompiledRule),
 }
 
 /// The code of the rule a task runs.
 fn task_code<'r>(task: &Task<'r>) -> &'r str {
     match *task {
-        Task::Rows { rule, .. } | Task::Unique(rule) | Task::Whole(rule) => &rule.rule.code,
+        Task::Rows { rule, .. } | Task::Unique(rule) | Task::Grouped(rule) | Task::Whole(rule) => {
+            &rule.rule.code
+        }
     }
 }
 
@@ -1188,6 +1239,10 @@ fn evaluate(
                         continue;
                     }
                     ran = true;
+                    if program.group_by.is_some() {
+                        // Groups span files and row ranges: one task walks them all in order.
+                        continue;
+                    }
                     let count = part.len();
                     let mut start = 0;
                     while start < count {
@@ -1200,6 +1255,9 @@ fn evaluate(
                         });
                         start = end;
                     }
+                }
+                if ran && program.group_by.is_some() {
+                    tasks.push(Task::Grouped(rule));
                 }
                 if !ran {
                     skipped.push(Skipped {
@@ -1273,6 +1331,7 @@ fn evaluate(
                     keeper.prune();
                     keeper.into_parts()
                 }
+                Task::Grouped(rule) => (group::eval_grouped(data, rule), Omitted::default()),
                 Task::Whole(rule) => (eval_whole(data, rule), Omitted::default()),
             };
             let run = || {
@@ -1289,7 +1348,7 @@ fn evaluate(
                             .and_then(|k| data.members.parts[k].get(part))
                             .map(|p| p.file as usize),
                     ),
-                    Task::Unique(rule) | Task::Whole(rule) => (rule, None),
+                    Task::Unique(rule) | Task::Grouped(rule) | Task::Whole(rule) => (rule, None),
                 };
                 let location = match file {
                     Some(f) => data.inventory.files[f].location(Anchor::File),

@@ -71,6 +71,8 @@ pub struct KeyInfo {
     /// Compiled `normalize` expression over `_`, applied to cells and looked-up values alike.
     pub normalize: Option<Node>,
     pub ignore_case: bool,
+    /// Separator of a multi-valued key (see `KeyDecl::split`).
+    pub split: Option<String>,
 }
 
 #[derive(Debug)]
@@ -179,6 +181,8 @@ pub enum Func {
     TargetVersion,
     Retiring,
     EqCase,
+    Left,
+    After,
 }
 
 /// A compiled expression.
@@ -193,6 +197,8 @@ pub enum Node {
     This,
     It(usize),
     Underscore,
+    /// `group_count`: how many rows the finding of a `group-by` rule stands for.
+    GroupCount,
     Binding(usize),
     AllRows(KindId),
     Lookup {
@@ -265,6 +271,7 @@ impl Node {
             | Node::This
             | Node::It(_)
             | Node::Underscore
+            | Node::GroupCount
             | Node::Binding(_)
             | Node::AllRows(_) => {}
             Node::Cell { base: a, .. } | Node::MapGet { arg: a, .. } | Node::Not(a) => f(a),
@@ -341,6 +348,8 @@ pub struct Compiler<'s> {
     its: Vec<KindId>,
     underscore: bool,
     source: usize,
+    /// Whether `group_count` is defined (the messages of a `group-by` rule).
+    pub group: bool,
     pub errors: Vec<CompileError>,
     pub cache_slots: usize,
     /// Columns read, per kind (so the engine keeps just these).
@@ -377,6 +386,8 @@ const FUNCTIONS: &[&str] = &[
     "client_version",
     "client_name",
     "eq_case",
+    "left",
+    "after",
     "matches",
     "if",
     "coalesce",
@@ -416,6 +427,7 @@ impl<'s> Compiler<'s> {
             its: Vec::new(),
             underscore: false,
             source: 0,
+            group: false,
             errors: Vec::new(),
             cache_slots: 0,
             columns_used: BTreeSet::new(),
@@ -659,6 +671,17 @@ impl<'s> Compiler<'s> {
                     }
                 }
                 "_" if self.underscore => return Some((Node::Underscore, Ty::Str, true)),
+                "group_count" if self.binding_index(name).is_none() => {
+                    if self.group {
+                        return Some((Node::GroupCount, Ty::Num, true));
+                    }
+                    self.error(
+                        &ident.span,
+                        "`group_count` is only defined in the messages of a rule with `group-by`",
+                        None,
+                    );
+                    return None;
+                }
                 _ => {}
             }
             if let Some(index) = self.binding_index(name) {
@@ -891,7 +914,13 @@ impl<'s> Compiler<'s> {
                 return None;
             }
         };
-        let arity = self.schema.kinds[kind].keys[key].columns.len();
+        let info = &self.schema.kinds[kind].keys[key];
+        // A multi-valued key is looked up by one item, whatever number of columns it reads.
+        let arity = if info.split.is_some() {
+            1
+        } else {
+            info.columns.len()
+        };
         if args.len() != arity {
             self.error(
                 span,
@@ -1258,6 +1287,8 @@ impl<'s> Compiler<'s> {
                     "target" => (Func::Target, 0, 0, Ty::Str),
                     "target_version" => (Func::TargetVersion, 0, 0, Ty::Num),
                     "retiring" => (Func::Retiring, 1, 1, Ty::Bool),
+                    "left" => (Func::Left, 2, 2, Ty::Str),
+                    "after" => (Func::After, 2, 2, Ty::Str),
                     _ => {
                         let help =
                             suggest(fname, FUNCTIONS).map(|s| format!("did you mean `{s}`?"));
@@ -1336,7 +1367,7 @@ impl<'s> Compiler<'s> {
 
     fn mentions(&self, node: &Node, own_it: usize) -> bool {
         match node {
-            Node::This => true,
+            Node::This | Node::GroupCount => true,
             Node::It(i) => *i < own_it,
             Node::Binding(i) => matches!(
                 self.binding_state.get(*i),

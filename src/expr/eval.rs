@@ -52,6 +52,8 @@ pub struct Ctx<'a, T: Tables> {
     cache: Vec<Option<Value<'a>>>,
     /// Lookups whose key is constant (`chat-policies["Global"]`), found once per context.
     constant_lookups: Vec<(&'a Node, Option<&'a [RowRef]>)>,
+    /// The number of rows of the group being reported (`group_count`).
+    group_count: Option<usize>,
 }
 
 impl<'a, T: Tables> Ctx<'a, T> {
@@ -71,7 +73,13 @@ impl<'a, T: Tables> Ctx<'a, T> {
             slots: vec![None; bindings.len()],
             cache: vec![None; cache_slots],
             constant_lookups: Vec::new(),
+            group_count: None,
         }
+    }
+
+    /// Set (or clear) what `group_count` evaluates to.
+    pub fn set_group_count(&mut self, count: Option<usize>) {
+        self.group_count = count;
     }
 
     /// Start on a new row: forget the previous row's bindings.
@@ -105,6 +113,9 @@ impl<'a, T: Tables> Ctx<'a, T> {
             Node::This => self.this.map_or(Value::Missing, Value::Row),
             Node::It(i) => self.its.get(*i).copied().map_or(Value::Missing, Value::Row),
             Node::Underscore => self.underscore.clone().unwrap_or(Value::Missing),
+            Node::GroupCount => self
+                .group_count
+                .map_or(Value::Missing, |n| Value::Num(n as f64)),
             Node::Binding(i) => self.binding(*i),
             Node::AllRows(kind) => Value::Rows(RowSet::Slice(self.tables.all_rows(*kind))),
             Node::Cell { base, column } => {
@@ -420,6 +431,19 @@ impl<'a, T: Tables> Ctx<'a, T> {
                                 Value::Bool(value::find_ignore_case(&s, &t).is_some())
                             }
                             Func::EqCase => Value::Bool(s == t),
+                            // What follows the first `t` (case ignored), missing without one.
+                            Func::After => match value::find_ignore_case(&s, &t) {
+                                Some(r) => Value::Str(cut(s, r.end, None)),
+                                None => Value::Missing,
+                            },
+                            // The first `n` characters (all of `s` when shorter).
+                            Func::Left => match t.trim().parse::<f64>() {
+                                Ok(n) if n >= 0.0 => match s.char_indices().nth(n as usize) {
+                                    Some((end, _)) => Value::Str(cut(s, 0, Some(end))),
+                                    None => Value::Str(s),
+                                },
+                                _ => Value::Missing,
+                            },
                             Func::StripPrefix => Value::Str(if starts_ci(&s, &t) {
                                 cut(s, t.len(), None)
                             } else {

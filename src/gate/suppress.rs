@@ -246,7 +246,14 @@ impl<'s> Index<'s> {
             .as_deref()
             .map(|id| id.split_once(':').map_or(id, |(_, k)| k))
             .map(normalise);
-        let value_key = finding.location.value.as_deref().map(normalise);
+        // A group finding (see `group-by`) is matched on its group, never on the cell of
+        // whichever row came first.
+        let value_key = finding
+            .location
+            .value
+            .as_deref()
+            .filter(|_| finding.count.is_none())
+            .map(normalise);
         let file_key = Some(normalise(&finding.location.file));
         [identity_key, value_key, file_key]
             .iter()

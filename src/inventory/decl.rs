@@ -78,6 +78,11 @@ pub struct KeyDecl {
     /// Compare case-insensitively (FQDNs, SIP addresses).
     #[serde(default)]
     pub ignore_case: bool,
+    /// A multi-valued key: each cell of each of its columns is split at this separator and
+    /// the row is found by any one item (a room by any of its `Members`, `Managers`,
+    /// `Presenters`). Without it, several columns make one composite key.
+    #[serde(default)]
+    pub split: Option<String>,
 }
 
 impl TableDecl {

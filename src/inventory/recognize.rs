@@ -60,19 +60,22 @@ impl Recognizer {
                 .filter(|&i| decls[i].type_name_matches(type_name))
                 .collect();
             // Of the kinds the type names, those whose signature the header has come first
-            // (`Selected.` exports keep the type name but not every column).
-            let (fits, rest): (Vec<usize>, Vec<usize>) = by_type
-                .into_iter()
-                .partition(|&i| decls[i].signature_matches(&head.header));
-            // Else the kind the type names exactly (`DisplayRegistrar` rather than every
-            // `Display*` service), whose CSV006 then names the missing column.
-            let (exact, family): (Vec<usize>, Vec<usize>) = rest
-                .into_iter()
-                .partition(|&i| decls[i].type_name_is_exact(type_name));
-            let best = self
-                .best(decls, &fits, file_name)
-                .or_else(|| self.best(decls, &exact, file_name))
-                .or_else(|| self.best(decls, &family, file_name));
+            // (`Selected.` exports keep the type name but not every column); in each group,
+            // the kind the type names exactly (`DisplayRegistrar`) before a family of types
+            // (`Display*`: every service); else the one whose CSV006 names what is missing.
+            let rank = |i: usize| {
+                (
+                    !decls[i].signature_matches(&head.header),
+                    !decls[i].type_name_is_exact(type_name),
+                )
+            };
+            let first = by_type.iter().map(|&i| rank(i)).min();
+            let best_ranked: Vec<usize> = by_type
+                .iter()
+                .copied()
+                .filter(|&i| Some(rank(i)) == first)
+                .collect();
+            let best = self.best(decls, &best_ranked, file_name);
             if let Some(best) = best {
                 return Some((best, RecognisedBy::TypeName));
             }

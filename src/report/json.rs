@@ -30,6 +30,10 @@ struct JsonFinding<'a> {
     row: Option<u64>,
     field: Option<&'a str>,
     value: Option<&'a str>,
+    /// Rows this finding stands for (a `group-by` rule); absent for one row (additive to the
+    /// version 1 contract).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<usize>,
     related: Vec<JsonRelated<'a>>,
 }
 
@@ -89,6 +93,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         row: f.location.row(),
         field: f.location.field.as_deref(),
         value: f.location.value.as_deref(),
+        count: f.count,
         related: f
             .related
             .iter()

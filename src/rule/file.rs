@@ -26,6 +26,20 @@ pub struct RuleFile {
     pub unique: Option<Spanned<String>>,
     #[serde(default)]
     pub tables: Vec<Spanned<String>>,
+    /// One finding per cause: rows whose assertion fails are reported once per distinct value
+    /// of this expression (trimmed, case ignored), at the first such row, with the count
+    /// (`group_count` in messages) and the next rows as related locations. An empty or
+    /// missing value reports the row on its own. Only with `table`.
+    #[serde(default, rename = "group-by")]
+    pub group_by: Option<Spanned<String>>,
+    /// Tables the rule runs without: when absent, their lookups find nothing (instead of the
+    /// rule being skipped). For evidence gathered from several optional exports.
+    #[serde(default, rename = "optional-tables")]
+    pub optional_tables: Vec<Spanned<String>>,
+    /// Columns of the checked table that `where`/`assert` read but an export may lack: such a
+    /// file is still checked, the column reading as missing (instead of the file being skipped).
+    #[serde(default, rename = "optional-columns")]
+    pub optional_columns: Vec<Spanned<String>>,
     /// Rows the rule applies to.
     #[serde(default, rename = "where")]
     pub where_: Option<Spanned<String>>,

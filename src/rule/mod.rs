@@ -96,6 +96,12 @@ pub struct Rule {
     pub where_: Option<usize>,
     pub assert: Option<usize>,
     pub unique: Option<usize>,
+    /// `group-by`: one finding per distinct value (row rules only).
+    pub group_by: Option<usize>,
+    /// Kinds the rule runs without (`optional-tables`).
+    pub optional_tables: Vec<String>,
+    /// Columns of the checked table a file may lack (`optional-columns`).
+    pub optional_columns: Vec<String>,
     pub at: Option<usize>,
     pub message: Vec<Segment>,
     pub related: Vec<(usize, Vec<Segment>)>,
@@ -465,6 +471,10 @@ fn load_rule(pack: &str, file_name: &str, source: RuleSource) -> Result<Rule, Ve
         .unique
         .as_ref()
         .map(|u| add("unique".into(), u, &mut exprs, &mut errors));
+    let group_by = parsed
+        .group_by
+        .as_ref()
+        .map(|g| add("group-by".into(), g, &mut exprs, &mut errors));
     let at = parsed
         .at
         .as_ref()
@@ -556,6 +566,14 @@ fn load_rule(pack: &str, file_name: &str, source: RuleSource) -> Result<Rule, Ve
             )));
         }
     }
+    if let (Some(group_by), false) = (&parsed.group_by, matches!(shape, Shape::Rows(_))) {
+        errors.push(RuleError::at_value(
+            &source,
+            group_by.span(),
+            "`group-by` groups the rows of a row rule: it needs `table` (and no `unique`)".into(),
+            None,
+        ));
+    }
     let stem = file_name.trim_end_matches(".toml");
     if stem.is_empty() {
         errors.push(RuleError::plain(format!(
@@ -582,6 +600,17 @@ fn load_rule(pack: &str, file_name: &str, source: RuleSource) -> Result<Rule, Ve
         where_,
         assert,
         unique,
+        group_by,
+        optional_tables: parsed
+            .optional_tables
+            .iter()
+            .map(|t| t.get_ref().clone())
+            .collect(),
+        optional_columns: parsed
+            .optional_columns
+            .iter()
+            .map(|c| c.get_ref().clone())
+            .collect(),
         at,
         message,
         related,
@@ -912,6 +941,7 @@ pub fn build_schema(
                 columns,
                 normalize,
                 ignore_case: key.ignore_case,
+                split: key.split.clone().filter(|s| !s.is_empty()),
             });
         }
         schema.kinds[kind].keys = keys;
@@ -937,6 +967,7 @@ pub struct Program {
     pub where_: Option<Node>,
     pub assert: Option<Node>,
     pub unique: Option<Node>,
+    pub group_by: Option<Node>,
     pub at: Option<Node>,
     pub message: Vec<Part>,
     pub related: Vec<(Node, Vec<Part>)>,
@@ -972,6 +1003,16 @@ impl Rule {
             Shape::Whole => vec![None],
         };
         let mut errors = Vec::new();
+        for name in &self.optional_tables {
+            if schema.kind(name).is_none() {
+                errors.push(RuleError::at_value(
+                    &self.source,
+                    table_span(&self.source, name),
+                    format!("unknown table `{name}` in `optional-tables`"),
+                    None,
+                ));
+            }
+        }
         let mut programs = Vec::new();
         for kind_name in kinds {
             let this = match &kind_name {
@@ -1046,7 +1087,38 @@ impl Rule {
         });
         // Columns the rule cannot judge a row without; the rest (messages, related cells, the
         // primary cell) are optional: a file lacking them still gets checked.
-        let essential: Vec<(KindId, usize)> = c.columns_used.iter().copied().collect();
+        let mut essential: Vec<(KindId, usize)> = c.columns_used.iter().copied().collect();
+        if let Some(kind) = this {
+            for name in &self.optional_columns {
+                match schema.column(kind, name) {
+                    Some(column) => essential.retain(|&e| e != (kind, column)),
+                    None => c.errors.push(crate::expr::CompileError {
+                        source: self.assert.unwrap_or(0),
+                        span: 0..0,
+                        message: format!(
+                            "`optional-columns` names `{name}`, not a column of `{}`",
+                            schema.kinds[kind].name
+                        ),
+                        help: None,
+                    }),
+                }
+            }
+        }
+        let group_by = self.group_by.and_then(|i| {
+            let compiled = c.compile(i, expr(i)?)?;
+            if matches!(
+                compiled.ty,
+                crate::expr::Ty::Row(_) | crate::expr::Ty::Rows(_)
+            ) {
+                c.errors.push(crate::expr::CompileError {
+                    source: i,
+                    span: expr(i)?.span.clone(),
+                    message: "`group-by` needs a value (text or number), not rows".into(),
+                    help: Some("name a column: `home.PoolFqdn`".into()),
+                });
+            }
+            Some(compiled.node)
+        });
         let cell = |c: &mut Compiler, i: usize| -> Option<Node> {
             let e = expr(i)?;
             let compiled = c.compile(i, e)?;
@@ -1088,6 +1160,7 @@ impl Rule {
                 })
                 .collect()
         };
+        c.group = self.group_by.is_some();
         let message = parts(&mut c, &self.message);
         let related = self
             .related
@@ -1097,6 +1170,7 @@ impl Rule {
                 Some((node, parts(&mut c, msg)))
             })
             .collect();
+        c.group = false;
         let bindings = c.finish_bindings();
         if !c.errors.is_empty() {
             let errors = c
@@ -1124,6 +1198,7 @@ impl Rule {
             where_,
             assert,
             unique,
+            group_by,
             at,
             message,
             related,

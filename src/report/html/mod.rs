@@ -646,7 +646,7 @@ impl Page<'_> {
                     }
                 }
                 details.panel.flush #chat-users-panel open[chat.users.len() <= 25] {
-                    summary { "Users on Lync 2013-or-later clients without Persistent Chat (" (num(chat.users.len())) ")" }
+                    summary { "Persistent Chat users who cannot reach it (" (num(chat.users.len())) ")" }
                     @if chat.users.is_empty() {
                         p.dim style="margin:0 16px 14px" { "None found (rules PC001 and PC002)." }
                     } @else {
@@ -663,8 +663,8 @@ impl Page<'_> {
                                             td {
                                                 (code_link(&u.code)) " "
                                                 @match &*u.code {
-                                                    "PC001" => { "home pool older than Lync Server 2013" }
-                                                    "PC002" => { "Persistent Chat policy disables chat" }
+                                                    "PC001" => { "Lync 2013+ client on a Lync Server 2010 home" }
+                                                    "PC002" => { "listed in a room, but policy disables chat" }
                                                     other => { (rule_info(self.rules, other).map_or("", |i| i.title)) }
                                                 }
                                             }

@@ -16,8 +16,9 @@ use crate::finding::{FileId, Finding, Severity};
 use crate::inventory::extract::Extract;
 use crate::rule::RuleSet;
 
-/// Rule codes whose findings list users on Lync 2013-or-later clients that have no Persistent
-/// Chat: PC001 (home pool older than Lync Server 2013), PC002 (effective policy disables it).
+/// Rule codes whose findings list users with chat evidence (rooms, categories, a per-user policy)
+/// who cannot reach Persistent Chat: PC001 (Lync 2013+ client on a Lync Server 2010 home), PC002
+/// (listed in a room or category, but the effective policy disables chat).
 pub const CHAT_USER_CODES: &[&str] = &["PC001", "PC002"];
 
 /// Readiness counts of a group of users (a pool, a site, everyone).
@@ -99,7 +100,8 @@ pub struct CategoryCell {
     pub rooms: usize,
 }
 
-/// A user on a Lync 2013-or-later client without Persistent Chat (a PC001 or PC002 finding).
+/// A Persistent Chat user who cannot reach it (a PC001 or PC002 finding); `client` is the
+/// registration the finding names, if any.
 #[derive(Debug, Clone)]
 pub struct ChatUser {
     pub sip: String,
