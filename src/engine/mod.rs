@@ -604,7 +604,7 @@ pub fn run(
         let info = &schema.kinds[k];
         info.base.is_some()
             && data.members.rows(k) == 0
-            && !rule.rule.optional_tables.iter().any(|o| *o == info.name)
+            && !rule.rule.optional_tables.contains(&info.name)
     };
     let (empty, kept): (Vec<&CompiledRule>, Vec<&CompiledRule>) =
         runnable.into_iter().partition(|rule| {
