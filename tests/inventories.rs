@@ -69,10 +69,10 @@ fn contoso_profiles() {
     }
 }
 
-/// The sample inventory exercises every shipped rule: the default run plus the profile runs
-/// together fire every code `invlint rules` lists (built-in CSV/INV codes aside).
+/// The sample inventories exercise every shipped rule: contoso's default and profile runs plus
+/// fabrikam's target runs fire every code `invlint rules` lists (built-in CSV/INV codes aside).
 #[test]
-fn contoso_fires_every_shipped_rule() {
+fn samples_fire_every_shipped_rule() {
     let (_, listed, _) = invlint(&["rules", "--json"]);
     let listed: serde_json::Value = serde_json::from_str(&listed).expect("rules json");
     let mut shipped: Vec<String> = listed
@@ -84,19 +84,24 @@ fn contoso_fires_every_shipped_rule() {
         .collect();
     shipped.sort();
     let mut fired = std::collections::BTreeSet::new();
-    for extra in [
-        &[][..],
-        &["--profile", "post-migration"],
-        &["--profile", "decommission"],
+    let contoso = "testdata/inventories/contoso";
+    for (sample, extra) in [
+        (contoso, &[][..]),
+        (contoso, &["--profile", "post-migration"]),
+        (contoso, &["--profile", "decommission"]),
+        (FABRIKAM, &["--target", "sfbse"]),
+        (FABRIKAM, &["--target", "teams"]),
+        (FABRIKAM, &["--profile", "decommission"]),
+        (FABRIKAM, &["--target", "sfb2015", "--retiring-pools", "pool15*"]),
     ] {
-        let (_, out) = check("testdata/inventories/contoso", "json", extra);
+        let (_, out) = check(sample, "json", extra);
         let report: serde_json::Value = serde_json::from_str(&out).expect("json");
         for f in report["findings"].as_array().expect("findings") {
             fired.insert(f["code"].as_str().expect("code").to_string());
         }
     }
     let missing: Vec<&String> = shipped.iter().filter(|c| !fired.contains(*c)).collect();
-    assert!(missing.is_empty(), "never fired on contoso: {missing:?}");
+    assert!(missing.is_empty(), "never fired on the samples: {missing:?}");
     assert!(shipped.len() >= 28, "{shipped:?}");
 }
 
@@ -107,5 +112,28 @@ fn one_thread_or_eight_gives_identical_output() {
         let eight = check("testdata/inventories", format, &["--jobs", "8"]);
         assert_eq!(one, eight, "{format}");
         assert!(one.1.len() > 1000);
+    }
+}
+
+const FABRIKAM: &str = "testdata/inventories/fabrikam-2019-to-teams";
+
+/// The migration sample (EXPECTED.md): what blocks SfB 2015/2019 → Subscription Edition, →
+/// Teams, and the decommissioning of every pool.
+#[test]
+fn fabrikam_per_target() {
+    for (name, extra) in [
+        ("default", &[][..]),
+        ("sfbse", &["--target", "sfbse"]),
+        ("teams", &["--target", "teams"]),
+        ("decommission", &["--profile", "decommission"]),
+    ] {
+        let mut args = vec!["--isolated"];
+        args.extend_from_slice(extra);
+        let (code, out) = check(FABRIKAM, "compact", &args);
+        assert_eq!(code, 1, "{name}: {out}");
+        insta::assert_snapshot!(format!("fabrikam_{name}"), out);
+        let (_, json) = check(FABRIKAM, "json", &args);
+        let report: serde_json::Value = serde_json::from_str(&json).expect("json");
+        assert_eq!(report["summary"]["objects"]["users"], 8, "{name}");
     }
 }

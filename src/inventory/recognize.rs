@@ -59,23 +59,21 @@ impl Recognizer {
             let by_type: Vec<usize> = (0..decls.len())
                 .filter(|&i| decls[i].type_name_matches(type_name))
                 .collect();
-            // Of the kinds the type names, those whose signature the header has come first
-            // (`Selected.` exports keep the type name but not every column); in each group,
-            // the kind the type names exactly (`DisplayRegistrar`) before a family of types
-            // (`Display*`: every service); else the one whose CSV006 names what is missing.
-            let rank = |i: usize| {
+            // Of the kinds the type names: those whose signature the header has first
+            // (`Selected.` exports keep the type name but not every column), the most specific
+            // signature next (a plain `Get-CsService` export carries the first object's type,
+            // `DisplayRegistrar`, over rows of every role: it is `services`), then the kind the
+            // type names exactly rather than a family of types (`Display*`).
+            let name = file_name.to_ascii_lowercase();
+            let best = by_type.iter().copied().max_by_key(|&i| {
                 (
-                    !decls[i].signature_matches(&head.header),
-                    !decls[i].type_name_is_exact(type_name),
+                    decls[i].signature_matches(&head.header),
+                    decls[i].signature.len() + decls[i].signature_any.len().min(1),
+                    decls[i].type_name_is_exact(type_name),
+                    self.globs[i].iter().any(|g| g.is_match(&name)),
+                    std::cmp::Reverse(i),
                 )
-            };
-            let first = by_type.iter().map(|&i| rank(i)).min();
-            let best_ranked: Vec<usize> = by_type
-                .iter()
-                .copied()
-                .filter(|&i| Some(rank(i)) == first)
-                .collect();
-            let best = self.best(decls, &best_ranked, file_name);
+            });
             if let Some(best) = best {
                 return Some((best, RecognisedBy::TypeName));
             }
