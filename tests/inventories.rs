@@ -92,7 +92,10 @@ fn samples_fire_every_shipped_rule() {
         (FABRIKAM, &["--target", "sfbse"]),
         (FABRIKAM, &["--target", "teams"]),
         (FABRIKAM, &["--profile", "decommission"]),
-        (FABRIKAM, &["--target", "sfb2015", "--retiring-pools", "pool15*"]),
+        (
+            FABRIKAM,
+            &["--target", "sfb2015", "--retiring-pools", "pool15*"],
+        ),
     ] {
         let (_, out) = check(sample, "json", extra);
         let report: serde_json::Value = serde_json::from_str(&out).expect("json");
@@ -101,7 +104,10 @@ fn samples_fire_every_shipped_rule() {
         }
     }
     let missing: Vec<&String> = shipped.iter().filter(|c| !fired.contains(*c)).collect();
-    assert!(missing.is_empty(), "never fired on the samples: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "never fired on the samples: {missing:?}"
+    );
     assert!(shipped.len() >= 28, "{shipped:?}");
 }
 

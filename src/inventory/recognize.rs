@@ -65,10 +65,17 @@ impl Recognizer {
             // `DisplayRegistrar`, over rows of every role: it is `services`), then the kind the
             // type names exactly rather than a family of types (`Display*`).
             let name = file_name.to_ascii_lowercase();
+            // (Among kinds whose signature the header lacks, the exact one: its CSV006 names
+            // the missing column.)
             let best = by_type.iter().copied().max_by_key(|&i| {
+                let fits = decls[i].signature_matches(&head.header);
                 (
-                    decls[i].signature_matches(&head.header),
-                    decls[i].signature.len() + decls[i].signature_any.len().min(1),
+                    fits,
+                    if fits {
+                        decls[i].signature.len() + decls[i].signature_any.len().min(1)
+                    } else {
+                        0
+                    },
                     decls[i].type_name_is_exact(type_name),
                     self.globs[i].iter().any(|g| g.is_match(&name)),
                     std::cmp::Reverse(i),
