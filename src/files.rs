@@ -144,11 +144,16 @@ pub fn read_text_capped(path: &Path, cap: u64, what: &str) -> Result<String, Str
     String::from_utf8(bytes).map_err(|_| format!("the {what} `{shown}` is not UTF-8"))
 }
 
-/// A reader of a regular file that, at its end, checks the file still is what `stamp` says.
+/// A reader of a regular file that, at its end, checks the file still is what `stamp` says,
+/// and that it ended where the stamp's size says: modification times move by clock ticks of
+/// a few milliseconds, so a file truncated and written again within one tick keeps its stamp,
+/// but a read that met the truncated file ends early.
 pub struct Guarded {
     file: File,
     path: PathBuf,
     stamp: Option<Stamp>,
+    /// Byte offset of the next read.
+    position: u64,
 }
 
 impl Guarded {
@@ -162,24 +167,29 @@ impl Guarded {
             file,
             path: path.to_path_buf(),
             stamp,
+            position: 0,
         })
     }
 
-    pub fn file_mut(&mut self) -> &mut File {
-        &mut self.file
+    /// Go to byte `offset`.
+    pub fn seek_to(&mut self, offset: u64) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        self.position = self.file.seek(SeekFrom::Start(offset))?;
+        Ok(())
     }
 }
 
 impl Read for Guarded {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.file.read(buf)?;
+        self.position += n as u64;
         if n == 0 && !buf.is_empty() {
             if let Some(stamp) = self.stamp {
-                // At the end: the handle's file was not written to meanwhile, and the path
-                // still names it.
+                // At the end: where the stamp's size says, the handle's file was not written
+                // to meanwhile, and the path still names it.
                 let now = self.file.metadata()?;
                 let named = std::fs::metadata(&self.path).ok().map(|m| Stamp::of(&m));
-                if Stamp::of(&now) != stamp || named != Some(stamp) {
+                if self.position != stamp.len || Stamp::of(&now) != stamp || named != Some(stamp) {
                     return Err(changed_error());
                 }
             }

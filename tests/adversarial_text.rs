@@ -165,6 +165,8 @@ fn a_record_longer_than_the_cap_is_reported_with_its_line() {
             "{HEADER}\r\n\"bad\",\"p\",\"U\"\r\n\"sip:a@c.com\",\"p\",\"{}\r\n",
             "line\r\n".repeat(cap / 6 + 1024)
         ),
+        // LF line ends.
+        format!("{HEADER}\n\"bad\",\"p\",\"U\"\n{long}\n\"sip:b@c.com\",\"p\",\"U\"\n"),
     ];
     for (i, text) in cases.into_iter().enumerate() {
         std::fs::write(dir.path().join("users.csv"), text).expect("write");

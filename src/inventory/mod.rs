@@ -100,11 +100,10 @@ impl Source {
 
     /// Open at byte `offset`.
     pub fn open_at(&self, offset: u64) -> io::Result<Box<dyn Read + Send>> {
-        use std::io::{Seek, SeekFrom};
         Ok(match self {
             Source::File(path, stamp) => {
                 let mut file = crate::files::Guarded::open(path, *stamp)?;
-                file.file_mut().seek(SeekFrom::Start(offset))?;
+                file.seek_to(offset)?;
                 Box::new(file)
             }
             Source::Memory(bytes) => {

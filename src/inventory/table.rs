@@ -795,9 +795,13 @@ fn read_pass<R: Read>(
             Ok(false) => break,
             Err(e) => {
                 let e = csv_to_io(e);
-                let Some(line) = super::limit::too_long(&e) else {
+                if !super::limit::too_long(&e) {
                     return Err(e);
-                };
+                }
+                // The parser set the record's position when it started it; with CR LF line
+                // ends that is the LF before it, on the line before.
+                let (byte, line) = record.position().map_or((0, 0), |p| (p.byte(), p.line()));
+                let line = line + u64::from(byte + 1 == reader.get_ref().record_start());
                 // The rows before it are kept, the rest is not read.
                 let type_line = u64::from(head.type_line_len > 0);
                 rows.issues.push(ReadIssue::RecordTooLong {
