@@ -84,7 +84,10 @@ fuzz_target!(|data: &[u8]| {
         let raw = out.chars().find(|&c| c != '\n' && is_hidden_char(c));
         assert_eq!(raw, None, "{format:?} shows a hidden character raw");
         if format == Format::Github {
-            assert!(out.lines().all(|l| l.starts_with("::")), "a line GitHub would not parse");
+            assert!(
+                out.lines().all(|l| l.starts_with("::")),
+                "a line GitHub would not parse"
+            );
         }
     }
 });
