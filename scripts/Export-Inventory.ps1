@@ -5,10 +5,12 @@
 
 .DESCRIPTION
     Run it in the Lync Server / Skype for Business Server Management Shell (Windows PowerShell
-    5.1) on a Front End, as a member of CsAdministrator or CsViewOnlyAdministrator. For the
-    `online-users` table, also load the MicrosoftTeams module and run Connect-MicrosoftTeams
-    first; for `registrations`, the account needs read access to each Front End's RTCLOCAL SQL
-    instance.
+    5.1; 3.0 at least) on a Front End, as a member of CsAdministrator or
+    CsViewOnlyAdministrator. The cmdlets see the whole topology: for Lync Server 2010 pools
+    (PowerShell 2.0), run it on a Lync Server 2013 or later Front End of the same topology.
+    For the `online-users` table, also load the MicrosoftTeams module and run
+    Connect-MicrosoftTeams first; for `registrations`, the account needs read access to each
+    Front End's RTCLOCAL SQL instance.
 
     Each table kind declared in invlint's rules/lync/tables.toml is written to `<kind>.csv`
     with Export-Csv -NoTypeInformation -Encoding UTF8. The columns invlint declares come first;
@@ -41,6 +43,7 @@
     the table declarations: one Export-Table per table kind, columns that satisfy each kind's
     header signature, multi-valued columns joined.
 #>
+#Requires -Version 3.0
 [CmdletBinding()]
 param(
     [string] $OutputFolder = (Get-Location).Path,
@@ -54,6 +57,11 @@ New-Item -ItemType Directory -Path $ExportFolder -Force | Out-Null
 
 # One line per table, printed at the end.
 $Summary = New-Object System.Collections.Generic.List[object]
+
+function Add-Summary {
+    param([string] $Kind, [string] $Status, [int] $Rows, [string] $Detail)
+    $Summary.Add([pscustomobject]@{ Table = $Kind; Status = $Status; Rows = $Rows; Detail = $Detail })
+}
 
 function New-JoinedProperty {
     <# A calculated property that writes the collection $Name as one cell, items joined with '; '. #>
@@ -171,15 +179,16 @@ function Export-Table {
             $rows | Select-Object -Property $properties |
                 Export-Csv -LiteralPath $path -NoTypeInformation:(-not $KeepTypeLine) -Encoding UTF8
         }
-        $Summary.Add([pscustomobject]@{ Table = $Kind; Status = 'written'; Rows = $rows.Count; Detail = "$Kind.csv" })
+        Add-Summary -Kind $Kind -Status 'written' -Rows $rows.Count -Detail "$Kind.csv"
     }
     catch [System.Management.Automation.CommandNotFoundException] {
-        Write-Warning "${Kind}: skipped, $($_.Exception.CommandName) is not available on this server"
-        $Summary.Add([pscustomobject]@{ Table = $Kind; Status = 'skipped'; Rows = 0; Detail = "$($_.Exception.CommandName) not available" })
+        $missing = $_.Exception.CommandName
+        Write-Warning "${Kind}: skipped, $missing is not available on this server"
+        Add-Summary -Kind $Kind -Status 'skipped' -Detail "$missing not available"
     }
     catch {
         Write-Warning "${Kind}: skipped, $($_.Exception.Message)"
-        $Summary.Add([pscustomobject]@{ Table = $Kind; Status = 'failed'; Rows = 0; Detail = $_.Exception.Message })
+        Add-Summary -Kind $Kind -Status 'failed' -Detail $_.Exception.Message
     }
 }
 
@@ -187,7 +196,7 @@ function Skip-Table {
     <# Records a table left out on purpose (a -Skip switch, a missing module). #>
     param([Parameter(Mandatory)] [string] $Kind, [Parameter(Mandatory)] [string] $Reason)
     Write-Warning "${Kind}: skipped, $Reason"
-    $Summary.Add([pscustomobject]@{ Table = $Kind; Status = 'skipped'; Rows = 0; Detail = $Reason })
+    Add-Summary -Kind $Kind -Status 'skipped' -Detail $Reason
 }
 
 function Get-RtcdynRegistration {
@@ -203,14 +212,18 @@ function Get-RtcdynRegistration {
     # Registrar pools (Lync Server 2010 is Version 5) and their front ends. SBAs are Registrars
     # too; their SQL instance is usually out of reach and is reported as such.
     $registrars = @(Get-CsService -Registrar | Where-Object { [int]$_.Version -ge 5 })
-    $frontEnds = foreach ($registrar in $registrars) { (Get-CsPool -Identity $registrar.PoolFqdn).Computers }
+    $frontEnds = foreach ($registrar in $registrars) {
+        try { (Get-CsPool -Identity $registrar.PoolFqdn).Computers }
+        catch { Write-Warning "registrations: pool $($registrar.PoolFqdn) skipped, $($_.Exception.Message)" }
+    }
 
     # One row per registered endpoint: the SIP user, the whole user agent (ClientApp, e.g.
-    # "UCCAPI/16.0.… OC/16.0.… (Skype for Business)"), its expiry. ClientApp is cast to text,
-    # as the community scripts do.
+    # "UCCAPI/16.0.… OC/16.0.… (Skype for Business)"), its expiry. ClientApp is cast to
+    # varchar as the community scripts do (its bytes are ASCII text; nvarchar would misread
+    # them if the column is binary).
     $query = @'
 SELECT R.UserAtHost                          AS UserName,
-       CAST(RE.ClientApp AS nvarchar(512))   AS UserAgent,
+       CAST(RE.ClientApp AS varchar(512))    AS UserAgent,
        RE.EndpointId                         AS EndpointId,
        EP.ExpiresAt                          AS ExpiresAt
 FROM rtcdyn.dbo.RegistrarEndpoint AS RE
@@ -222,7 +235,8 @@ INNER JOIN rtcdyn.dbo.Endpoint AS EP ON EP.EndpointId = RE.EndpointId
     $frontEnds = @($frontEnds | Sort-Object -Unique)
     foreach ($frontEnd in $frontEnds) {
         $connection = New-Object System.Data.SqlClient.SqlConnection
-        $connection.ConnectionString = "Server=$frontEnd\RTCLOCAL;Database=rtcdyn;Integrated Security=SSPI;Connect Timeout=15"
+        $connection.ConnectionString =
+            "Server=$frontEnd\RTCLOCAL;Database=rtcdyn;Integrated Security=SSPI;Connect Timeout=15"
         try {
             $connection.Open()
             $sql = $connection.CreateCommand()
@@ -279,7 +293,8 @@ if ($SkipOnline) {
     Skip-Table -Kind 'online-users' -Reason '-SkipOnline'
 }
 elseif (-not (Get-Command Get-CsOnlineUser -ErrorAction SilentlyContinue)) {
-    Skip-Table -Kind 'online-users' -Reason 'Get-CsOnlineUser not loaded (Import-Module MicrosoftTeams; Connect-MicrosoftTeams)'
+    Skip-Table -Kind 'online-users' -Reason ('Get-CsOnlineUser not loaded ' +
+        '(Import-Module MicrosoftTeams; Connect-MicrosoftTeams)')
 }
 else {
     Export-Table -Kind 'online-users' -Command { Get-CsOnlineUser -ErrorAction Stop } -Columns @(
@@ -432,5 +447,6 @@ Write-Progress -Activity 'Exporting the inventory for invlint' -Completed
 
 $Summary | Format-Table -AutoSize -Property Table, Status, Rows, Detail | Out-String -Width 200 | Write-Host
 $failed = @($Summary | Where-Object { $_.Status -ne 'written' }).Count
-Write-Host ("{0} tables written, {1} skipped or failed, in {2}" -f ($Summary.Count - $failed), $failed, $ExportFolder)
+Write-Host ('{0} tables written, {1} skipped or failed, in {2}' -f
+    ($Summary.Count - $failed), $failed, $ExportFolder)
 Write-Host "Next: invlint check `"$ExportFolder`""
