@@ -5,6 +5,7 @@ mod adversarial_text;
 mod cli;
 mod common;
 mod console;
+mod export_script;
 mod expr_fixtures;
 mod formats;
 mod gate;
