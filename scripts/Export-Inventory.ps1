@@ -311,9 +311,9 @@ else {
 # ---- Topology ------------------------------------------------------------------------------
 
 # Every role in one file. invlint reads its Registrar:, PersistentChatServer:, UserServer:,
-# ApplicationServer:, EdgeServer: and MediationServer: rows as the views registrars,
-# chat-services, user-servers, application-servers, edge-servers and mediation-servers: no
-# export of their own is needed.
+# ApplicationServer:, EdgeServer:, MediationServer: and TrustedApplicationPool: rows as the
+# views registrars, chat-services, user-servers, application-servers, edge-servers,
+# mediation-servers and trusted-application-pools: no export of their own is needed.
 Export-Table -Kind 'services' -Command { Get-CsService } -Columns @(
     'Identity', 'Role', 'ServiceId', 'SiteId', 'PoolFqdn', 'Version', 'Registrar', 'UserServer',
     'WebServer', 'MediationServer', 'EdgeServer', 'BackupPoolFqdn', 'PersistentChatDatabase',
@@ -339,13 +339,6 @@ Export-Table -Kind 'sites' -Command { Get-CsSite } -Columns @(
 Export-Table -Kind 'trusted-applications' -Command { Get-CsTrustedApplication } -Columns @(
     'Identity', 'ApplicationId', 'TrustedApplicationPoolFqdn', 'Port', 'LegacyApplicationName',
     'ServiceGruu', 'Protocol', 'EnableTcpGruu'
-)
-
-Export-Table -Kind 'trusted-application-pools' -Command { Get-CsTrustedApplicationPool } -Columns @(
-    'Identity', 'PoolFqdn', 'Registrar', 'Site',
-    @{ n = 'Computers'; e = { $_.Computers -join '; ' } },
-    'ServiceId', 'TreatAsAuthenticated', 'ThrottleAsServer', 'OutboundOnly',
-    'RequiresReplication', 'Version'
 )
 
 Export-Table -Kind 'trusted-application-endpoints' -Command { Get-CsTrustedApplicationEndpoint } -Columns @(
