@@ -260,7 +260,7 @@ fn rules_lists_sorted_codes_under_a_header_with_profiles() {
     let mut lines = out.lines();
     let header = lines.next().unwrap_or_default();
     assert!(
-        header.starts_with("CODE") && header.contains("PROFILES") && header.ends_with("TITLE"),
+        header.starts_with("CODE") && header.contains("RUNS") && header.ends_with("TITLE"),
         "{header}"
     );
     let codes: Vec<&str> = lines.filter_map(|l| l.split_whitespace().next()).collect();
@@ -268,9 +268,21 @@ fn rules_lists_sorted_codes_under_a_header_with_profiles() {
     sorted.sort_unstable();
     assert_eq!(codes, sorted);
     assert!(out.contains("decommission"), "{out}");
+    assert!(
+        out.contains("any target") && out.contains("target sfb2019/sfbse/teams"),
+        "{out}"
+    );
     let (_, json, _) = invlint(&["rules", "--json"]);
     let json: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert!(json[0]["profiles"].is_array(), "{json}");
+    let dc010 = json
+        .as_array()
+        .and_then(|rules| rules.iter().find(|r| r["code"] == "DC010"))
+        .expect("DC010");
+    assert_eq!(
+        dc010["targets"],
+        serde_json::json!(["sfb2019", "sfbse", "teams"])
+    );
 }
 
 #[test]

@@ -111,7 +111,7 @@ pub fn rules(args: RulesArgs) -> u8 {
         print!("{}", invlint::rule::reference_markdown(&set));
         return 0;
     }
-    // (code, severity, pack, profiles and targets (`target:teams`), title), sorted by code.
+    // (code, severity, pack, when it runs (profiles, `target sfbse/teams`), title), by code.
     let mut rows: Vec<(String, Severity, String, Vec<String>, String)> = builtin::ALL
         .iter()
         .map(|(c, s, t)| {
@@ -127,7 +127,14 @@ pub fn rules(args: RulesArgs) -> u8 {
             r.profiles
                 .iter()
                 .cloned()
-                .chain(r.targets.iter().map(|t| format!("target:{t}")))
+                .chain((!r.targets.is_empty()).then(|| {
+                    if r.targets.len() == invlint::target::Target::ALL.len() {
+                        "any target".to_string()
+                    } else {
+                        let names: Vec<&str> = r.targets.iter().map(|t| t.name()).collect();
+                        format!("target {}", names.join("/"))
+                    }
+                }))
                 .collect(),
             r.title.clone(),
         )
@@ -136,9 +143,14 @@ pub fn rules(args: RulesArgs) -> u8 {
     if args.json {
         let json: Vec<serde_json::Value> = rows
             .iter()
-            .map(|(c, s, p, profiles, t)| {
+            .map(|(c, s, p, _, t)| {
+                let rule = set.rule(c);
+                let profiles = rule.map(|r| r.profiles.clone()).unwrap_or_default();
+                let targets: Vec<&str> = rule
+                    .map(|r| r.targets.iter().map(|t| t.name()).collect())
+                    .unwrap_or_default();
                 serde_json::json!({"code": c, "severity": s, "title": t, "pack": p,
-                    "profiles": profiles})
+                    "profiles": profiles, "targets": targets})
             })
             .collect();
         println!(
@@ -163,7 +175,7 @@ pub fn rules(args: RulesArgs) -> u8 {
         .max(8);
     println!(
         "{:<7} {:<8} {:<pack_width$} {:<profile_width$} TITLE",
-        "CODE", "SEVERITY", "PACK", "PROFILES"
+        "CODE", "SEVERITY", "PACK", "RUNS"
     );
     for (c, s, p, profiles, t) in &rows {
         println!(
