@@ -1,10 +1,10 @@
 //! **Export artefacts** (`CSV010`): PowerShell plumbing exported along with the data, named
 //! for what it is and with the PowerShell that avoids it.
 //!
-//! Read from the header ([`head_findings`]): the properties of a .NET `DataRow` (a SQL query's
+//! Read from the header (`head_findings`): the properties of a .NET `DataRow` (a SQL query's
 //! `DataTable` rows exported whole), the columns implicit remoting adds to every object, and
 //! the lone `Length` column of strings piped to `Export-Csv`. Found while reading rows
-//! ([`repeated_header`]): the header repeated inside the file, as appending exports one after
+//! (`repeated_header`): the header repeated inside the file, as appending exports one after
 //! the other leaves it; those records are read as blank rows, not as data.
 
 use super::TableFile;
