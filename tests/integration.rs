@@ -23,3 +23,4 @@ mod real_folders;
 mod rule_files;
 mod spans;
 mod targets;
+mod teams_pack;
