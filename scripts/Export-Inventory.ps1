@@ -423,6 +423,41 @@ Export-Table -Kind 'chat-endpoints' -Command { Get-CsPersistentChatEndpoint } -C
     'Identity', 'SipAddress', 'DisplayName', 'PersistentChatPoolFqdn'
 )
 
+# ---- Per-user policies (the names users hold must exist: the policies packs) ----------------
+
+Export-Table -Kind 'voice-policies' -Command { Get-CsVoicePolicy } -Columns @(
+    'Identity', 'Description',
+    @{ n = 'PstnUsages'; e = { $_.PstnUsages -join '; ' } },
+    'AllowSimulRing', 'AllowCallForwarding', 'AllowPSTNReRouting', 'EnableDelegation',
+    'EnableTeamCall', 'EnableCallTransfer', 'EnableCallPark', 'PreventPSTNTollBypass'
+)
+
+Export-Table -Kind 'dial-plans' -Command { Get-CsDialPlan } -Columns @(
+    'Identity', 'Description', 'DialinConferencingRegion',
+    @{ n = 'NormalizationRules'; e = { $_.NormalizationRules.Name -join '; ' } },
+    'ExternalAccessPrefix', 'OptimizeDeviceDialing', 'SimpleName', 'CountryCode', 'State', 'City'
+)
+
+Export-Table -Kind 'conferencing-policies' -Command { Get-CsConferencingPolicy } -Columns @(
+    'Identity', 'Description', 'MaxMeetingSize', 'EnableDialInConferencing', 'AllowIPAudio',
+    'AllowIPVideo', 'AllowAnonymousParticipantsInMeetings'
+)
+
+Export-Table -Kind 'client-policies' -Command { Get-CsClientPolicy } -Columns @(
+    'Identity', 'Description', 'MaximumNumberOfContacts', 'DisableEmoticons',
+    'EnableAppearOffline', 'EnableSkypeUI'
+)
+
+Export-Table -Kind 'external-access-policies' -Command { Get-CsExternalAccessPolicy } -Columns @(
+    'Identity', 'Description', 'EnableFederationAccess', 'EnablePublicCloudAccess',
+    'EnableOutsideAccess', 'EnableXmppAccess'
+)
+
+Export-Table -Kind 'mobility-policies' -Command { Get-CsMobilityPolicy } -Columns @(
+    'Identity', 'Description', 'EnableMobility', 'EnableOutsideVoice', 'EnableIPAudioVideo',
+    'RequireWIFIForIPAudio', 'RequireWIFIForIPVideo'
+)
+
 # ---- Clients -------------------------------------------------------------------------------
 
 if ($SkipRegistrations) {

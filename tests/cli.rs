@@ -174,7 +174,8 @@ fn table_reference_is_up_to_date() {
     for needle in [
         "## online-users",
         "## ad-users",
-        "`Get-CsVoicePolicy`",
+        "`Get-CsVoiceRoute`",
+        "## voice-policies",
         "**rules judge**",
     ] {
         assert!(generated.contains(needle), "{needle}");

@@ -232,7 +232,8 @@ fn closing_paren(code: &str, open: usize) -> Option<usize> {
 fn exports(code: &str) -> Result<Vec<Export>, String> {
     let call = Regex::new(r"Export-Table\s+-Kind\s+'([a-z-]+)'").expect("regex");
     let joined = Regex::new(
-        r"@\{\s*n\s*=\s*'([^']+)'\s*;\s*e\s*=\s*\{\s*\$_\.([A-Za-z]+)\s+-join\s+'; '\s*\}\s*\}",
+        // (`$_.X.Name`: the names of a collection of objects, as the dial plans' rules.)
+        r"@\{\s*n\s*=\s*'([^']+)'\s*;\s*e\s*=\s*\{\s*\$_\.([A-Za-z]+)(?:\.Name)?\s+-join\s+'; '\s*\}\s*\}",
     )
     .expect("regex");
     let quoted = Regex::new(r"'([^']*)'").expect("regex");

@@ -24,3 +24,4 @@ mod real_folders;
 mod rule_files;
 mod spans;
 mod targets;
+mod teams_pack;
