@@ -623,17 +623,18 @@ fn junit_is_well_formed_xml() {
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
-    // 29 rules with findings or checks on contoso, plus the six per-user policy rules (PL), which
-    // run and pass: contoso has no policy exports.
-    assert_eq!(cases.len(), 35);
+    // 29 rules with findings or checks on contoso, the six per-user policy rules (PL), which
+    // run and pass (contoso has no policy exports), and three default client rules (CL005,
+    // CL007, CL009).
+    assert_eq!(cases.len(), 38);
     let failures = doc
         .descendants()
         .filter(|n| n.has_tag_name("failure"))
         .count();
-    // The 10 rules with only warnings or infos pass under the default --fail-on error.
+    // The 13 rules with only warnings or infos (or no finding) pass under the default --fail-on error.
     assert_eq!(failures, 19);
     let suite = doc.root_element();
-    assert_eq!(suite.attribute("tests"), Some("35"));
+    assert_eq!(suite.attribute("tests"), Some("38"));
 
     let mut report = synthetic([
         (Severity::Error, 1),

@@ -254,7 +254,7 @@ fn docs_urls_follow_known_good_patterns() {
     let patterns = [
         r"^https://learn\.microsoft\.com/previous-versions/office/lync-server-2013/[a-z0-9-]+$",
         r"^https://learn\.microsoft\.com/powershell/module/skypeforbusiness/[a-z-]+\?view=skype-ps$",
-        r"^https://learn\.microsoft\.com/skypeforbusiness/[a-z0-9-]+(/[a-z0-9-]+)*$",
+        r"^https://learn\.microsoft\.com/skypeforbusiness/[a-z0-9.-]+(/[a-z0-9.-]+)*$",
     ];
     let patterns: Vec<regex::Regex> = patterns
         .iter()

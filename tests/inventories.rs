@@ -69,8 +69,9 @@ fn contoso_profiles() {
     }
 }
 
-/// The sample inventories exercise every shipped rule: contoso's default and profile runs plus
-/// fabrikam's target runs fire every code `invlint rules` lists (built-in CSV/INV codes aside).
+/// The sample inventories exercise every shipped rule: contoso's default, profile and target
+/// runs, fabrikam's target runs, the teams-pack and client-matrix samples together fire every
+/// code `invlint rules` lists (built-in CSV/INV codes aside).
 #[test]
 fn samples_fire_every_shipped_rule() {
     let (_, listed, _) = invlint(&["rules", "--json"]);
@@ -96,6 +97,9 @@ fn samples_fire_every_shipped_rule() {
             FABRIKAM,
             &["--target", "sfb2015", "--retiring-pools", "pool15*"],
         ),
+        (contoso, &["--target", "sfb2019"]),
+        ("testdata/inventories/client-matrix/ocs-home", &[]),
+        ("testdata/inventories/client-matrix/registrations-only", &[]),
     ] {
         let (_, out) = check(sample, "json", extra);
         let report: serde_json::Value = serde_json::from_str(&out).expect("json");
@@ -151,6 +155,6 @@ fn fabrikam_per_target() {
         insta::assert_snapshot!(format!("fabrikam_{name}"), out);
         let (_, json) = check(FABRIKAM, "json", &args);
         let report: serde_json::Value = serde_json::from_str(&json).expect("json");
-        assert_eq!(report["summary"]["objects"]["users"], 8, "{name}");
+        assert_eq!(report["summary"]["objects"]["users"], 9, "{name}");
     }
 }
