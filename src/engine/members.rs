@@ -234,20 +234,41 @@ pub fn normalized(cell: &str) -> String {
     cell.to_lowercase()
 }
 
-/// The identity values of a row: (position in `identity`, value) for each filled column.
-fn identity_of<T: Tables>(tables: &T, identity: &[ColumnId], row: RowRef) -> Vec<(usize, String)> {
-    identity
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &c)| {
-            let v = normalized(tables.cell(row, c)?);
-            (!v.is_empty()).then_some((i, v))
-        })
-        .collect()
+/// The identity values of a row into `out`: (position in `identity`, hash of the value as
+/// [`normalized`] writes it) for each filled column. `buf` is scratch space: the hashing
+/// allocates nothing per row once warm.
+fn identity_into<T: Tables>(
+    tables: &T,
+    identity: &[ColumnId],
+    row: RowRef,
+    buf: &mut String,
+    out: &mut Vec<(usize, u64)>,
+) {
+    out.clear();
+    for (i, &c) in identity.iter().enumerate() {
+        let Some(cell) = tables.cell(row, c) else {
+            continue;
+        };
+        let cell = crate::expr::value::trim(cell);
+        let cell = ["sip:", "tel:"]
+            .iter()
+            .find_map(|p| {
+                cell.get(..p.len())
+                    .filter(|head| head.eq_ignore_ascii_case(p))
+                    .map(|_| &cell[p.len()..])
+            })
+            .unwrap_or(cell);
+        if cell.is_empty() {
+            continue;
+        }
+        buf.clear();
+        buf.extend(cell.chars().flat_map(char::to_lowercase));
+        out.push((i, super::index::hash(buf.as_bytes())));
+    }
 }
 
 /// Whether the first identity column both rows have filled holds the same value.
-fn decides_same(a: &[(usize, String)], b: &[(usize, String)]) -> bool {
+fn decides_same(a: &[(usize, u64)], b: &[(usize, u64)]) -> bool {
     for (i, va) in a {
         if let Some((_, vb)) = b.iter().find(|(j, _)| j == i) {
             return va == vb;
@@ -256,52 +277,82 @@ fn decides_same(a: &[(usize, String)], b: &[(usize, String)]) -> bool {
     false
 }
 
+/// Identity column → value hash → the objects that had it: the first in a map of its own (the
+/// common case: one holder), the others (an address two accounts share) beside it.
+#[derive(Default)]
+struct Holders {
+    first: HashMap<u64, u32>,
+    more: HashMap<u64, Vec<u32>>,
+}
+
+impl Holders {
+    fn of(&self, value: u64) -> impl Iterator<Item = u32> + '_ {
+        self.first
+            .get(&value)
+            .copied()
+            .into_iter()
+            .chain(self.more.get(&value).into_iter().flatten().copied())
+    }
+
+    fn add(&mut self, value: u64, id: u32) {
+        match self.first.get(&value) {
+            None => {
+                self.first.insert(value, id);
+            }
+            Some(&first) if first != id => {
+                let more = self.more.entry(value).or_default();
+                if !more.contains(&id) {
+                    more.push(id);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
 fn objects<T: Tables>(tables: &T, identity: &[ColumnId], parts: &[Part]) -> Objects {
     let mut objects = Objects::default();
-    // Identity column → value → the objects that had it (an address two accounts share is
-    // the value of two objects).
-    let mut seen: Vec<HashMap<String, Vec<u32>>> =
-        identity.iter().map(|_| HashMap::new()).collect();
+    let mut seen: Vec<Holders> = identity.iter().map(|_| Holders::default()).collect();
     // Object → the last file that had a row of it (rows of one file are distinct objects).
     let mut last_file: Vec<u32> = Vec::new();
+    let (mut buf, mut values, mut first_values) = (String::new(), Vec::new(), Vec::new());
+    let mut candidates: Vec<u32> = Vec::new();
     for part in parts {
         let mut ids = vec![u32::MAX; part.count as usize];
         for row in part.iter() {
-            let values = identity_of(tables, identity, row);
-            let mut candidates: Vec<u32> = values
-                .iter()
-                .filter_map(|(i, v)| seen[*i].get(v))
-                .flatten()
-                .copied()
-                .filter(|&id| last_file[id as usize] != row.file)
-                .collect();
+            identity_into(tables, identity, row, &mut buf, &mut values);
+            candidates.clear();
+            candidates.extend(
+                values
+                    .iter()
+                    .flat_map(|&(i, v)| seen[i].of(v))
+                    .filter(|&id| last_file[id as usize] != row.file),
+            );
             candidates.sort_unstable();
             candidates.dedup();
             // Of the objects the deciding column says this row is, the one it agrees with
             // on most identity columns (the admin account sharing its owner's address has
             // its own UPN).
-            let found = candidates
-                .into_iter()
-                .filter_map(|id| {
-                    let first = identity_of(tables, identity, objects.first[id as usize]);
-                    decides_same(&values, &first).then(|| {
-                        let agree = values.iter().filter(|v| first.contains(v)).count();
-                        (agree, std::cmp::Reverse(id))
-                    })
-                })
-                .max()
-                .map(|(_, std::cmp::Reverse(id))| id);
-            let id = found.unwrap_or_else(|| {
-                objects.first.push(row);
-                last_file.push(row.file);
-                (objects.first.len() - 1) as u32
-            });
-            last_file[id as usize] = row.file;
-            for (i, v) in values {
-                let holders = seen[i].entry(v).or_default();
-                if !holders.contains(&id) {
-                    holders.push(id);
+            let mut found: Option<(usize, std::cmp::Reverse<u32>)> = None;
+            for &id in &candidates {
+                let first = objects.first[id as usize];
+                identity_into(tables, identity, first, &mut buf, &mut first_values);
+                if decides_same(&values, &first_values) {
+                    let agree = values.iter().filter(|v| first_values.contains(v)).count();
+                    found = found.max(Some((agree, std::cmp::Reverse(id))));
                 }
+            }
+            let id = match found {
+                Some((_, std::cmp::Reverse(id))) => id,
+                None => {
+                    objects.first.push(row);
+                    last_file.push(row.file);
+                    (objects.first.len() - 1) as u32
+                }
+            };
+            last_file[id as usize] = row.file;
+            for &(i, v) in &values {
+                seen[i].add(v, id);
             }
             ids[row.row as usize] = id;
         }
@@ -326,12 +377,25 @@ mod tests {
 
     #[test]
     fn the_first_column_both_rows_have_decides() {
-        let dn_and_sip = vec![(1, "cn=a".to_string()), (2, "a@x".to_string())];
-        let other_dn_same_sip = vec![(1, "cn=b".to_string()), (2, "a@x".to_string())];
-        let sip_only = vec![(2, "a@x".to_string())];
+        let (cn_a, cn_b, sip) = (1, 2, 3);
+        let dn_and_sip = vec![(1, cn_a), (2, sip)];
+        let other_dn_same_sip = vec![(1, cn_b), (2, sip)];
+        let sip_only = vec![(2, sip)];
         assert!(!decides_same(&dn_and_sip, &other_dn_same_sip));
         assert!(decides_same(&dn_and_sip, &sip_only));
         assert!(decides_same(&sip_only, &other_dn_same_sip));
-        assert!(!decides_same(&sip_only, &[(1, "cn=a".to_string())]));
+        assert!(!decides_same(&sip_only, &[(1, cn_a)]));
+    }
+
+    #[test]
+    fn a_value_held_by_two_objects_lists_both() {
+        let mut holders = Holders::default();
+        holders.add(7, 0);
+        holders.add(7, 0);
+        holders.add(7, 3);
+        holders.add(9, 1);
+        assert_eq!(holders.of(7).collect::<Vec<_>>(), [0, 3]);
+        assert_eq!(holders.of(9).collect::<Vec<_>>(), [1]);
+        assert_eq!(holders.of(8).count(), 0);
     }
 }
