@@ -355,3 +355,16 @@ fn schema_matches_the_rule_file_format() {
         serde_json::Value::Bool(false)
     );
 }
+
+/// `help` is shown as written (it is no template): doubled braces there would reach the admin
+/// as `{{…}}` in a PowerShell filter.
+#[test]
+fn help_texts_are_shown_as_written() {
+    let set = invlint::rule::RuleSet::load(true, &[]).expect("embedded rules");
+    let doubled: Vec<&str> = set
+        .rules()
+        .filter(|r| r.help.contains("{{") || r.help.contains("}}"))
+        .map(|r| &*r.code)
+        .collect();
+    assert!(doubled.is_empty(), "{doubled:?}");
+}
