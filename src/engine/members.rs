@@ -222,16 +222,20 @@ fn holds<'a, T: Tables>(ctx: &mut Ctx<'a, T>, p: &'a RowPredicate, file: u32, ro
 
 /// An identity value as compared: trimmed, lower-case, without a `sip:`/`tel:` prefix.
 pub fn normalized(cell: &str) -> String {
+    without_scheme(cell).to_lowercase()
+}
+
+/// `cell` trimmed and without a `sip:`/`tel:` prefix (in any case).
+fn without_scheme(cell: &str) -> &str {
     let cell = crate::expr::value::trim(cell);
-    let cell = ["sip:", "tel:"]
+    ["sip:", "tel:"]
         .iter()
         .find_map(|p| {
             cell.get(..p.len())
                 .filter(|head| head.eq_ignore_ascii_case(p))
                 .map(|_| &cell[p.len()..])
         })
-        .unwrap_or(cell);
-    cell.to_lowercase()
+        .unwrap_or(cell)
 }
 
 /// The identity values of a row into `out`: (position in `identity`, hash of the value as
@@ -249,15 +253,7 @@ fn identity_into<T: Tables>(
         let Some(cell) = tables.cell(row, c) else {
             continue;
         };
-        let cell = crate::expr::value::trim(cell);
-        let cell = ["sip:", "tel:"]
-            .iter()
-            .find_map(|p| {
-                cell.get(..p.len())
-                    .filter(|head| head.eq_ignore_ascii_case(p))
-                    .map(|_| &cell[p.len()..])
-            })
-            .unwrap_or(cell);
+        let cell = without_scheme(cell);
         if cell.is_empty() {
             continue;
         }

@@ -629,15 +629,12 @@ pub fn run(
             .filter(|k| empty_view_of(rule, **k))
             .map(|k| schema.kinds[*k].name.as_str())
             .collect();
+        let views: Vec<&str> = views.into_iter().collect();
         skipped.push(Skipped {
             code: rule.rule.code.to_string(),
             reason: format!(
                 "no {} rows in the exports of their services",
-                views
-                    .into_iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::inventory::list(&views)
             ),
         });
     }
