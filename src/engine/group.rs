@@ -13,8 +13,9 @@ use crate::expr::value::RowRef;
 use crate::finding::{Anchor, Finding, Related};
 use crate::rule::CompiledRule;
 
+use super::evaluate::{cell_target, fails, make_finding, unique_key};
 use super::index::KeyMap;
-use super::{cell_target, make_finding, unique_key, Data};
+use super::Data;
 
 /// Rows of a group shown as related locations besides the first.
 pub const SAMPLES: usize = 5;
@@ -28,11 +29,7 @@ struct Group {
 
 pub(super) fn eval_grouped<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
     let program = &rule.programs[0];
-    let (Some(kind), Some(group_by), Some(assert)) = (
-        program.this,
-        program.group_by.as_ref(),
-        program.assert.as_ref(),
-    ) else {
+    let (Some(kind), Some(group_by)) = (program.this, program.group_by.as_ref()) else {
         return Vec::new();
     };
     let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
@@ -54,13 +51,7 @@ pub(super) fn eval_grouped<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Ve
             if !data.members.judged(kind, row) || repeat {
                 continue;
             }
-            ctx.set_row(Some(row));
-            if program
-                .where_
-                .as_ref()
-                .is_some_and(|w| !ctx.eval(w).truthy())
-                || ctx.eval(assert).truthy()
-            {
+            if !fails(&mut ctx, program, row) {
                 continue;
             }
             if !unique_key(&mut ctx, group_by, &mut value, &mut key) {

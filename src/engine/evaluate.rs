@@ -1,0 +1,501 @@
+//! **Evaluation**: the rules of a run over the members of their kinds, in parallel tasks
+//! (row ranges of one part, one uniqueness rule, one grouped rule, one whole-inventory rule),
+//! each task's panic contained to the rule; and the making of a finding (message, primary and
+//! related cells, identity).
+
+use super::*;
+
+/// One unit of parallel work.
+enum Task<'r> {
+    /// Member rows `start..end` of part `part` of the rule's kind.
+    Rows {
+        rule: &'r CompiledRule,
+        part: usize,
+        start: usize,
+        end: usize,
+    },
+    Unique(&'r CompiledRule),
+    /// A `group-by` row rule, over all the files of its table.
+    Grouped(&'r CompiledRule),
+    Whole(&'r CompiledRule),
+}
+
+/// The code of the rule a task runs.
+fn task_code<'r>(task: &Task<'r>) -> &'r str {
+    match *task {
+        Task::Rows { rule, .. } | Task::Unique(rule) | Task::Grouped(rule) | Task::Whole(rule) => {
+            &rule.rule.code
+        }
+    }
+}
+
+pub(super) fn evaluate(
+    data: &Data<'_>,
+    rules: &[&CompiledRule],
+    skipped: &mut Vec<Skipped>,
+    options: &Options,
+) -> (Vec<Finding>, Omitted) {
+    let sink = options.progress.as_ref();
+    let mut tasks = Vec::new();
+    for rule in rules {
+        match rule.rule.shape {
+            Shape::Rows(_) => {
+                let program = &rule.programs[0];
+                let Some(kind) = program.this else { continue };
+                let mut ran = false;
+                let mut absent: BTreeSet<String> = BTreeSet::new();
+                for (index, part) in data.members.parts[kind].iter().enumerate() {
+                    let lacking = data.lacking(program, part.file as usize);
+                    if !lacking.is_empty() {
+                        absent.extend(lacking);
+                        continue;
+                    }
+                    ran = true;
+                    if program.group_by.is_some() {
+                        // Groups span files and row ranges: one task walks them all in order.
+                        continue;
+                    }
+                    let count = part.len();
+                    let mut start = 0;
+                    while start < count {
+                        let end = (start + CHUNK_ROWS).min(count);
+                        tasks.push(Task::Rows {
+                            rule,
+                            part: index,
+                            start,
+                            end,
+                        });
+                        start = end;
+                    }
+                }
+                if ran && program.group_by.is_some() {
+                    tasks.push(Task::Grouped(rule));
+                }
+                if !ran {
+                    skipped.push(Skipped {
+                        code: rule.rule.code.to_string(),
+                        reason: format!(
+                            "no `{}` export has the column{} {}",
+                            data.schema.kinds[kind].name,
+                            if absent.len() == 1 { "" } else { "s" },
+                            absent
+                                .iter()
+                                .map(|c| format!("`{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                }
+            }
+            Shape::Unique(_) => {
+                let mut absent: BTreeSet<String> = BTreeSet::new();
+                let mut ran = false;
+                for program in &rule.programs {
+                    let Some(kind) = program.this else { continue };
+                    for part in &data.members.parts[kind] {
+                        let lacking = data.lacking(program, part.file as usize);
+                        ran |= lacking.is_empty();
+                        absent.extend(lacking);
+                    }
+                }
+                if ran {
+                    tasks.push(Task::Unique(rule));
+                } else {
+                    skipped.push(Skipped {
+                        code: rule.rule.code.to_string(),
+                        reason: format!(
+                            "no export has the column{} {}",
+                            if absent.len() == 1 { "" } else { "s" },
+                            absent
+                                .iter()
+                                .map(|c| format!("`{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                }
+            }
+            Shape::Whole => tasks.push(Task::Whole(rule)),
+        }
+    }
+    progress::send(
+        sink,
+        Progress::Start {
+            phase: Phase::Checking,
+            total: tasks.len() as u64,
+        },
+    );
+    tasks
+        .par_iter()
+        .map(|task| {
+            let eval = || match *task {
+                Task::Rows {
+                    rule,
+                    part,
+                    start,
+                    end,
+                } => (eval_rows(data, rule, part, start, end), Omitted::default()),
+                Task::Unique(rule) => {
+                    // One task over every row (a file of one repeated value gives a finding
+                    // per row): it caps what it keeps as it goes.
+                    let mut keeper = Keeper::new(options, None);
+                    eval_unique(data, rule, &mut |found| keeper.add(found));
+                    keeper.prune();
+                    keeper.into_parts()
+                }
+                Task::Grouped(rule) => (group::eval_grouped(data, rule), Omitted::default()),
+                Task::Whole(rule) => (eval_whole(data, rule), Omitted::default()),
+            };
+            let run = || {
+                crate::fault::inject("rule", task_code(task));
+                eval()
+            };
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+                let what = crate::fault::panic_text(panic.as_ref());
+                let (rule, file) = match *task {
+                    Task::Rows { rule, part, .. } => (
+                        rule,
+                        rule.programs[0]
+                            .this
+                            .and_then(|k| data.members.parts[k].get(part))
+                            .map(|p| p.file as usize),
+                    ),
+                    Task::Unique(rule) | Task::Grouped(rule) | Task::Whole(rule) => (rule, None),
+                };
+                let location = match file {
+                    Some(f) => data.inventory.files[f].location(Anchor::File),
+                    None => Location::new(
+                        usize::MAX,
+                        Arc::from(rule.rule.source.name.as_ref()),
+                        Anchor::File,
+                    ),
+                };
+                let on = file.map_or_else(String::new, |f| {
+                    format!(" on `{}`", data.inventory.files[f].display)
+                });
+                let finding = Finding::new(
+                    builtin::INTERNAL.0,
+                    builtin::INTERNAL.1,
+                    format!(
+                        "internal error while running {}{on}: {what}; its findings may be \
+                         incomplete. Please report it",
+                        rule.rule.code
+                    ),
+                    location,
+                );
+                (vec![finding], Omitted::default())
+            })
+        })
+        .inspect(|_| {
+            progress::send(
+                sink,
+                Progress::Advance {
+                    phase: Phase::Checking,
+                    done: 1,
+                },
+            )
+        })
+        .fold(
+            || Keeper::new(options, None),
+            |mut keeper, (found, omitted)| {
+                keeper.omitted.merge(omitted);
+                keeper.add(found);
+                keeper
+            },
+        )
+        .reduce(|| Keeper::new(options, None), Keeper::merge)
+        .into_parts()
+}
+
+fn render<'a>(ctx: &mut Ctx<'a, Data<'a>>, parts: &'a [Part]) -> String {
+    let mut out = String::new();
+    let mut value = String::new();
+    for part in parts {
+        match part {
+            Part::Text(t) => out.push_str(t),
+            Part::Expr(node) => {
+                value.clear();
+                ctx.eval(node).render(&mut value);
+                crate::finding::push_quoted(&mut out, &value);
+            }
+        }
+    }
+    out
+}
+
+/// The row and column a cell node (`Col`, `x.Col`) points at.
+pub(super) fn cell_target<'a>(
+    ctx: &mut Ctx<'a, Data<'a>>,
+    node: &'a Node,
+) -> Option<(RowRef, ColumnId, String)> {
+    let Node::Cell { base, column } = node else {
+        return None;
+    };
+    let row = match ctx.eval(base) {
+        Value::Row(r) => r,
+        Value::Rows(set) => set.first()?,
+        _ => return None,
+    };
+    let value = ctx.tables.cell(row, *column).unwrap_or("").to_string();
+    Some((row, *column, value))
+}
+
+pub(super) fn make_finding<'a>(
+    ctx: &mut Ctx<'a, Data<'a>>,
+    rule: &'a CompiledRule,
+    program: &'a Program,
+    row: Option<RowRef>,
+) -> Option<Finding> {
+    let data = ctx.tables;
+    let message = render(ctx, &program.message);
+    let primary = program.at.as_ref().and_then(|at| cell_target(ctx, at));
+    let location = match (primary, row) {
+        (Some((r, column, value)), _) => {
+            data.location(r, data.anchor_of_cell(r, column), Some(value))
+        }
+        (None, Some(r)) => data.location(
+            r,
+            Anchor::Record {
+                record: u64::from(r.row) + 1,
+            },
+            None,
+        ),
+        (None, None) => return None,
+    };
+    let mut finding = Finding::new(
+        rule.rule.code.clone(),
+        rule.rule.severity,
+        message,
+        location,
+    );
+    finding.help = Some(rule.rule.help.clone());
+    for (at, parts) in &program.related {
+        if let Some((r, column, value)) = cell_target(ctx, at) {
+            let message = if parts.is_empty() {
+                format!(
+                    "{} = {value}",
+                    data.schema.kinds[data.file_kind(r).unwrap_or(0)].columns[column]
+                )
+            } else {
+                render(ctx, parts)
+            };
+            finding.related.push(Related {
+                location: data.location(r, data.anchor_of_cell(r, column), Some(value)),
+                message,
+            });
+        }
+    }
+    finding.identity = row.and_then(|r| data.identity(program.this?, r));
+    Some(finding)
+}
+
+fn eval_rows<'a>(
+    data: &'a Data<'a>,
+    rule: &'a CompiledRule,
+    part: usize,
+    start: usize,
+    end: usize,
+) -> Vec<Finding> {
+    let program = &rule.programs[0];
+    let Some(kind) = program.this else {
+        return Vec::new();
+    };
+    let Some(part) = data.members.parts[kind].get(part) else {
+        return Vec::new();
+    };
+    let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
+    let mut out = Vec::new();
+    for i in start..end {
+        let r = RowRef {
+            file: part.file,
+            row: part.row(i),
+        };
+        if !data.members.judged(kind, r) || !fails(&mut ctx, program, r) {
+            continue;
+        }
+        let Some(finding) = make_finding(&mut ctx, rule, program, Some(r)) else {
+            continue;
+        };
+        // One finding per object: a row repeating an object of an earlier export that fails
+        // the same way is that finding again.
+        if let Some(earlier) = data.members.earlier(kind, r) {
+            let runs_there = data.lacking(program, earlier.file as usize).is_empty();
+            if runs_there && data.members.judged(kind, earlier) && fails(&mut ctx, program, earlier)
+            {
+                let again = make_finding(&mut ctx, rule, program, Some(earlier));
+                if again.is_some_and(|f| f.message == finding.message) {
+                    continue;
+                }
+            }
+        }
+        out.push(finding);
+    }
+    out
+}
+
+/// Whether `row` is one the program applies to (`where`) and it fails its `assert`.
+pub(super) fn fails<'a>(ctx: &mut Ctx<'a, Data<'a>>, program: &'a Program, row: RowRef) -> bool {
+    ctx.set_row(Some(row));
+    if program
+        .where_
+        .as_ref()
+        .is_some_and(|w| !ctx.eval(w).truthy())
+    {
+        return false;
+    }
+    program
+        .assert
+        .as_ref()
+        .is_some_and(|a| !ctx.eval(a).truthy())
+}
+
+fn eval_whole<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
+    let program = &rule.programs[0];
+    let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
+    ctx.set_row(None);
+    if program
+        .where_
+        .as_ref()
+        .is_some_and(|w| !ctx.eval(w).truthy())
+    {
+        return Vec::new();
+    }
+    match &program.assert {
+        Some(a) if !ctx.eval(a).truthy() => make_finding(&mut ctx, rule, program, None)
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The uniqueness key of the context's row (the `unique` value rendered into `value`, then
+/// trimmed and without case, in `key`); `false` when it has none (missing or empty).
+pub(super) fn unique_key<'a>(
+    ctx: &mut Ctx<'a, Data<'a>>,
+    unique: &'a Node,
+    value: &mut String,
+    key: &mut String,
+) -> bool {
+    value.clear();
+    let v = ctx.eval(unique);
+    if v.is_missing() {
+        return false;
+    }
+    v.render(value);
+    key.clear();
+    let trimmed = crate::expr::value::trim(value);
+    if trimmed.is_ascii() {
+        key.push_str(trimmed);
+        key.make_ascii_lowercase();
+    } else {
+        // Control, bidi and zero-width characters do not make a value another one: a
+        // repeat hidden by a U+200B is still a repeat.
+        let visible = trimmed
+            .chars()
+            .filter(|&c| !crate::report::visible::is_hidden_char(c));
+        key.extend(visible.flat_map(char::to_lowercase));
+    }
+    if key.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        key.retain(|c| !c.is_control());
+    }
+    !key.is_empty()
+}
+
+/// Findings of a uniqueness rule go to `emit` in batches, so the caller can cap them.
+fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule, emit: &mut dyn FnMut(Vec<Finding>)) {
+    let mut first = index::FirstSeen::default();
+    // (repeated key, object) pairs already reported.
+    let mut reported: std::collections::HashSet<(String, (usize, u64))> = Default::default();
+    let (mut value, mut key) = (String::new(), String::new());
+    let (mut earlier_value, mut earlier_key) = (String::new(), String::new());
+    let mut out = Vec::new();
+    for program in &rule.programs {
+        let Some(kind) = program.this else { continue };
+        let Some(unique) = &program.unique else {
+            continue;
+        };
+        let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
+        for part in &data.members.parts[kind] {
+            if !data.lacking(program, part.file as usize).is_empty() {
+                continue;
+            }
+            for row in part.iter() {
+                if !data.members.judged(kind, row) {
+                    continue;
+                }
+                ctx.set_row(Some(row));
+                if program
+                    .where_
+                    .as_ref()
+                    .is_some_and(|w| !ctx.eval(w).truthy())
+                {
+                    continue;
+                }
+                if !unique_key(&mut ctx, unique, &mut value, &mut key) {
+                    continue;
+                }
+                // Is an earlier row's key this one? Compute it again to tell.
+                let same = |earlier: RowRef| {
+                    let Some(p) = rule
+                        .programs
+                        .iter()
+                        .find(|p| p.this.is_some_and(|k| data.members.contains(k, earlier)))
+                    else {
+                        return false;
+                    };
+                    let Some(u) = &p.unique else { return false };
+                    let mut c = Ctx::new(data, data.schema, &p.bindings, p.cache_slots);
+                    c.set_row(Some(earlier));
+                    unique_key(&mut c, u, &mut earlier_value, &mut earlier_key)
+                        && earlier_key == key
+                };
+                let Some(earlier) = first.first_or_insert(index::hash(key.as_bytes()), row, same)
+                else {
+                    continue;
+                };
+                // The same object seen in another export is no repeat; and an object repeating
+                // a value is reported once, however many exports hold it.
+                let object_of = |r: RowRef| match data.members.object_id(kind, r) {
+                    Some(id) => (kind, u64::from(id)),
+                    None => (usize::MAX, (u64::from(r.file) << 32) | u64::from(r.row)),
+                };
+                if data.members.same_object(kind, row, earlier)
+                    || !reported.insert((key.clone(), object_of(row)))
+                {
+                    continue;
+                }
+                if let Some(mut finding) = make_finding(&mut ctx, rule, program, Some(row)) {
+                    // Which row counts as the repeat depends on row order; the repeated value
+                    // does not, so baselines and suppressions key on it.
+                    finding.identity = Some(format!("{}:{key}", data.schema.kinds[kind].name));
+                    let earlier_at = rule
+                        .programs
+                        .iter()
+                        .find(|p| p.this.is_some_and(|k| data.members.contains(k, earlier)))
+                        .and_then(|p| p.at.as_ref());
+                    let anchor = match earlier_at {
+                        Some(Node::Cell { column, .. }) => data.anchor_of_cell(earlier, *column),
+                        _ => Anchor::Record {
+                            record: u64::from(earlier.row) + 1,
+                        },
+                    };
+                    finding.related.insert(
+                        0,
+                        Related {
+                            location: data.location(earlier, anchor, Some(value.clone())),
+                            message: format!("first used here (row {})", earlier.row + 1),
+                        },
+                    );
+                    out.push(finding);
+                    if out.len() >= UNIQUE_BATCH {
+                        emit(std::mem::take(&mut out));
+                    }
+                }
+            }
+        }
+    }
+    emit(out);
+}
+
+/// Findings of a uniqueness rule handed on at once.
+const UNIQUE_BATCH: usize = 4096;
