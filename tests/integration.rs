@@ -2,6 +2,7 @@
 
 mod adversarial;
 mod adversarial_text;
+mod architecture;
 mod cli;
 mod common;
 mod console;

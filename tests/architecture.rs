@@ -1,0 +1,317 @@
+//! The shape of the code, read from `src/` as text: the layer order of the library's top
+//! modules (docs/ARCHITECTURE.md), no circle of imports between modules or between the files of
+//! one module folder, no file over 600 lines and no function over 80 lines without a comment
+//! saying why.
+//!
+//! An **edge** is a path `crate::m…` (or, inside a folder, `super::f…`) written outside a
+//! comment; the **module** of a file is its first folder or file name under `src/`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The library's top modules, lowest first: a module may use its own layer and those below.
+const LAYERS: &[&[&str]] = &[
+    &[
+        "fault", "files", "finding", "suggest", "target", "visible", "keymap", "gen", "located",
+    ],
+    &["expr", "inventory"],
+    &["rule"],
+    &["engine"],
+    &["gate"],
+    &["report"],
+    &["config"],
+    &["check"],
+];
+
+const MAX_FILE_LINES: usize = 600;
+const MAX_FN_LINES: usize = 80;
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Every `.rs` file under `src/` that belongs to the library (not the binary's `cli`, `main`).
+fn library_files() -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(src()).sort_by_file_name() {
+        let entry = entry.expect("walk src/");
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(path).expect("read a source file");
+            out.push((path.to_path_buf(), text));
+        }
+    }
+    out
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(src())
+        .expect("under src/")
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// The top module a file under `src/` belongs to (`engine/data.rs` → `engine`).
+fn module_of(rel: &str) -> &str {
+    let first = rel.split('/').next().unwrap_or(rel);
+    first.strip_suffix(".rs").unwrap_or(first)
+}
+
+fn is_binary(rel: &str) -> bool {
+    rel == "main.rs" || rel == "lib.rs" || module_of(rel) == "cli"
+}
+
+/// The code of a file without comments (line and doc comments; block comments are not used).
+fn code_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(|line| {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("//") {
+            ""
+        } else {
+            // A trailing comment: cut at ` //` (strings holding ` //` would be cut too, which
+            // only loses an edge that a string cannot make anyway).
+            line.find(" //").map_or(line, |i| &line[..i])
+        }
+    })
+}
+
+/// The names following `prefix` in the code of `text` (`crate::engine::x` → `engine`).
+fn names_after<'t>(text: &'t str, prefix: &str) -> BTreeSet<&'t str> {
+    let mut names = BTreeSet::new();
+    for line in code_lines(text) {
+        let mut rest = line;
+        while let Some(i) = rest.find(prefix) {
+            let before = rest[..i].chars().next_back();
+            rest = &rest[i + prefix.len()..];
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            if end > 0 {
+                names.insert(&rest[..end]);
+            }
+        }
+    }
+    names
+}
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|layer| layer.contains(&module))
+}
+
+/// A circle in `graph`, as the names along it, if there is one.
+fn find_circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        state: &mut BTreeMap<String, u8>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        state.insert(node.to_string(), 1);
+        path.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            match state.get(next.as_str()) {
+                Some(1) => {
+                    let start = path.iter().position(|n| n == next).unwrap_or(0);
+                    let mut circle = path[start..].to_vec();
+                    circle.push(next.clone());
+                    return Some(circle);
+                }
+                Some(_) => {}
+                None => {
+                    if let Some(circle) = visit(next, graph, state, path) {
+                        return Some(circle);
+                    }
+                }
+            }
+        }
+        path.pop();
+        state.insert(node.to_string(), 2);
+        None
+    }
+    let mut state = BTreeMap::new();
+    for node in graph.keys() {
+        if !state.contains_key(node) {
+            let mut path = Vec::new();
+            if let Some(circle) = visit(node, graph, &mut state, &mut path) {
+                return Some(circle);
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn modules_use_only_their_layer_and_those_below() {
+    let mut wrong = Vec::new();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in library_files() {
+        let rel = relative(&path);
+        if is_binary(&rel) {
+            continue;
+        }
+        let module = module_of(&rel);
+        let Some(layer) = layer_of(module) else {
+            wrong.push(format!(
+                "src/{rel}: module `{module}` has no layer in tests/architecture.rs (add it, \
+                 and to docs/ARCHITECTURE.md)"
+            ));
+            continue;
+        };
+        for used in names_after(&text, "crate::") {
+            if used == module {
+                continue;
+            }
+            graph
+                .entry(module.to_string())
+                .or_default()
+                .insert(used.to_string());
+            match layer_of(used) {
+                Some(l) if l <= layer => {}
+                Some(_) => wrong.push(format!(
+                    "src/{rel}: `{module}` (layer {layer}) uses `crate::{used}`, a higher layer"
+                )),
+                None => wrong.push(format!(
+                    "src/{rel}: uses `crate::{used}`, a module with no layer"
+                )),
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(
+        find_circle(&graph),
+        None,
+        "a circle of imports between modules"
+    );
+}
+
+#[test]
+fn files_of_a_folder_do_not_import_each_other_in_a_circle() {
+    // Edges between sibling files (`mod.rs` excluded: a folder's root declares its files and
+    // they use its types, which is the folder itself, not a circle of its parts).
+    let mut graphs: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for (path, text) in library_files() {
+        let rel = relative(&path);
+        let Some((folder, file)) = rel.rsplit_once('/') else {
+            continue;
+        };
+        let Some(stem) = file.strip_suffix(".rs").filter(|s| *s != "mod") else {
+            continue;
+        };
+        let mut used: BTreeSet<String> = names_after(&text, "super::")
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let own = format!("crate::{}::", folder.replace('/', "::"));
+        used.extend(names_after(&text, &own).into_iter().map(str::to_string));
+        used.remove(stem);
+        let siblings: BTreeSet<String> = std::fs::read_dir(path.parent().expect("a folder"))
+            .expect("read a folder")
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let name = name
+                    .strip_suffix(".rs")
+                    .map_or(name.clone(), str::to_string);
+                (name != "mod").then_some(name)
+            })
+            .collect();
+        used.retain(|u| siblings.contains(u));
+        graphs
+            .entry(folder.to_string())
+            .or_default()
+            .insert(stem.to_string(), used);
+    }
+    let circles: Vec<String> = graphs
+        .iter()
+        .filter_map(|(folder, graph)| {
+            find_circle(graph).map(|c| format!("src/{folder}: {}", c.join(" -> ")))
+        })
+        .collect();
+    assert!(
+        circles.is_empty(),
+        "circles of imports between the files of a folder:\n{}",
+        circles.join("\n")
+    );
+}
+
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let long: Vec<String> = library_files()
+        .into_iter()
+        .map(|(path, text)| (relative(&path), text.lines().count()))
+        .filter(|(_, lines)| *lines > MAX_FILE_LINES)
+        .map(|(rel, lines)| format!("src/{rel}: {lines} lines"))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "files over {MAX_FILE_LINES} lines:\n{}",
+        long.join("\n")
+    );
+}
+
+/// Whether `line` starts a function (`fn name`, with any visibility and qualifiers).
+fn starts_fn(line: &str) -> bool {
+    let mut rest = line.trim_start();
+    for word in [
+        "pub(crate) ",
+        "pub(super) ",
+        "pub ",
+        "const ",
+        "async ",
+        "unsafe ",
+    ] {
+        rest = rest.strip_prefix(word).unwrap_or(rest);
+    }
+    rest.starts_with("fn ") && !line.trim_end().ends_with(';')
+}
+
+#[test]
+fn no_function_is_over_80_lines_without_a_reason() {
+    let mut long = Vec::new();
+    for (path, text) in library_files() {
+        let rel = relative(&path);
+        let lines: Vec<&str> = text.lines().collect();
+        // Test modules sit at the end of a file: their helpers and cases are not checked.
+        let end = lines
+            .iter()
+            .position(|l| l.trim() == "#[cfg(test)]")
+            .unwrap_or(lines.len());
+        let mut i = 0;
+        while i < end {
+            if !starts_fn(lines[i]) {
+                i += 1;
+                continue;
+            }
+            let indent = lines[i].len() - lines[i].trim_start().len();
+            let close = format!("{}}}", " ".repeat(indent));
+            let Some(len) = lines[i..end].iter().position(|l| l.starts_with(&close)) else {
+                i += 1;
+                continue;
+            };
+            if len + 1 > MAX_FN_LINES {
+                // The reason: a comment among the lines just above the signature (its docs
+                // and attributes) that says why it stays long.
+                let above = lines[..i]
+                    .iter()
+                    .rev()
+                    .take_while(|l| {
+                        let t = l.trim_start();
+                        t.starts_with("//") || t.starts_with("#[")
+                    })
+                    .any(|l| l.to_ascii_lowercase().contains("long"));
+                if !above {
+                    long.push(format!("src/{rel}:{}: {} lines", i + 1, len + 1));
+                }
+            }
+            i += len + 1;
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FN_LINES} lines without a comment above saying why they stay long:\n{}",
+        long.join("\n")
+    );
+}
