@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &[
         "fault", "files", "finding", "suggest", "target", "visible", "keymap", "gen", "located",
+        "outcome",
     ],
     &["expr", "inventory"],
     &["rule"],
@@ -24,6 +25,82 @@ const LAYERS: &[&[&str]] = &[
 ];
 
 const MAX_FILE_LINES: usize = 600;
+
+/// Known breaches being cut (issue 19), one per line as the tests word them. A breach not on
+/// the list fails its test, and so does an entry that no longer happens: the list only shrinks.
+const UNTIL_CUT: &[&str] = &[
+    "circle in src/inventory: locate -> table -> locate",
+    "file src/cli.rs is over 600 lines",
+    "file src/engine/mod.rs is over 600 lines",
+    "file src/expr/compile.rs is over 600 lines",
+    "file src/expr/parser.rs is over 600 lines",
+    "file src/inventory/locate.rs is over 600 lines",
+    "file src/inventory/mod.rs is over 600 lines",
+    "file src/inventory/table.rs is over 600 lines",
+    "file src/report/html/mod.rs is over 600 lines",
+    "file src/rule/mod.rs is over 600 lines",
+    "fn build in src/engine/data.rs is long",
+    "fn build in src/report/html/model.rs is long",
+    "fn build_schema in src/rule/mod.rs is long",
+    "fn call in src/expr/compile.rs is long",
+    "fn call in src/expr/eval.rs is long",
+    "fn chat in src/report/html/mod.rs is long",
+    "fn check in src/cli.rs is long",
+    "fn compile_for in src/rule/mod.rs is long",
+    "fn discover in src/inventory/discover.rs is long",
+    "fn eval in src/expr/eval.rs is long",
+    "fn eval_grouped in src/engine/group.rs is long",
+    "fn eval_unique in src/engine/evaluate.rs is long",
+    "fn evaluate in src/engine/evaluate.rs is long",
+    "fn find_boundaries in src/inventory/split.rs is long",
+    "fn generate in src/gen.rs is long",
+    "fn index in src/expr/compile.rs is long",
+    "fn inventory in src/report/html/mod.rs is long",
+    "fn load_rule in src/rule/mod.rs is long",
+    "fn locate in src/inventory/mod.rs is long",
+    "fn name in src/expr/compile.rs is long",
+    "fn next_token in src/expr/lexer.rs is long",
+    "fn open_file in src/inventory/mod.rs is long",
+    "fn overview in src/report/html/mod.rs is long",
+    "fn parse in src/config.rs is long",
+    "fn read_findings in src/inventory/mod.rs is long",
+    "fn read_in_parts in src/inventory/table.rs is long",
+    "fn read_pass in src/inventory/table.rs is long",
+    "fn readiness in src/report/html/model.rs is long",
+    "fn render in src/report/markdown.rs is long",
+    "fn rules in src/cli/commands.rs is long",
+    "fn run in src/engine/mod.rs is long",
+    "fn run_check_with in src/cli.rs is long",
+    "fn run_one in src/engine/examples.rs is long",
+    "fn scan_with_buffer in src/inventory/locate.rs is long",
+    "fn template in src/rule/mod.rs is long",
+    "fn write_capped in src/report/sarif.rs is long",
+    "src/gate/mod.rs uses crate::config, a higher layer",
+    "src/suggest.rs uses crate::rule, a higher layer",
+    "src/target.rs uses crate::expr, a higher layer",
+];
+
+/// Fails on a breach not in [`UNTIL_CUT`] and on an entry of `UNTIL_CUT` (of this test's kind,
+/// `mine`) that no longer happens.
+fn judge(what: &str, found: Vec<String>, mine: impl Fn(&str) -> bool) {
+    let new: Vec<&String> = found
+        .iter()
+        .filter(|f| !UNTIL_CUT.contains(&f.as_str()))
+        .collect();
+    let gone: Vec<&&str> = UNTIL_CUT
+        .iter()
+        .filter(|k| mine(k) && !found.iter().any(|f| f == *k))
+        .collect();
+    assert!(
+        new.is_empty() && gone.is_empty(),
+        "{what}:\nnew (fix them):\n{}\nfixed (remove them from UNTIL_CUT):\n{}",
+        new.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        gone.iter().map(|s| **s).collect::<Vec<_>>().join("\n"),
+    );
+}
 const MAX_FN_LINES: usize = 80;
 
 fn src() -> PathBuf {
@@ -170,21 +247,30 @@ fn modules_use_only_their_layer_and_those_below() {
                 .insert(used.to_string());
             match layer_of(used) {
                 Some(l) if l <= layer => {}
-                Some(_) => wrong.push(format!(
-                    "src/{rel}: `{module}` (layer {layer}) uses `crate::{used}`, a higher layer"
-                )),
+                Some(_) => wrong.push(format!("src/{rel} uses crate::{used}, a higher layer")),
                 None => wrong.push(format!(
                     "src/{rel}: uses `crate::{used}`, a module with no layer"
                 )),
             }
         }
     }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert_eq!(
-        find_circle(&graph),
-        None,
-        "a circle of imports between modules"
-    );
+    // The edges already listed as known are left out of the circle search: each is a circle
+    // to cut, and listed once is enough.
+    for known in UNTIL_CUT {
+        if let Some((from, to)) = known.split_once(" uses crate::") {
+            let from = module_of(from.trim_start_matches("src/")).to_string();
+            let to = to.trim_end_matches(", a higher layer").to_string();
+            if let Some(edges) = graph.get_mut(&from) {
+                edges.remove(&to);
+            }
+        }
+    }
+    if let Some(circle) = find_circle(&graph) {
+        wrong.push(format!("circle of modules: {}", circle.join(" -> ")));
+    }
+    judge("module layers", wrong, |k| {
+        k.contains(" uses crate::") || k.starts_with("circle of modules")
+    });
 }
 
 #[test]
@@ -227,14 +313,10 @@ fn files_of_a_folder_do_not_import_each_other_in_a_circle() {
     let circles: Vec<String> = graphs
         .iter()
         .filter_map(|(folder, graph)| {
-            find_circle(graph).map(|c| format!("src/{folder}: {}", c.join(" -> ")))
+            find_circle(graph).map(|c| format!("circle in src/{folder}: {}", c.join(" -> ")))
         })
         .collect();
-    assert!(
-        circles.is_empty(),
-        "circles of imports between the files of a folder:\n{}",
-        circles.join("\n")
-    );
+    judge("circles of files", circles, |k| k.starts_with("circle in "));
 }
 
 #[test]
@@ -243,13 +325,18 @@ fn no_source_file_is_over_600_lines() {
         .into_iter()
         .map(|(path, text)| (relative(&path), text.lines().count()))
         .filter(|(_, lines)| *lines > MAX_FILE_LINES)
-        .map(|(rel, lines)| format!("src/{rel}: {lines} lines"))
+        .map(|(rel, _)| format!("file src/{rel} is over {MAX_FILE_LINES} lines"))
         .collect();
-    assert!(
-        long.is_empty(),
-        "files over {MAX_FILE_LINES} lines:\n{}",
-        long.join("\n")
-    );
+    judge("long files", long, |k| k.starts_with("file "));
+}
+
+/// The name of the function whose signature starts on `line`.
+fn fn_name(line: &str) -> &str {
+    let after = line.split("fn ").nth(1).unwrap_or(line);
+    let end = after
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(after.len());
+    &after[..end]
 }
 
 /// Whether `line` starts a function (`fn name`, with any visibility and qualifiers).
@@ -303,15 +390,15 @@ fn no_function_is_over_80_lines_without_a_reason() {
                     })
                     .any(|l| l.to_ascii_lowercase().contains("long"));
                 if !above {
-                    long.push(format!("src/{rel}:{}: {} lines", i + 1, len + 1));
+                    long.push(format!("fn {} in src/{rel} is long", fn_name(lines[i])));
                 }
             }
             i += len + 1;
         }
     }
-    assert!(
-        long.is_empty(),
-        "functions over {MAX_FN_LINES} lines without a comment above saying why they stay long:\n{}",
-        long.join("\n")
+    judge(
+        &format!("functions over {MAX_FN_LINES} lines without a comment above saying why"),
+        long,
+        |k| k.starts_with("fn "),
     );
 }

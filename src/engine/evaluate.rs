@@ -392,7 +392,7 @@ pub(super) fn unique_key<'a>(
         // repeat hidden by a U+200B is still a repeat.
         let visible = trimmed
             .chars()
-            .filter(|&c| !crate::report::visible::is_hidden_char(c));
+            .filter(|&c| !crate::visible::is_hidden_char(c));
         key.extend(visible.flat_map(char::to_lowercase));
     }
     if key.bytes().any(|b| b < 0x20 || b == 0x7f) {

@@ -1,170 +1,11 @@
 //! Compact string-keyed maps for the engine's **lookups** (key indexes) and uniqueness checks.
 //!
-//! A [`KeyMap`] keeps every key's text in one arena string and finds it through an
-//! open-addressing table of `u32` slots, so a million keys cost their bytes plus about 40 bytes
-//! each, with one allocation per map rather than one per key. Hashing is FxHash (rustc's):
-//! inventories are the user's own files, so hash flooding is not a concern, and SipHash was the
-//! largest single cost of lookups. Iteration order is never observable.
+//! The maps themselves are [`KeyMap`]s (`crate::keymap`).
 
 use std::ops::Range;
 
 use crate::expr::value::RowRef;
-
-/// FxHash over bytes, a word at a time.
-pub fn hash(bytes: &[u8]) -> u64 {
-    const K: u64 = 0xf135_7aea_2e62_a9c5;
-    let mut h: u64 = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-    }
-    h
-}
-
-/// One key of a [`KeyMap`]: where its text is in the arena, and its value.
-#[derive(Debug, Clone)]
-struct Entry<V> {
-    start: usize,
-    len: u32,
-    value: V,
-}
-
-/// A map from key text to `V`.
-#[derive(Debug, Clone)]
-pub struct KeyMap<V> {
-    text: String,
-    entries: Vec<Entry<V>>,
-    /// Entry index + 1 in the low half, the key's hash in the high half (so most probes
-    /// that miss never touch the entries); 0 is a free slot. Always a power of two slots, at
-    /// most half full.
-    slots: Vec<u64>,
-}
-
-impl<V> Default for KeyMap<V> {
-    fn default() -> Self {
-        KeyMap {
-            text: String::new(),
-            entries: Vec::new(),
-            slots: vec![0; 16],
-        }
-    }
-}
-
-impl<V> KeyMap<V> {
-    pub fn with_capacity(keys: usize) -> Self {
-        KeyMap {
-            text: String::new(),
-            entries: Vec::with_capacity(keys),
-            slots: vec![0; (keys * 2).next_power_of_two().max(16)],
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    fn slot_of(&self, h: u64) -> usize {
-        // Fibonacci hashing: the top bits of a multiply spread FxHash's weak low bits.
-        let bits = self.slots.len().trailing_zeros();
-        (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
-    }
-
-    /// The slot holding `key`, or the free slot where it would go.
-    fn find(&self, key: &str, h: u64) -> (usize, Option<usize>) {
-        let mask = self.slots.len() - 1;
-        let mut slot = self.slot_of(h);
-        let tag = h >> 32;
-        loop {
-            match self.slots[slot] {
-                0 => return (slot, None),
-                n if n >> 32 == tag => {
-                    let i = (n as u32) as usize - 1;
-                    let e = &self.entries[i];
-                    if e.len as usize == key.len()
-                        && self.text.as_bytes()[e.start..e.start + key.len()] == *key.as_bytes()
-                    {
-                        return (slot, Some(i));
-                    }
-                }
-                _ => {}
-            }
-            slot = (slot + 1) & mask;
-        }
-    }
-
-    pub fn get(&self, key: &str) -> Option<&V> {
-        let (_, found) = self.find(key, hash(key.as_bytes()));
-        found.map(|i| &self.entries[i].value)
-    }
-
-    /// The value of `key`, inserting `make()` first when absent; `true` when inserted.
-    pub fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> V) -> (&mut V, bool) {
-        let h = hash(key.as_bytes());
-        let (slot, found) = self.find(key, h);
-        if let Some(i) = found {
-            return (&mut self.entries[i].value, false);
-        }
-        let Ok(len) = u32::try_from(key.len()) else {
-            // Keys of 4 GiB do not occur in inventories; keep them out rather than panic.
-            self.entries.push(Entry {
-                start: 0,
-                len: u32::MAX,
-                value: make(),
-            });
-            let last = self.entries.len() - 1;
-            return (&mut self.entries[last].value, true);
-        };
-        let start = self.text.len();
-        self.text.push_str(key);
-        self.entries.push(Entry {
-            start,
-            len,
-            value: make(),
-        });
-        let index = self.entries.len() as u64;
-        self.slots[slot] = (h >> 32) << 32 | index;
-        if self.entries.len() * 2 > self.slots.len() {
-            self.grow();
-        }
-        let last = self.entries.len() - 1;
-        (&mut self.entries[last].value, true)
-    }
-
-    fn grow(&mut self) {
-        let size = self.slots.len() * 2;
-        self.slots = vec![0; size];
-        let mask = size - 1;
-        for (i, e) in self.entries.iter().enumerate() {
-            if e.len == u32::MAX {
-                continue;
-            }
-            let h = hash(&self.text.as_bytes()[e.start..e.start + e.len as usize]);
-            let mut slot = self.slot_of(h);
-            while self.slots[slot] != 0 {
-                slot = (slot + 1) & mask;
-            }
-            self.slots[slot] = (h >> 32) << 32 | (i as u64 + 1);
-        }
-    }
-
-    /// Bytes held.
-    pub fn heap_bytes(&self) -> usize {
-        self.text.capacity()
-            + self.entries.capacity() * std::mem::size_of::<Entry<V>>()
-            + self.slots.capacity() * 8
-    }
-}
+pub use crate::keymap::{hash, KeyMap};
 
 /// A key index: the rows of a table grouped by normalised key, rows with the same key in
 /// their original order.
@@ -193,10 +34,10 @@ impl KeyIndex {
         // Second pass: each group's start, then place the rows (a counting sort, stable).
         let mut starts = vec![0u32; groups.len()];
         let mut total = 0u32;
-        for e in &mut groups.entries {
-            let (group, count) = e.value;
+        for value in groups.values_mut() {
+            let (group, count) = *value;
             starts[group as usize] = total;
-            e.value = (total, count);
+            *value = (total, count);
             total += count;
         }
         let mut rows = vec![RowRef { file: 0, row: 0 }; group_of.len()];
@@ -210,14 +51,13 @@ impl KeyIndex {
 
     /// The group number of `key` (stable for the life of the index).
     pub fn group_of(&self, key: &str) -> Option<u32> {
-        let (_, found) = self.groups.find(key, hash(key.as_bytes()));
-        found.map(|i| i as u32)
+        self.groups.index_of(key).map(|i| i as u32)
     }
 
     /// The rows of group `group`.
     pub fn group(&self, group: u32) -> &[RowRef] {
-        match self.groups.entries.get(group as usize) {
-            Some(e) => self.range(e.value.0..e.value.0 + e.value.1),
+        match self.groups.value_at(group as usize) {
+            Some(&(start, len)) => self.range(start..start + len),
             None => &[],
         }
     }

@@ -106,7 +106,7 @@ pub struct Report {
     /// less blank rows), for every kind with rows.
     pub objects: BTreeMap<String, usize>,
     /// What suppressions and the baseline did (filled in after the run, by the caller).
-    pub gate: crate::gate::GateSummary,
+    pub gate: crate::outcome::GateSummary,
     /// The configuration file the run used, as shown to the user (`None`: none); set by the
     /// caller that read it.
     pub config: Option<String>,

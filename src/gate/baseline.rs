@@ -23,33 +23,7 @@ pub struct Baseline {
     pub entries: Vec<BaselineEntry>,
 }
 
-/// One kind of known finding.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BaselineEntry {
-    pub code: String,
-    pub key: String,
-    #[serde(default)]
-    pub value: String,
-    #[serde(default = "one")]
-    pub count: usize,
-    /// The message when the baseline was written, for people reading the file; not matched.
-    #[serde(default)]
-    pub message: String,
-}
-
-fn one() -> usize {
-    1
-}
-
-/// What applying a baseline did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct BaselineSummary {
-    /// Findings hidden because the baseline knows them.
-    pub hidden: usize,
-    /// Entries (with the count that no longer occurs) that matched fewer findings than recorded.
-    pub gone: Vec<BaselineEntry>,
-}
+pub use crate::outcome::{BaselineEntry, BaselineSummary};
 
 type MatchKey = (String, String, String);
 

@@ -11,30 +11,11 @@ pub mod baseline;
 pub mod suppress;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use serde::Serialize;
 
 use crate::config::ConfigFile;
 use crate::finding::{Finding, Severity};
 
-/// What the gate did, for summaries.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct GateSummary {
-    /// Findings hidden by a suppression entry.
-    pub suppressed: usize,
-    /// Findings reported again because their suppression expired.
-    pub expired: usize,
-    /// Suppression entries that matched no finding.
-    pub stale: usize,
-    /// Set when a baseline was applied.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<baseline::BaselineSummary>,
-}
-
-impl GateSummary {
-    pub fn is_empty(&self) -> bool {
-        *self == GateSummary::default()
-    }
-}
+pub use crate::outcome::GateSummary;
 
 /// Severity overrides and per-path settings, compiled.
 #[derive(Debug, Default)]

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use super::limit::{RecordLimit, MAX_RECORD};
 use super::split::{find_boundaries, Boundary};
 use super::Source;
-use crate::engine::index::KeyMap;
+use crate::keymap::KeyMap;
 
 /// Up to this many distinct values, a column is stored as a dictionary.
 const DICTIONARY_MAX: usize = 4096;

@@ -18,7 +18,6 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 pub mod statistics;
-pub mod visible;
 
 use std::collections::BTreeSet;
 use std::io;
@@ -26,6 +25,7 @@ use std::io;
 use crate::engine::Report;
 use crate::finding::{builtin, Anchor, Location, Severity, Span};
 use crate::rule::{Rule, RuleSet};
+pub use crate::visible;
 pub use builtin_docs::builtin_doc;
 
 /// Output formats.

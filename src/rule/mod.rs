@@ -450,7 +450,7 @@ fn load_rule(pack: &str, file_name: &str, source: RuleSource) -> Result<Rule, Ve
             errors.push(RuleError::plain(format!(
                 "{}: [doc] url `{}` must be an https: (or http:) address",
                 source.name,
-                crate::report::visible::visible(url)
+                crate::visible::visible(url)
             )));
         }
     }
