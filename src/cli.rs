@@ -757,7 +757,7 @@ fn apply_suppressions(
     if suppressions.is_empty() {
         return Ok(());
     }
-    let codes = invlint::suggest::known_codes(rules);
+    let codes = invlint::suggest::known_codes(rules.codes());
     let mut unknown = false;
     for s in &suppressions {
         if let Some(message) = checks::unknown_suppression_code(&s.entry.code, &codes) {

@@ -5,7 +5,6 @@
 //! pattern must match at least one known code, or be `ALL`.
 
 use crate::finding::builtin;
-use crate::rule::RuleSet;
 
 /// The pattern that selects every rule (as in ruff).
 pub const ALL: &str = "ALL";
@@ -59,12 +58,12 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
     nearest(word, candidates).map_or_else(String::new, |c| format!("; did you mean `{c}`?"))
 }
 
-/// Every code a run knows: the built-in codes and the rule set's, sorted.
-pub fn known_codes(rules: &RuleSet) -> Vec<String> {
+/// Every code a run knows: the built-in codes and `rule_codes` (a rule set's), sorted.
+pub fn known_codes<'a>(rule_codes: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut codes: Vec<String> = builtin::ALL
         .iter()
         .map(|(c, _, _)| c.to_string())
-        .chain(rules.rules().map(|r| r.code.to_string()))
+        .chain(rule_codes.into_iter().map(str::to_string))
         .collect();
     codes.sort();
     codes.dedup();

@@ -76,7 +76,6 @@ const UNTIL_CUT: &[&str] = &[
     "fn template in src/rule/mod.rs is long",
     "fn write_capped in src/report/sarif.rs is long",
     "src/gate/mod.rs uses crate::config, a higher layer",
-    "src/suggest.rs uses crate::rule, a higher layer",
     "src/target.rs uses crate::expr, a higher layer",
 ];
 

@@ -41,7 +41,7 @@ pub fn mistyped_subcommand(args: &CheckArgs) -> Option<String> {
 /// Every code or prefix named on the command line or in the configuration must name a known
 /// code (or be `ALL`); every profile must be one that some rule has. All mistakes are listed.
 pub fn unknown_names(args: &CheckArgs, config: &Config, rules: &RuleSet) -> Vec<String> {
-    let codes = suggest::known_codes(rules);
+    let codes = suggest::known_codes(rules.codes());
     let name = config
         .path
         .as_deref()

@@ -214,7 +214,7 @@ pub fn explain(code: &str, source: &RuleSource) -> u8 {
         return 0;
     }
     let Some(rule) = set.rule(code) else {
-        let codes = suggest::known_codes(&set);
+        let codes = suggest::known_codes(set.codes());
         eprintln!(
             "error: no rule `{code}`{} (`invlint rules` lists them)",
             suggest::did_you_mean(code, codes.iter().map(String::as_str))

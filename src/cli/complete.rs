@@ -47,7 +47,7 @@ impl clap::builder::TypedValueParser for Suggested {
 /// yet).
 pub fn completions(shell: clap_complete::Shell) -> u8 {
     let mut codes = RuleSet::load(true, &[])
-        .map(|set| invlint::suggest::known_codes(&set))
+        .map(|set| invlint::suggest::known_codes(set.codes()))
         .unwrap_or_default();
     let mut prefixes: Vec<String> = codes
         .iter()

@@ -217,6 +217,11 @@ impl RuleSet {
         self.packs.iter().flat_map(|p| p.rules.iter())
     }
 
+    /// The codes of every rule, in pack order.
+    pub fn codes(&self) -> impl Iterator<Item = &str> {
+        self.rules().map(|r| &*r.code)
+    }
+
     pub fn rule(&self, code: &str) -> Option<&Rule> {
         self.rules().find(|r| r.code.eq_ignore_ascii_case(code))
     }
