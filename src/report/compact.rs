@@ -35,6 +35,17 @@ fn coloured_line(f: &Finding) -> String {
     )
 }
 
+/// The `compact` format in the registry ([`super::REPORTERS`]).
+pub const REPORTER: super::format::Reporter = super::format::Reporter {
+    name: "compact",
+    aliases: &["concise"],
+    listed: true,
+    excerpts: false,
+    summary: super::format::Summary::Appended,
+    terminal: true,
+    write: |c, out| write(c.report, c.options, out),
+};
+
 pub fn write(
     report: &Report,
     options: super::RenderOptions,

@@ -70,6 +70,17 @@ pub fn annotation(f: &Finding) -> String {
     )
 }
 
+/// The `github` format in the registry ([`super::REPORTERS`]).
+pub const REPORTER: super::format::Reporter = super::format::Reporter {
+    name: "github",
+    aliases: &[],
+    listed: true,
+    excerpts: false,
+    summary: super::format::Summary::Never,
+    terminal: true,
+    write: |c, out| write(c.report, out),
+};
+
 pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     let levels = [Severity::Error, Severity::Warning, Severity::Info];
     let total = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();

@@ -41,6 +41,17 @@ pub(crate) const MIN_WIDTH: usize = 40;
 /// Lines of one span shown at most (a cell holding many quoted newlines): first ones, `…`, last.
 const MAX_SPAN_LINES: usize = 4;
 
+/// The `human` format in the registry ([`super::REPORTERS`]).
+pub const REPORTER: super::format::Reporter = super::format::Reporter {
+    name: "human",
+    aliases: &[],
+    listed: true,
+    excerpts: true,
+    summary: super::format::Summary::Own,
+    terminal: true,
+    write: |c, out| write(c.report, c.options, out),
+};
+
 pub fn write(
     report: &Report,
     options: super::RenderOptions,

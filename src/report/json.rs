@@ -118,6 +118,17 @@ fn related<'a>(l: &'a Location, message: &'a str) -> JsonRelated<'a> {
     }
 }
 
+/// The `json` format in the registry ([`super::REPORTERS`]).
+pub const REPORTER: super::format::Reporter = super::format::Reporter {
+    name: "json",
+    aliases: &[],
+    listed: true,
+    excerpts: false,
+    summary: super::format::Summary::Never,
+    terminal: true,
+    write: |c, out| write(c.report, out),
+};
+
 pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     let counts = report.counts();
     let n = |s| counts.get(&s).copied().unwrap_or(0);

@@ -68,6 +68,17 @@ fn open_case(code: &str, info: Option<&RuleInfo<'_>>) -> String {
     )
 }
 
+/// The `junit` format in the registry ([`super::REPORTERS`]).
+pub const REPORTER: super::format::Reporter = super::format::Reporter {
+    name: "junit",
+    aliases: &[],
+    listed: true,
+    excerpts: false,
+    summary: super::format::Summary::Never,
+    terminal: true,
+    write: |c, out| write(c.report, c.rules, c.options.fail_on, out),
+};
+
 /// `fail_on`: the lowest severity that fails the run (`None`: nothing fails).
 pub fn write(
     report: &Report,

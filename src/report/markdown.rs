@@ -190,6 +190,17 @@ pub fn render(report: &Report, rules: &RuleSet, limits: Limits) -> String {
     doc
 }
 
+/// The `markdown` format in the registry ([`super::REPORTERS`]).
+pub const REPORTER: super::format::Reporter = super::format::Reporter {
+    name: "markdown",
+    aliases: &[],
+    listed: true,
+    excerpts: false,
+    summary: super::format::Summary::Never,
+    terminal: true,
+    write: |c, out| write(c.report, c.rules, out),
+};
+
 pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
     out.write_all(render(report, rules, Limits::default()).as_bytes())
 }

@@ -10,6 +10,7 @@
 
 mod builtin_docs;
 pub mod compact;
+pub mod format;
 pub mod github;
 pub mod html;
 pub mod human;
@@ -27,37 +28,21 @@ use crate::finding::{builtin, Anchor, Location, Severity, Span};
 use crate::rule::{Rule, RuleSet};
 pub use crate::visible;
 pub use builtin_docs::builtin_doc;
+pub use format::{Context, Format, Reporter, Summary};
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Compact,
-    Json,
-    Sarif,
-    Github,
-    Junit,
-    Markdown,
-}
-
-impl Format {
-    pub const NAMES: &'static [&'static str] = &[
-        "human", "compact", "json", "sarif", "github", "junit", "markdown",
-    ];
-
-    pub fn parse(name: &str) -> Option<Format> {
-        match name {
-            "human" => Some(Format::Human),
-            "compact" | "concise" => Some(Format::Compact),
-            "json" => Some(Format::Json),
-            "sarif" => Some(Format::Sarif),
-            "github" => Some(Format::Github),
-            "junit" => Some(Format::Junit),
-            "markdown" => Some(Format::Markdown),
-            _ => None,
-        }
-    }
-}
+/// Every output format, in the order users see them (see [`format`]): one line per format.
+pub const REPORTERS: &[&Reporter] = &[
+    &human::REPORTER,
+    &compact::REPORTER,
+    &json::REPORTER,
+    &sarif::REPORTER,
+    &github::REPORTER,
+    &junit::REPORTER,
+    &markdown::REPORTER,
+    &html::REPORTER,
+    &statistics::REPORTER,
+    &statistics::REPORTER_JSON,
+];
 
 /// What a reporter knows about a code: from the rule set, or from the built-in table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +164,8 @@ impl Default for RenderOptions {
 }
 
 /// Write `report` in `format`. `rules` gives reporters the metadata of each rule (title, help,
-/// documentation link) for formats that describe rules, such as SARIF.
+/// documentation link) for formats that describe rules, such as SARIF. The HTML page gets
+/// the default [`html::HtmlOptions`]; [`write_with`] chooses them.
 pub fn write(
     format: Format,
     report: &Report,
@@ -187,15 +173,23 @@ pub fn write(
     options: RenderOptions,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
-    match format {
-        Format::Human => human::write(report, options, out),
-        Format::Compact => compact::write(report, options, out),
-        Format::Json => json::write(report, out),
-        Format::Sarif => sarif::write(report, rules, out),
-        Format::Github => github::write(report, out),
-        Format::Junit => junit::write(report, rules, options.fail_on, out),
-        Format::Markdown => markdown::write(report, rules, out),
-    }
+    let page = html::HtmlOptions::default();
+    let context = Context {
+        report,
+        rules,
+        options,
+        page: &page,
+    };
+    format.write(&context, out)
+}
+
+/// Write the run of `context` in `format` (any registered format, listed or not).
+pub fn write_with(
+    format: Format,
+    context: &Context<'_>,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    format.write(context, out)
 }
 
 /// The line that says how many findings `--max-findings` left out, if any.

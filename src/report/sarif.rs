@@ -289,6 +289,17 @@ fn kept(findings: &[Finding], max: usize) -> Vec<bool> {
     keep
 }
 
+/// The `sarif` format in the registry ([`super::REPORTERS`]).
+pub const REPORTER: super::format::Reporter = super::format::Reporter {
+    name: "sarif",
+    aliases: &[],
+    listed: true,
+    excerpts: false,
+    summary: super::format::Summary::Never,
+    terminal: true,
+    write: |c, out| write(c.report, c.rules, out),
+};
+
 /// Write `report` as SARIF, capped at [`MAX_RESULTS`].
 pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
     write_capped(report, rules, MAX_RESULTS, out)

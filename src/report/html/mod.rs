@@ -62,6 +62,18 @@ impl Default for HtmlOptions {
     }
 }
 
+/// The `html` format in the registry ([`super::REPORTERS`]): the page, with the
+/// [`HtmlOptions`] of the [`super::format::Context`].
+pub const REPORTER: super::format::Reporter = super::format::Reporter {
+    name: "html",
+    aliases: &[],
+    listed: false,
+    excerpts: false,
+    summary: super::format::Summary::Never,
+    terminal: false,
+    write: |c, out| write(c.report, c.rules, c.page, out),
+};
+
 /// Write the page for `report` to `out`.
 pub fn write(
     report: &Report,

@@ -1,0 +1,258 @@
+//! The **format registry**: what an output format is, said once.
+//!
+//! A **reporter** ([`Reporter`]) describes one format: its name and aliases, whether users
+//! see it in the list of formats, whether it needs source excerpts, who prints the run's
+//! summary lines, whether its output suits a terminal, and the function that writes it. Each
+//! format's file declares its `pub const REPORTER`; [`super::REPORTERS`] lists them all, in
+//! the order users see them. A [`Format`] is the handle callers hold: a reporter of the list.
+//!
+//! Adding a format: one file with its writer and its `REPORTER`, one line in
+//! [`super::REPORTERS`] (and its `mod` line).
+
+use std::fmt;
+use std::io;
+
+use super::html::HtmlOptions;
+use super::{RenderOptions, REPORTERS};
+use crate::engine::Report;
+use crate::rule::RuleSet;
+
+/// Who writes the run's summary lines ([`super::summary_line`], [`super::gate_lines`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Summary {
+    /// The reporter writes them itself, when [`RenderOptions::summary`] asks for them.
+    Own,
+    /// The caller appends them after the reporter's output (unless `--quiet`): a format of
+    /// one line per finding, whose lines tools read, keeps the summary out of its writer.
+    Appended,
+    /// None: the output is a document a program reads, nothing may follow it.
+    Never,
+}
+
+/// Everything a reporter may read to write its format.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub report: &'a Report,
+    /// The metadata of each rule (title, help, documentation link).
+    pub rules: &'a RuleSet,
+    pub options: RenderOptions,
+    /// What the HTML page says about the run (inputs, when it was made) and its limits.
+    pub page: &'a HtmlOptions,
+}
+
+/// Writes one format of a run.
+pub type WriteFn = fn(&Context<'_>, &mut dyn io::Write) -> io::Result<()>;
+
+/// One output format, declared by its file as `pub const REPORTER`.
+#[derive(Clone, Copy)]
+pub struct Reporter {
+    /// The name `--format` and `--output` take.
+    pub name: &'static str,
+    /// Other names accepted for it (`concise` for `compact`), never listed.
+    pub aliases: &'static [&'static str],
+    /// Shown in [`Format::NAMES`] and accepted by [`Format::parse`]; the others are reached
+    /// with [`Format::parse_extended`] until the command line offers them.
+    pub listed: bool,
+    /// It shows source excerpts, which the reader must keep for it (they cost memory).
+    pub excerpts: bool,
+    /// Who writes the summary lines.
+    pub summary: Summary,
+    /// Its output is fit to print on an interactive terminal (text or lines, not a page).
+    pub terminal: bool,
+    pub write: WriteFn,
+}
+
+impl fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reporter")
+            .field("name", &self.name)
+            .field("aliases", &self.aliases)
+            .field("listed", &self.listed)
+            .field("excerpts", &self.excerpts)
+            .field("summary", &self.summary)
+            .field("terminal", &self.terminal)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether two names are the same, byte for byte (`==` on `str` is not `const`).
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// How many reporters are listed.
+const fn listed_count() -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < REPORTERS.len() {
+        if REPORTERS[i].listed {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// The names of the listed reporters, in the registry's order.
+const LISTED_NAMES: [&str; listed_count()] = {
+    let mut names = [""; listed_count()];
+    let (mut i, mut n) = (0, 0);
+    while i < REPORTERS.len() {
+        if REPORTERS[i].listed {
+            names[n] = REPORTERS[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    names
+};
+
+/// An output format: a reporter of [`super::REPORTERS`] (its position there).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Format(usize);
+
+impl fmt::Debug for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Format({})", self.name())
+    }
+}
+
+// The constants name formats as the enum they replace did (`Format::Human`), so that callers
+// keep comparing and matching on them.
+#[allow(non_upper_case_globals)]
+impl Format {
+    pub const Human: Format = Format::named("human");
+    pub const Compact: Format = Format::named("compact");
+    pub const Json: Format = Format::named("json");
+    pub const Sarif: Format = Format::named("sarif");
+    pub const Github: Format = Format::named("github");
+    pub const Junit: Format = Format::named("junit");
+    pub const Markdown: Format = Format::named("markdown");
+    pub const Html: Format = Format::named("html");
+    pub const Statistics: Format = Format::named("statistics");
+    pub const StatisticsJson: Format = Format::named("statistics-json");
+
+    /// The names users may give (the listed reporters, without aliases), in order.
+    pub const NAMES: &'static [&'static str] = &LISTED_NAMES;
+
+    /// The format registered as `name`; a name missing from the registry stops the build.
+    const fn named(name: &str) -> Format {
+        let mut i = 0;
+        while i < REPORTERS.len() {
+            if same(REPORTERS[i].name, name) {
+                return Format(i);
+            }
+            i += 1;
+        }
+        panic!("a Format constant names no reporter of REPORTERS")
+    }
+
+    /// A listed format by its name or an alias.
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::parse_extended(name).filter(|f| f.reporter().listed)
+    }
+
+    /// Any registered format by its name or an alias, listed or not (`html`, `statistics`,
+    /// `statistics-json` too).
+    pub fn parse_extended(name: &str) -> Option<Format> {
+        REPORTERS
+            .iter()
+            .position(|r| r.name == name || r.aliases.contains(&name))
+            .map(Format)
+    }
+
+    /// Every registered format, listed or not, in the registry's order.
+    pub fn all() -> impl Iterator<Item = Format> {
+        (0..REPORTERS.len()).map(Format)
+    }
+
+    /// The format's descriptor.
+    pub fn reporter(self) -> &'static Reporter {
+        REPORTERS[self.0]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.reporter().name
+    }
+
+    /// Whether the reader must keep source excerpts for this format.
+    pub fn needs_excerpts(self) -> bool {
+        self.reporter().excerpts
+    }
+
+    /// Whether the format writes the summary lines itself ([`Summary::Own`]).
+    pub fn prints_own_summary(self) -> bool {
+        self.reporter().summary == Summary::Own
+    }
+
+    /// Whether the caller appends the summary lines after it ([`Summary::Appended`]).
+    pub fn summary_appended(self) -> bool {
+        self.reporter().summary == Summary::Appended
+    }
+
+    /// Whether its output is fit to print on an interactive terminal.
+    pub fn terminal_ok(self) -> bool {
+        self.reporter().terminal
+    }
+
+    /// Write `context` in this format.
+    pub fn write(self, context: &Context<'_>, out: &mut dyn io::Write) -> io::Result<()> {
+        (self.reporter().write)(context, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_aliases_are_as_before() {
+        assert_eq!(
+            Format::NAMES,
+            ["human", "compact", "json", "sarif", "github", "junit", "markdown"]
+        );
+        assert_eq!(Format::parse("concise"), Some(Format::Compact));
+        assert_eq!(Format::parse("html"), None);
+        assert_eq!(Format::parse_extended("html"), Some(Format::Html));
+        assert_eq!(
+            Format::parse_extended("statistics-json"),
+            Some(Format::StatisticsJson)
+        );
+        assert_eq!(Format::parse("nope"), None);
+    }
+
+    #[test]
+    fn every_name_is_registered_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for f in Format::all() {
+            let r = f.reporter();
+            for name in std::iter::once(&r.name).chain(r.aliases) {
+                assert!(seen.insert(*name), "`{name}` names two formats");
+            }
+            assert_eq!(Format::parse_extended(r.name), Some(f));
+        }
+    }
+
+    #[test]
+    fn the_descriptors_say_what_the_callers_did() {
+        let excerpts: Vec<&str> = Format::all()
+            .filter(|f| f.needs_excerpts())
+            .map(Format::name)
+            .collect();
+        assert_eq!(excerpts, ["human"]);
+        assert!(Format::Human.prints_own_summary());
+        assert!(Format::Compact.summary_appended());
+        assert!(!Format::Json.summary_appended() && !Format::Json.prints_own_summary());
+        assert!(!Format::Html.terminal_ok());
+    }
+}
