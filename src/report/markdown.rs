@@ -90,104 +90,125 @@ fn location(f: &Finding) -> String {
 /// Render the summary of `report` within `limits`.
 pub fn render(report: &Report, rules: &RuleSet, limits: Limits) -> String {
     let mut doc = String::new();
-    let counts = crate::engine::counts(&report.findings);
-    let n = |s: Severity| counts.get(&s).copied().unwrap_or(0);
     doc.push_str("## invlint\n\n");
     doc.push_str(&format!("{}\n\n", cell(&super::summary_line(report), 1000)));
     if report.findings.is_empty() {
         doc.push_str("No findings.\n");
     } else {
-        doc.push_str("| Severity | Findings |\n| --- | ---: |\n");
-        for s in [Severity::Error, Severity::Warning, Severity::Info] {
-            doc.push_str(&format!("| {s} | {} |\n", n(s)));
-        }
-
-        doc.push_str(
-            "\n### By rule\n\n| Code | Severity | Title | Findings |\n| --- | --- | --- | ---: |\n",
-        );
-        // Counts per code, by code.
-        let mut by_code = super::statistics::statistics(report, rules);
-        by_code.sort_by(|a, b| a.code.cmp(b.code));
-        let rows = by_code.iter().map(|s| {
-            format!(
-                "| {} | {} | {} | {} |\n",
-                cell(s.code, limits.cell),
-                s.severity,
-                cell(s.title, limits.cell),
-                s.count
-            )
-        });
-        let left = by_code.len() - push_rows(&mut doc, rows, RESERVE, &limits);
-        if left > 0 {
-            doc.push_str(&format!("\n{left} more codes not shown.\n"));
-        }
-
-        doc.push_str(
-            "\n### By file\n\n| File | Errors | Warnings | Infos |\n| --- | ---: | ---: | ---: |\n",
-        );
-        let mut by_file: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
-        for f in &report.findings {
-            by_file.entry(&f.location.file).or_insert([0; 3])[f.severity as usize] += 1;
-        }
-        let rows = by_file
-            .iter()
-            .take(limits.files)
-            .map(|(file, [info, warning, error])| {
-                format!(
-                    "| {} | {error} | {warning} | {info} |\n",
-                    cell(file, limits.cell)
-                )
-            });
-        let left = by_file.len() - push_rows(&mut doc, rows, RESERVE, &limits);
-        if left > 0 {
-            doc.push_str(&format!("\n{left} more files not shown.\n"));
-        }
-
-        doc.push_str(
-            "\n### Findings\n\n| Location | Code | Severity | Message |\n| --- | --- | --- | --- |\n",
-        );
-        let rows = report.findings.iter().take(limits.findings).map(|f| {
-            format!(
-                "| {} | {} | {} | {} |\n",
-                cell(&location(f), limits.cell),
-                cell(&f.code, limits.cell),
-                f.severity,
-                cell(&f.message, limits.cell)
-            )
-        });
-        let more = report.findings.len() - push_rows(&mut doc, rows, RESERVE, &limits);
-        if more > 0 {
-            doc.push_str(&format!(
-                "\n{more} more finding{} not shown; see the JSON/SARIF artifact.\n",
-                if more == 1 { "" } else { "s" }
-            ));
-        }
+        by_severity(&mut doc, report);
+        by_rule(&mut doc, report, rules, &limits);
+        by_file(&mut doc, report, &limits);
+        findings(&mut doc, report, &limits);
     }
     if !report.skipped.is_empty() {
-        doc.push_str("\n### Rules not run\n\n");
-        // Once per missing table (with its export command), then the rules skipped otherwise.
-        let coverage = super::coverage_lines(report);
-        let others: Vec<_> = report
-            .skipped
-            .iter()
-            .filter(|s| !super::skipped_for_missing_table(report, &s.code))
-            .collect();
-        let rows = coverage
-            .iter()
-            .map(|line| format!("- {}\n", cell(line, limits.cell)))
-            .chain(others.iter().map(|s| {
-                format!(
-                    "- {}: {}\n",
-                    cell(&s.code, limits.cell),
-                    cell(&s.reason, limits.cell)
-                )
-            }));
-        let left = coverage.len() + others.len() - push_rows(&mut doc, rows, RESERVE / 2, &limits);
-        if left > 0 {
-            doc.push_str(&format!("- and {left} more\n"));
-        }
+        not_run(&mut doc, report, &limits);
     }
     doc
+}
+
+/// The table of findings per severity.
+fn by_severity(doc: &mut String, report: &Report) {
+    let counts = crate::engine::counts(&report.findings);
+    let n = |s: Severity| counts.get(&s).copied().unwrap_or(0);
+    doc.push_str("| Severity | Findings |\n| --- | ---: |\n");
+    for s in [Severity::Error, Severity::Warning, Severity::Info] {
+        doc.push_str(&format!("| {s} | {} |\n", n(s)));
+    }
+}
+
+/// Counts per code, by code.
+fn by_rule(doc: &mut String, report: &Report, rules: &RuleSet, limits: &Limits) {
+    doc.push_str(
+        "\n### By rule\n\n| Code | Severity | Title | Findings |\n| --- | --- | --- | ---: |\n",
+    );
+    let mut by_code = super::statistics::statistics(report, rules);
+    by_code.sort_by(|a, b| a.code.cmp(b.code));
+    let rows = by_code.iter().map(|s| {
+        format!(
+            "| {} | {} | {} | {} |\n",
+            cell(s.code, limits.cell),
+            s.severity,
+            cell(s.title, limits.cell),
+            s.count
+        )
+    });
+    let left = by_code.len() - push_rows(doc, rows, RESERVE, limits);
+    if left > 0 {
+        doc.push_str(&format!("\n{left} more codes not shown.\n"));
+    }
+}
+
+/// Counts per file and severity, by file.
+fn by_file(doc: &mut String, report: &Report, limits: &Limits) {
+    doc.push_str(
+        "\n### By file\n\n| File | Errors | Warnings | Infos |\n| --- | ---: | ---: | ---: |\n",
+    );
+    let mut by_file: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
+    for f in &report.findings {
+        by_file.entry(&f.location.file).or_insert([0; 3])[f.severity as usize] += 1;
+    }
+    let rows = by_file
+        .iter()
+        .take(limits.files)
+        .map(|(file, [info, warning, error])| {
+            format!(
+                "| {} | {error} | {warning} | {info} |\n",
+                cell(file, limits.cell)
+            )
+        });
+    let left = by_file.len() - push_rows(doc, rows, RESERVE, limits);
+    if left > 0 {
+        doc.push_str(&format!("\n{left} more files not shown.\n"));
+    }
+}
+
+/// The first findings, in output order.
+fn findings(doc: &mut String, report: &Report, limits: &Limits) {
+    doc.push_str(
+        "\n### Findings\n\n| Location | Code | Severity | Message |\n| --- | --- | --- | --- |\n",
+    );
+    let rows = report.findings.iter().take(limits.findings).map(|f| {
+        format!(
+            "| {} | {} | {} | {} |\n",
+            cell(&location(f), limits.cell),
+            cell(&f.code, limits.cell),
+            f.severity,
+            cell(&f.message, limits.cell)
+        )
+    });
+    let more = report.findings.len() - push_rows(doc, rows, RESERVE, limits);
+    if more > 0 {
+        doc.push_str(&format!(
+            "\n{more} more finding{} not shown; see the JSON/SARIF artifact.\n",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+}
+
+/// The rules that did not run: once per missing table (with its export command), then the
+/// rules skipped otherwise.
+fn not_run(doc: &mut String, report: &Report, limits: &Limits) {
+    doc.push_str("\n### Rules not run\n\n");
+    let coverage = super::coverage_lines(report);
+    let others: Vec<_> = report
+        .skipped
+        .iter()
+        .filter(|s| !super::skipped_for_missing_table(report, &s.code))
+        .collect();
+    let rows = coverage
+        .iter()
+        .map(|line| format!("- {}\n", cell(line, limits.cell)))
+        .chain(others.iter().map(|s| {
+            format!(
+                "- {}: {}\n",
+                cell(&s.code, limits.cell),
+                cell(&s.reason, limits.cell)
+            )
+        }));
+    let left = coverage.len() + others.len() - push_rows(doc, rows, RESERVE / 2, limits);
+    if left > 0 {
+        doc.push_str(&format!("- and {left} more\n"));
+    }
 }
 
 /// The `markdown` format in the registry ([`super::REPORTERS`]).

@@ -18,6 +18,7 @@ use std::io;
 
 use serde::Serialize;
 
+use super::RuleInfo;
 use crate::engine::{Report, Skipped};
 use crate::finding::{Finding, Location, Severity};
 use crate::rule::RuleSet;
@@ -313,38 +314,81 @@ pub fn write_capped(
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
     let described = super::described_rules(report, rules);
+    let keep = kept(&report.findings, max_results);
+    let results = results(report, &described, &keep);
+    // Findings `--max-findings` left out never reached the reporter: counted here too.
+    let capped = report.omitted.count();
+    let total = report.findings.len() + capped;
+    let omitted = total - results.len();
+    let log = Log {
+        schema: SCHEMA_URI,
+        version: "2.1.0",
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "invlint",
+                    version: env!("CARGO_PKG_VERSION"),
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                    rules: described.iter().map(descriptor).collect(),
+                },
+            },
+            column_kind: "unicodeCodePoints",
+            results,
+            properties: RunProperties {
+                files: report.files,
+                rows: report.rows,
+                results_total: total,
+                results_omitted: omitted,
+                truncated: omitted > 0,
+                truncation_note: (omitted > 0)
+                    .then(|| truncation_note(report, omitted, max_results)),
+                skipped: &report.skipped,
+            },
+        }],
+    };
+    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// The descriptor of a described rule.
+fn descriptor<'a>(r: &RuleInfo<'a>) -> Descriptor<'a> {
+    Descriptor {
+        id: r.code,
+        short_description: Some(r.title)
+            .filter(|t| !t.is_empty())
+            .map(|text| Text { text }),
+        full_description: r.why.map(|text| Text { text }),
+        help: r.help.map(|text| Text { text }),
+        // The schema wants an absolute URI; a rule file may hold anything.
+        help_uri: r
+            .url
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        default_configuration: Configuration {
+            level: level(r.severity),
+        },
+        properties: Some(r.pack)
+            .filter(|p| !p.is_empty())
+            .map(|p| DescriptorProperties { tags: [p] }),
+    }
+}
+
+/// The results of the findings `keep` marks, in output order; `described` gives each its
+/// rule's index.
+fn results<'a>(
+    report: &'a Report,
+    described: &[RuleInfo<'_>],
+    keep: &[bool],
+) -> Vec<SarifResult<'a>> {
     let index: HashMap<&str, usize> = described
         .iter()
         .enumerate()
         .map(|(i, r)| (r.code, i))
         .collect();
-    let descriptors = described
-        .iter()
-        .map(|r| Descriptor {
-            id: r.code,
-            short_description: Some(r.title)
-                .filter(|t| !t.is_empty())
-                .map(|text| Text { text }),
-            full_description: r.why.map(|text| Text { text }),
-            help: r.help.map(|text| Text { text }),
-            // The schema wants an absolute URI; a rule file may hold anything.
-            help_uri: r
-                .url
-                .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
-            default_configuration: Configuration {
-                level: level(r.severity),
-            },
-            properties: Some(r.pack)
-                .filter(|p| !p.is_empty())
-                .map(|p| DescriptorProperties { tags: [p] }),
-        })
-        .collect();
-    let keep = kept(&report.findings, max_results);
     // Findings that hash alike (two findings on one cell) get `:2`, `:3`… in output order so
     // every result keeps its own alert.
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut results = Vec::new();
-    for (f, _) in report.findings.iter().zip(&keep).filter(|(_, k)| **k) {
+    for (f, _) in report.findings.iter().zip(keep).filter(|(_, k)| **k) {
         let mut print = fingerprint(f);
         let n = seen.entry(print.clone()).or_insert(0);
         *n += 1;
@@ -384,57 +428,32 @@ pub fn write_capped(
             },
         });
     }
-    // Findings `--max-findings` left out never reached the reporter: counted here too.
+    results
+}
+
+/// Why `omitted` findings are not results: `--max-findings`, the cap per run, or both.
+fn truncation_note(report: &Report, omitted: usize, max_results: usize) -> String {
     let capped = report.omitted.count();
     let total = report.findings.len() + capped;
-    let omitted = total - results.len();
-    let log = Log {
-        schema: SCHEMA_URI,
-        version: "2.1.0",
-        runs: vec![Run {
-            tool: Tool {
-                driver: Driver {
-                    name: "invlint",
-                    version: env!("CARGO_PKG_VERSION"),
-                    semantic_version: env!("CARGO_PKG_VERSION"),
-                    rules: descriptors,
-                },
-            },
-            column_kind: "unicodeCodePoints",
-            results,
-            properties: RunProperties {
-                files: report.files,
-                rows: report.rows,
-                results_total: total,
-                results_omitted: omitted,
-                truncated: omitted > 0,
-                truncation_note: (omitted > 0).then(|| {
-                    let mut reasons = Vec::new();
-                    if capped > 0 {
-                        reasons.push(format!(
-                            "{capped} by --max-findings {}",
-                            report.findings.len()
-                        ));
-                    }
-                    if omitted > capped {
-                        reasons.push(format!(
-                            "{} by the cap of {max_results} results per run (the most severe \
-                             kept)",
-                            omitted - capped
-                        ));
-                    }
-                    format!(
-                        "{omitted} of {total} findings left out: {}; the json format without \
-                         --max-findings has them all",
-                        reasons.join(", ")
-                    )
-                }),
-                skipped: &report.skipped,
-            },
-        }],
-    };
-    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
-    writeln!(out)
+    let mut reasons = Vec::new();
+    if capped > 0 {
+        reasons.push(format!(
+            "{capped} by --max-findings {}",
+            report.findings.len()
+        ));
+    }
+    if omitted > capped {
+        reasons.push(format!(
+            "{} by the cap of {max_results} results per run (the most severe \
+             kept)",
+            omitted - capped
+        ));
+    }
+    format!(
+        "{omitted} of {total} findings left out: {}; the json format without \
+         --max-findings has them all",
+        reasons.join(", ")
+    )
 }
 
 #[cfg(test)]
