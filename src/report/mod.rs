@@ -30,7 +30,7 @@ pub use crate::visible;
 pub use builtin_docs::builtin_doc;
 pub use format::{Context, Format, Reporter, Summary};
 
-/// Every output format, in the order users see them (see [`format`]): one line per format.
+/// Every output format, in the order users see them (see [`mod@format`]): one line per format.
 pub const REPORTERS: &[&Reporter] = &[
     &human::REPORTER,
     &compact::REPORTER,
