@@ -7,7 +7,8 @@
 //! (`matches`, `if`, `coalesce` and the aggregates `any`, `all`, `count`, `find`, `first`)
 //! are compiled to nodes of their own.
 //!
-//! To add a function: a [`Func`] variant, a row here, and its case in `eval.rs`.
+//! To add a function: a [`Func`] variant, a row here, its case in `expr/eval/call.rs`, and
+//! the regenerated table in `docs/rules-language.md`.
 
 use super::Ty;
 use Args::{Anything, Scalar, Special, Text, TextOrRows};
@@ -228,5 +229,17 @@ mod tests {
             assert!(f.min <= f.max, "{}", f.name);
             assert!(f.call.starts_with(&format!("{}(", f.name)), "{}", f.name);
         }
+    }
+    /// The help for an unknown function lists them in this order (as before the table).
+    #[test]
+    fn the_help_lists_functions_in_table_order() {
+        let listed = names().collect::<Vec<_>>().join(", ");
+        assert_eq!(
+            listed,
+            "exists, empty, lower, upper, trim, len, starts_with, ends_with, contains, \
+             strip_prefix, strip_suffix, concat, version, num, client_major, client_version, \
+             client_name, eq_case, left, after, matches, if, coalesce, any, all, count, find, \
+             first, target, target_version, retiring"
+        );
     }
 }
