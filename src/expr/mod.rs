@@ -3,8 +3,9 @@
 //!
 //! The grammar, the functions and the semantics of missing values are documented in
 //! `docs/rules-language.md` (its function table generated from
-//! [`compile::functions::FUNCTIONS`]); in short: comparisons of strings ignore case (as PowerShell's
-//! `-eq` does), any comparison with a missing value is false, and `exists(x)` tests for one.
+//! [`compile::functions::FUNCTIONS`]); in short: comparisons of strings ignore case (as
+//! PowerShell's `-eq` does), any comparison with a missing value is false, and `exists(x)`
+//! tests for one.
 
 pub mod ast;
 pub mod compile;
