@@ -1,5 +1,7 @@
 //! **Did you mean**: the nearest known name to a mistyped one, and the check that the codes
 //! and prefixes a user names (`--select`, `ignore`, `[severity]`, a suppression…) exist.
+//! [`nearest`] is the one rule for every suggestion: codes, subcommands, formats, targets and
+//! profiles, and the names, columns, keys and functions of rule expressions.
 //!
 //! A gate that silently runs zero rules because of a typo would pass by mistake: every code
 //! pattern must match at least one known code, or be `ALL`.

@@ -126,8 +126,7 @@ pub fn resolve(
 }
 
 fn unknown(what: &str, text: &str, known: &[&str]) -> String {
-    let hint = crate::expr::compile::suggest(text, known)
-        .map_or_else(String::new, |s| format!("; did you mean `{s}`?"));
+    let hint = crate::suggest::did_you_mean(text, known.iter().copied());
     format!(
         "unknown {what} `{text}`{hint} (known: {})",
         known.join(", ")

@@ -246,6 +246,23 @@ fn huge_and_deep_expressions_are_errors_not_crashes() {
     }
 }
 
+/// The function table of `docs/rules-language.md` is the one generated from the compiler's
+/// table of built-in functions.
+#[test]
+fn docs_function_table_is_generated() {
+    let doc =
+        std::fs::read_to_string(crate::common::root().join("docs/rules-language.md")).expect("doc");
+    let heading = "## Functions\n\n";
+    let start = doc.find(heading).expect("a `## Functions` section") + heading.len();
+    let end = start + doc[start..].find("\n\n").expect("the end of the table") + 1;
+    let generated = invlint::expr::compile::functions::markdown_table();
+    assert!(
+        doc[start..end] == generated,
+        "docs/rules-language.md: the table under `## Functions` is stale; replace it with the \
+         output of `invlint::expr::compile::functions::markdown_table()`:\n{generated}"
+    );
+}
+
 /// Every worked example of `docs/rules-language.md` renders as documented.
 #[test]
 fn docs_examples_hold() {

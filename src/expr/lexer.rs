@@ -139,6 +139,57 @@ fn powershell_help(word: &str) -> Option<&'static str> {
     })
 }
 
+/// The fixed tokens of one or two ASCII bytes: `b` (at `start`) and the byte after it.
+fn fixed_token(
+    b: u8,
+    next: Option<u8>,
+    start: usize,
+) -> Result<Option<(TokenKind, usize)>, LexError> {
+    Ok(match (b, next) {
+        (b'=', Some(b'=')) => Some((TokenKind::EqEq, 2)),
+        (b'=', Some(b'~')) => Some((TokenKind::Match, 2)),
+        (b'!', Some(b'=')) => Some((TokenKind::NotEq, 2)),
+        (b'!', Some(b'~')) => Some((TokenKind::NotMatch, 2)),
+        (b'!', _) => Some((TokenKind::Bang, 1)),
+        (b'<', Some(b'=')) => Some((TokenKind::Le, 2)),
+        (b'<', Some(b'>')) => {
+            return Err(err(
+                "`<>` is not an operator",
+                start..start + 2,
+                Some("use `!=`"),
+            ))
+        }
+        (b'<', _) => Some((TokenKind::Lt, 1)),
+        (b'>', Some(b'=')) => Some((TokenKind::Ge, 2)),
+        (b'>', _) => Some((TokenKind::Gt, 1)),
+        (b'&', Some(b'&')) => Some((TokenKind::AndAnd, 2)),
+        (b'|', Some(b'|')) => Some((TokenKind::OrOr, 2)),
+        (b'(', _) => Some((TokenKind::LParen, 1)),
+        (b')', _) => Some((TokenKind::RParen, 1)),
+        (b'[', _) => Some((TokenKind::LBracket, 1)),
+        (b']', _) => Some((TokenKind::RBracket, 1)),
+        (b',', _) => Some((TokenKind::Comma, 1)),
+        (b'.', _) => Some((TokenKind::Dot, 1)),
+        _ => None,
+    })
+}
+
+/// The error for a lone `=`, `&` or `|` (or `=<`, `=>`) at `start`, with the operator meant.
+fn not_an_operator(b: u8, next: Option<u8>, start: usize) -> LexError {
+    let (op, help) = match (b, next) {
+        (b'&', _) => ("&", "use `&&`"),
+        (b'|', _) => ("|", "use `||`"),
+        (_, Some(b'<')) => ("=<", "use `<=`"),
+        (_, Some(b'>')) => ("=>", "use `>=`"),
+        _ => ("=", "use `==` to compare"),
+    };
+    err(
+        format!("`{op}` is not an operator"),
+        start..start + op.len(),
+        Some(help),
+    )
+}
+
 impl Lexer<'_> {
     fn peek_at(&self, offset: usize) -> Option<u8> {
         self.src.as_bytes().get(self.pos + offset).copied()
@@ -159,35 +210,7 @@ impl Lexer<'_> {
             return Ok(None);
         };
         let next = self.peek_at(1);
-        // Fixed tokens of one or two ASCII bytes.
-        let fixed = match (b, next) {
-            (b'=', Some(b'=')) => Some((TokenKind::EqEq, 2)),
-            (b'=', Some(b'~')) => Some((TokenKind::Match, 2)),
-            (b'!', Some(b'=')) => Some((TokenKind::NotEq, 2)),
-            (b'!', Some(b'~')) => Some((TokenKind::NotMatch, 2)),
-            (b'!', _) => Some((TokenKind::Bang, 1)),
-            (b'<', Some(b'=')) => Some((TokenKind::Le, 2)),
-            (b'<', Some(b'>')) => {
-                return Err(err(
-                    "`<>` is not an operator",
-                    start..start + 2,
-                    Some("use `!=`"),
-                ))
-            }
-            (b'<', _) => Some((TokenKind::Lt, 1)),
-            (b'>', Some(b'=')) => Some((TokenKind::Ge, 2)),
-            (b'>', _) => Some((TokenKind::Gt, 1)),
-            (b'&', Some(b'&')) => Some((TokenKind::AndAnd, 2)),
-            (b'|', Some(b'|')) => Some((TokenKind::OrOr, 2)),
-            (b'(', _) => Some((TokenKind::LParen, 1)),
-            (b')', _) => Some((TokenKind::RParen, 1)),
-            (b'[', _) => Some((TokenKind::LBracket, 1)),
-            (b']', _) => Some((TokenKind::RBracket, 1)),
-            (b',', _) => Some((TokenKind::Comma, 1)),
-            (b'.', _) => Some((TokenKind::Dot, 1)),
-            _ => None,
-        };
-        if let Some((kind, len)) = fixed {
+        if let Some((kind, len)) = fixed_token(b, next, start)? {
             self.pos += len;
             return Ok(Some(Token {
                 kind,
@@ -195,76 +218,59 @@ impl Lexer<'_> {
             }));
         }
         let kind = match b {
-            b'=' => {
-                let (op, help) = match next {
-                    Some(b'<') => ("=<", "use `<=`"),
-                    Some(b'>') => ("=>", "use `>=`"),
-                    _ => ("=", "use `==` to compare"),
-                };
-                return Err(err(
-                    format!("`{op}` is not an operator"),
-                    start..start + op.len(),
-                    Some(help),
-                ));
-            }
-            b'&' => {
-                return Err(err(
-                    "`&` is not an operator",
-                    start..start + 1,
-                    Some("use `&&`"),
-                ))
-            }
-            b'|' => {
-                return Err(err(
-                    "`|` is not an operator",
-                    start..start + 1,
-                    Some("use `||`"),
-                ))
-            }
+            b'=' | b'&' | b'|' => return Err(not_an_operator(b, next, start)),
             b'"' => self.double_quoted()?,
             b'\'' => self.single_quoted()?,
             b'`' => self.backtick_ident()?,
             b'-' if next.is_some_and(|c| c.is_ascii_digit()) => self.number()?,
             b'0'..=b'9' => self.number()?,
             b'-' if next.is_some_and(|c| c.is_ascii_alphabetic()) => {
-                self.pos += 1;
-                let end = self.eat_while(|c| c.is_ascii_alphabetic());
-                let word = self.src[start + 1..end].to_ascii_lowercase();
-                return Err(match powershell_help(&word) {
-                    Some(help) => err(
-                        format!("`{}` is not an operator", &self.src[start..end]),
-                        start..end,
-                        Some(help),
-                    ),
-                    None => err(
-                        "unexpected character `-`",
-                        start..start + 1,
-                        Some("`-` may only appear inside a name or before a number"),
-                    ),
-                });
+                return Err(self.powershell_operator(start))
             }
-            b if is_ident_start(b) => {
-                let end = self.eat_while(is_ident_continue);
-                let word = &self.src[start..end];
-                match word {
-                    "true" => TokenKind::True,
-                    "false" => TokenKind::False,
-                    "in" => TokenKind::In,
-                    "not" => TokenKind::Not,
-                    "and" => TokenKind::And,
-                    "or" => TokenKind::Or,
-                    _ => TokenKind::Ident {
-                        name: word.to_owned(),
-                        quoted: false,
-                    },
-                }
-            }
+            b if is_ident_start(b) => self.word(start),
             _ => return Err(self.unexpected_char()),
         };
         Ok(Some(Token {
             kind,
             span: start..self.pos,
         }))
+    }
+
+    /// A `-word` (at `start`): a PowerShell operator such as `-eq` gets the one to use.
+    fn powershell_operator(&mut self, start: usize) -> LexError {
+        self.pos += 1;
+        let end = self.eat_while(|c| c.is_ascii_alphabetic());
+        let word = self.src[start + 1..end].to_ascii_lowercase();
+        match powershell_help(&word) {
+            Some(help) => err(
+                format!("`{}` is not an operator", &self.src[start..end]),
+                start..end,
+                Some(help),
+            ),
+            None => err(
+                "unexpected character `-`",
+                start..start + 1,
+                Some("`-` may only appear inside a name or before a number"),
+            ),
+        }
+    }
+
+    /// A bare word starting at `start`: a keyword or a name.
+    fn word(&mut self, start: usize) -> TokenKind {
+        let end = self.eat_while(is_ident_continue);
+        let word = &self.src[start..end];
+        match word {
+            "true" => TokenKind::True,
+            "false" => TokenKind::False,
+            "in" => TokenKind::In,
+            "not" => TokenKind::Not,
+            "and" => TokenKind::And,
+            "or" => TokenKind::Or,
+            _ => TokenKind::Ident {
+                name: word.to_owned(),
+                quoted: false,
+            },
+        }
     }
 
     fn unexpected_char(&self) -> LexError {

@@ -2,8 +2,10 @@
 //! real table headers into a **Program** ([`compile::Node`] trees) and evaluated per row.
 //!
 //! The grammar, the functions and the semantics of missing values are documented in
-//! `docs/rules-language.md`; in short: comparisons of strings ignore case (as PowerShell's
-//! `-eq` does), any comparison with a missing value is false, and `exists(x)` tests for one.
+//! `docs/rules-language.md` (its function table generated from
+//! [`compile::functions::FUNCTIONS`]); in short: comparisons of strings ignore case (as
+//! PowerShell's `-eq` does), any comparison with a missing value is false, and `exists(x)`
+//! tests for one.
 
 pub mod ast;
 pub mod compile;
