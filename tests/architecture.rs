@@ -29,14 +29,12 @@ const MAX_FILE_LINES: usize = 600;
 /// Known breaches being cut (issue 19), one per line as the tests word them. A breach not on
 /// the list fails its test, and so does an entry that no longer happens: the list only shrinks.
 const UNTIL_CUT: &[&str] = &[
-    "circle in src/inventory: locate -> table -> locate",
     "file src/cli.rs is over 600 lines",
     "file src/engine/mod.rs is over 600 lines",
     "file src/expr/compile.rs is over 600 lines",
     "file src/expr/parser.rs is over 600 lines",
     "file src/inventory/locate.rs is over 600 lines",
     "file src/inventory/mod.rs is over 600 lines",
-    "file src/inventory/table.rs is over 600 lines",
     "file src/report/html/mod.rs is over 600 lines",
     "file src/rule/mod.rs is over 600 lines",
     "fn build in src/engine/data.rs is long",
@@ -64,8 +62,6 @@ const UNTIL_CUT: &[&str] = &[
     "fn overview in src/report/html/mod.rs is long",
     "fn parse in src/config.rs is long",
     "fn read_findings in src/inventory/mod.rs is long",
-    "fn read_in_parts in src/inventory/table.rs is long",
-    "fn read_pass in src/inventory/table.rs is long",
     "fn readiness in src/report/html/model.rs is long",
     "fn render in src/report/markdown.rs is long",
     "fn rules in src/cli/commands.rs is long",

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::decode::{DecodingReader, Encoding};
 use super::split::Boundary;
-use super::table::{skip_bytes, RecordStarts};
+use super::starts::{skip_bytes, RecordStarts};
 use super::Source;
 use crate::finding::{Anchor, Excerpt, Span};
 

@@ -20,8 +20,9 @@ pub mod head;
 pub mod known;
 pub mod limit;
 pub mod locate;
-pub mod recognize;
+pub mod recognise;
 pub mod split;
+pub mod starts;
 pub mod table;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,7 +37,7 @@ use crate::finding::{builtin, Anchor, FileId, Finding, Location};
 use decl::TableDecl;
 use decode::Encoding;
 use head::{Head, HeadOptions, HeadProblem};
-use recognize::{RecognisedBy, Recognizer};
+use recognise::{RecognisedBy, Recogniser};
 use table::{ReadIssue, Rows};
 
 pub use discover::{DiscoverOptions, FoundFile};
@@ -202,7 +203,7 @@ impl Inventory {
         overrides: &[TableOverride],
     ) -> Result<(Inventory, Vec<Finding>), String> {
         let (found, errors) = discover::discover(roots, discover_options)?;
-        let (recognizer, decl_errors) = Recognizer::new(&decls);
+        let (recogniser, decl_errors) = Recogniser::new(&decls);
         if let Some((kind, message)) = decl_errors.into_iter().next() {
             return Err(format!("table declaration `{kind}`: {message}"));
         }
@@ -227,7 +228,7 @@ impl Inventory {
             .map(|f| (Source::File(f.path, None), f.display))
             .collect();
         let (inventory, more) =
-            Inventory::from_sources(sources, decls, &recognizer, &override_sets);
+            Inventory::from_sources(sources, decls, &recogniser, &override_sets);
         findings.extend(more);
         Ok((inventory, findings))
     }
@@ -238,7 +239,7 @@ impl Inventory {
         tables: Vec<(String, Option<String>, Vec<u8>)>,
         decls: Vec<TableDecl>,
     ) -> Result<(Inventory, Vec<Finding>), String> {
-        let (recognizer, _) = Recognizer::new(&decls);
+        let (recogniser, _) = Recogniser::new(&decls);
         let overrides: Vec<TableOverride> = tables
             .iter()
             .filter_map(|(display, kind, _)| {
@@ -260,7 +261,7 @@ impl Inventory {
         Ok(Inventory::from_sources(
             sources,
             decls,
-            &recognizer,
+            &recogniser,
             &override_sets,
         ))
     }
@@ -268,7 +269,7 @@ impl Inventory {
     fn from_sources(
         sources: Vec<(Source, String)>,
         decls: Vec<TableDecl>,
-        recognizer: &Recognizer,
+        recogniser: &Recogniser,
         override_sets: &[(globset::GlobSet, &TableOverride)],
     ) -> (Inventory, Vec<Finding>) {
         let mut findings = Vec::new();
@@ -284,7 +285,7 @@ impl Inventory {
                 // A panic while reading one file is reported on that file; the run goes on.
                 let (kept_source, kept_display) = (source.clone(), display.clone());
                 catch_unwind(AssertUnwindSafe(|| {
-                    open_file(id, source, display, &decls, recognizer, &applicable)
+                    open_file(id, source, display, &decls, recogniser, &applicable)
                 }))
                 .unwrap_or_else(|payload| {
                     let mut file = TableFile::new(id, kept_source, &kept_display);
@@ -546,7 +547,7 @@ fn open_file(
     source: Source,
     display: String,
     decls: &[TableDecl],
-    recognizer: &Recognizer,
+    recogniser: &Recogniser,
     overrides: &[&TableOverride],
 ) -> (TableFile, Vec<Finding>) {
     crate::fault::inject("open", file_name(&display));
@@ -581,7 +582,7 @@ fn open_file(
             .iter()
             .position(|d| d.kind == kind)
             .map(|i| (i, RecognisedBy::Override)),
-        None => recognizer.recognise(decls, &head, file_name(&file.display)),
+        None => recogniser.recognise(decls, &head, file_name(&file.display)),
     };
     let header_anchor = Anchor::Record { record: 0 };
     // Duplicate header names (case-insensitive: PowerShell property names are).
