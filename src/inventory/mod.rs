@@ -30,6 +30,8 @@ pub mod locate;
 mod open;
 mod position;
 pub mod recognise;
+pub mod resolve;
+mod scanner;
 mod source;
 pub mod split;
 pub mod starts;
