@@ -49,7 +49,6 @@ const UNTIL_CUT: &[&str] = &[
     "fn eval_unique in src/engine/evaluate.rs is long",
     "fn evaluate in src/engine/evaluate.rs is long",
     "fn find_boundaries in src/inventory/split.rs is long",
-    "fn generate in src/gen.rs is long",
     "fn index in src/expr/compile.rs is long",
     "fn inventory in src/report/html/mod.rs is long",
     "fn load_rule in src/rule/mod.rs is long",
