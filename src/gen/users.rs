@@ -148,7 +148,7 @@ impl User {
         match self.defect {
             // Healthy shapes that must stay quiet: Lync 2013 users who chat (room members with
             // AllowChat), and users deliberately without chat (NoChat, in no room).
-            Defect::None if self.home == 1 && i % 5 == 0 => members.push(self.sip.clone()),
+            Defect::None if self.home == 1 && i.is_multiple_of(5) => members.push(self.sip.clone()),
             Defect::None if self.home == 1 && i % 7 == 3 => self.policy = "NoChat".into(),
             Defect::None => {}
             Defect::Pc001 => {
@@ -156,7 +156,7 @@ impl User {
                 // or a per-user policy enabling chat (odd rows).
                 self.pool = "pool10.contoso.com".into();
                 self.agent = "OC/15.0.4569.1503 (Microsoft Lync)";
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     self.policy.clear();
                     members.push(self.sip.clone());
                 } else {
@@ -167,7 +167,7 @@ impl User {
                 // A room member on Lync Server 2013 whose effective policy disables chat: the
                 // per-user NoChat (even rows) or the Global policy (odd rows).
                 self.pool = "pool13.contoso.com".into();
-                self.policy = if i % 2 == 0 {
+                self.policy = if i.is_multiple_of(2) {
                     "NoChat".into()
                 } else {
                     String::new()

@@ -3,7 +3,8 @@
 //! A [`Column`] stores the cells of one field of every data row in one string, so memory is
 //! proportional to the columns in use, never to the file. Built-in checks that need every cell
 //! (ragged rows, .NET type names, `?` replacement characters, NUL bytes) run during the same
-//! single pass ([`pass`]) without keeping anything; a large file is read in [`parts`] at once.
+//! single pass (`pass.rs`) without keeping anything; a large file is read in parts at once
+//! (`parts.rs`).
 //! Rows are numbered from 0 here; the output contract's 1-based data row is `row + 1`, which is
 //! also the record number (the header is record 0).
 
