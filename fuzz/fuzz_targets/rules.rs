@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
             if !errors.is_empty() {
                 return;
             }
-            let _ = invlint::inventory::recognize::Recognizer::new(&set.decls());
+            let _ = invlint::inventory::recognise::Recogniser::new(&set.decls());
             for rule in set.rules() {
                 if let Err(errors) = rule.compile(&schema) {
                     check_spans(text, &full, &errors);

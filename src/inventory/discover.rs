@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use walkdir::DirEntry;
 
 /// Options of discovery.
 #[derive(Debug, Clone)]
@@ -78,124 +79,164 @@ pub fn discover(
     roots: &[PathBuf],
     options: &DiscoverOptions,
 ) -> Result<(Vec<FoundFile>, Vec<DiscoverError>), String> {
-    let include = glob_set(&options.include)?;
-    let exclude = glob_set(&options.exclude)?;
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
+    let filters = Filters {
+        include: glob_set(&options.include)?,
+        exclude: glob_set(&options.exclude)?,
+        options,
+    };
+    let mut found = Found::default();
     for root in roots {
         let root_display = display_root(root);
+        if let Some(canonical_root) = found.root(root, &root_display) {
+            walk_folder(&filters, root, &root_display, &canonical_root, &mut found);
+        }
+    }
+    read_once(&mut found.files);
+    Ok((found.files, found.errors))
+}
+
+/// What decides which entries of a folder are read.
+struct Filters<'o> {
+    include: GlobSet,
+    exclude: GlobSet,
+    options: &'o DiscoverOptions,
+}
+
+impl Filters<'_> {
+    /// A file at `relative` (`/`-separated, under its input folder) matches the globs.
+    fn wants(&self, relative: &str) -> bool {
+        self.include.is_match(relative) && !self.exclude.is_match(relative)
+    }
+}
+
+/// The files found so far, and the entries that failed.
+#[derive(Default)]
+struct Found {
+    files: Vec<FoundFile>,
+    errors: Vec<DiscoverError>,
+}
+
+impl Found {
+    fn error(&mut self, display: String, message: String) {
+        self.errors.push(DiscoverError { display, message });
+    }
+
+    /// Take the input path `root`: a file is found as it is; a folder gives its canonical
+    /// path, to be walked (`None` when it is not to be, or cannot be, read).
+    fn root(&mut self, root: &Path, root_display: &str) -> Option<PathBuf> {
         let meta = match std::fs::metadata(root) {
             Ok(m) => m,
             Err(e) => {
-                errors.push(DiscoverError {
-                    display: root_display,
-                    message: e.to_string(),
-                });
-                continue;
+                self.error(root_display.to_string(), e.to_string());
+                return None;
             }
         };
         if !meta.is_dir() {
             match crate::files::not_regular(meta.file_type()) {
-                Some(what) => errors.push(DiscoverError {
-                    display: root_display,
-                    message: format!("{what}, not a regular file: not read"),
-                }),
-                None => files.push(FoundFile {
-                    path: root.clone(),
-                    display: root_display,
+                Some(what) => self.error(
+                    root_display.to_string(),
+                    format!("{what}, not a regular file: not read"),
+                ),
+                None => self.files.push(FoundFile {
+                    path: root.to_path_buf(),
+                    display: root_display.to_string(),
                 }),
             }
-            continue;
+            return None;
         }
-        let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+        let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         if let Some(pseudo) = pseudo_file_system(&canonical_root) {
-            errors.push(DiscoverError {
-                display: root_display,
-                message: format!("`{pseudo}` is a kernel file system, not exports: not walked"),
-            });
-            continue;
+            self.error(
+                root_display.to_string(),
+                format!("`{pseudo}` is a kernel file system, not exports: not walked"),
+            );
+            return None;
         }
-        // Links left unfollowed, reported once the walk is over (the filter owns them).
-        let refused = std::cell::RefCell::new(Vec::new());
-        let walker = walkdir::WalkDir::new(root)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                if !(options.hidden || e.depth() == 0 || !is_hidden(e.file_name())) {
-                    return false;
-                }
-                if e.depth() == 0 || !e.path_is_symlink() {
-                    return true;
-                }
-                match refuse_link(e.path(), &canonical_root, options.follow_links) {
-                    Some(reason) => {
-                        let relevant = e.file_type().is_dir() || {
-                            let relative =
-                                slash_path(e.path().strip_prefix(root).unwrap_or(e.path()));
-                            include.is_match(&relative) && !exclude.is_match(&relative)
-                        };
-                        if relevant {
-                            refused.borrow_mut().push((e.path().to_path_buf(), reason));
-                        }
-                        false
-                    }
-                    None => true,
-                }
-            });
-        for entry in walker {
-            match entry {
-                Ok(entry) => {
-                    if entry.file_type().is_dir() {
-                        continue;
-                    }
-                    let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
-                    let relative_text = slash_path(relative);
-                    if !include.is_match(&relative_text) || exclude.is_match(&relative_text) {
-                        continue;
-                    }
-                    let display = join_display(&root_display, &relative_text);
-                    if let Some(what) = crate::files::not_regular(entry.file_type()) {
-                        errors.push(DiscoverError {
-                            display,
-                            message: format!("{what}, not a regular file: not read"),
-                        });
-                        continue;
-                    }
-                    files.push(FoundFile {
-                        path: entry.path().to_path_buf(),
-                        display,
-                    });
-                }
-                Err(err) => {
-                    let path = err.path().unwrap_or(root);
-                    let relative = path.strip_prefix(root).unwrap_or(path);
-                    let message = if let Some(ancestor) = err.loop_ancestor() {
-                        format!(
-                            "symbolic link loop: it leads back to `{}`",
-                            slash_path(ancestor)
-                        )
-                    } else {
-                        err.io_error()
-                            .map_or_else(|| err.to_string(), |e| e.to_string())
-                    };
-                    errors.push(DiscoverError {
-                        display: join_display(&root_display, &slash_path(relative)),
-                        message,
-                    });
-                }
+        Some(canonical_root)
+    }
+
+    /// An entry of the walk of `root` that is not a folder: found if the globs want it.
+    fn entry(&mut self, filters: &Filters, root: &Path, root_display: &str, entry: &DirEntry) {
+        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let relative_text = slash_path(relative);
+        if !filters.wants(&relative_text) {
+            return;
+        }
+        let display = join_display(root_display, &relative_text);
+        if let Some(what) = crate::files::not_regular(entry.file_type()) {
+            self.error(display, format!("{what}, not a regular file: not read"));
+            return;
+        }
+        self.files.push(FoundFile {
+            path: entry.path().to_path_buf(),
+            display,
+        });
+    }
+
+    /// An entry of the walk of `root` that could not be read.
+    fn walk_error(&mut self, root: &Path, root_display: &str, err: &walkdir::Error) {
+        let path = err.path().unwrap_or(root);
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        let message = if let Some(ancestor) = err.loop_ancestor() {
+            format!(
+                "symbolic link loop: it leads back to `{}`",
+                slash_path(ancestor)
+            )
+        } else {
+            err.io_error()
+                .map_or_else(|| err.to_string(), |e| e.to_string())
+        };
+        self.error(join_display(root_display, &slash_path(relative)), message);
+    }
+}
+
+/// Walk the folder `root` (whose canonical path is `canonical_root`) in file-name order.
+fn walk_folder(
+    filters: &Filters,
+    root: &Path,
+    root_display: &str,
+    canonical_root: &Path,
+    found: &mut Found,
+) {
+    let options = filters.options;
+    // Links left unfollowed, reported once the walk is over (the filter owns them).
+    let refused = std::cell::RefCell::new(Vec::new());
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if !(options.hidden || e.depth() == 0 || !is_hidden(e.file_name())) {
+                return false;
             }
-        }
-        for (path, message) in refused.into_inner() {
-            let relative = path.strip_prefix(root).unwrap_or(&path);
-            errors.push(DiscoverError {
-                display: join_display(&root_display, &slash_path(relative)),
-                message,
-            });
+            if e.depth() == 0 || !e.path_is_symlink() {
+                return true;
+            }
+            match refuse_link(e.path(), canonical_root, options.follow_links) {
+                Some(reason) => {
+                    let relevant = e.file_type().is_dir() || {
+                        let relative = slash_path(e.path().strip_prefix(root).unwrap_or(e.path()));
+                        filters.wants(&relative)
+                    };
+                    if relevant {
+                        refused.borrow_mut().push((e.path().to_path_buf(), reason));
+                    }
+                    false
+                }
+                None => true,
+            }
+        });
+    for entry in walker {
+        match entry {
+            Ok(entry) if entry.file_type().is_dir() => {}
+            Ok(entry) => found.entry(filters, root, root_display, &entry),
+            Err(err) => found.walk_error(root, root_display, &err),
         }
     }
-    read_once(&mut files);
-    Ok((files, errors))
+    for (path, message) in refused.into_inner() {
+        let relative = path.strip_prefix(root).unwrap_or(&path);
+        found.error(join_display(root_display, &slash_path(relative)), message);
+    }
 }
 
 /// Keep the first of the entries that are the same file (overlapping input paths, `exports

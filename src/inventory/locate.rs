@@ -6,30 +6,22 @@
 //! the csv crate's `Position`, which is off by one line on CRLF files and after blank lines.
 //! Columns count characters. The end column is exclusive (SARIF's convention), so an empty
 //! unquoted cell has `end_column == column`.
+//!
+//! This file plans the re-scan (whole file or the parts it was read in); the pass itself is
+//! in `scanner.rs`, and turning a captured record into a span in [`super::resolve`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
-use std::ops::Range;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::decode::{DecodingReader, Encoding};
+use super::scanner::scan_with_buffer;
 use super::split::Boundary;
-use super::table::{skip_bytes, RecordStarts};
+use super::starts::{skip_bytes, RecordStarts};
 use super::Source;
-use crate::finding::{Anchor, Excerpt, Span};
 
-/// The raw text of one record and where its fields are in it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordText {
-    /// 1-based line of the record's first character.
-    pub first_line: u64,
-    /// The record's raw text, without its line end.
-    pub text: String,
-    /// Byte ranges of the raw fields (quotes included) inside `text`.
-    pub fields: Vec<Range<usize>>,
-}
+pub use super::resolve::{resolve, RecordText};
 
 /// How to read a file again: its encoding, `#TYPE` line length and delimiter, and where it
 /// was split when it was read in parts (each part's start with the number of data rows before
@@ -149,288 +141,12 @@ fn scan_text_at<R: Read>(
     scan_with_buffer(source, delimiter, line, wanted, positions, BUF, false).map(|(f, _)| f)
 }
 
-/// The scanner, reading `size` bytes at a time (small sizes in tests). With `to_end`, it
-/// goes on counting lines to the end of `source` once the wanted records are found; it
-/// returns the line number it stopped on.
-fn scan_with_buffer<R: Read>(
-    mut source: R,
-    delimiter: u8,
-    mut line: u64,
-    wanted: &BTreeSet<u64>,
-    positions: Option<&BTreeMap<u64, u64>>,
-    size: usize,
-    to_end: bool,
-) -> io::Result<(BTreeMap<u64, RecordText>, u64)> {
-    let mut found = BTreeMap::new();
-    let last_wanted = wanted.last().copied();
-    let mut parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
-    let mut buf = vec![0u8; size];
-    let mut sink = vec![0u8; size];
-    let (mut pos, mut end, mut eof) = (0usize, 0usize, false);
-    // Offset in the text of `buf[0]`.
-    let mut base: u64 = 0;
-    let mut prev_cr = false;
-    let mut record: u64 = 0;
-    let mut next_wanted = wanted.iter().copied();
-    // Jumped to the record to read next (once per record: the line ends before it may take
-    // more than one buffer).
-    let mut positioned = false;
-    // State of the record being read.
-    let mut in_record = false;
-    let mut capture: Option<(u64, Vec<u8>, Vec<Range<usize>>)> = None;
-    let mut field_start = 0usize; // offset in the captured text
-    while let Some(last_wanted) = last_wanted {
-        if pos == end && !eof {
-            base += end as u64;
-            end = read_full(&mut source, &mut buf)?;
-            pos = 0;
-            eof = end == 0;
-        }
-        if let (false, false, Some(positions)) = (in_record, positioned, positions) {
-            // Jump to the next wanted record, only counting the line ends on the way.
-            let Some(target) = next_wanted.find(|&r| r >= record) else {
-                break;
-            };
-            let at = positions.get(&target).copied().unwrap_or(u64::MAX);
-            while base + (pos as u64) < at && !(eof && pos == end) {
-                if pos == end {
-                    base += end as u64;
-                    end = read_full(&mut source, &mut buf)?;
-                    pos = 0;
-                    eof = end == 0;
-                    continue;
-                }
-                let n = (end - pos).min((at - base - pos as u64) as usize);
-                count_lines(&buf[pos..pos + n], &mut prev_cr, &mut line);
-                pos += n;
-            }
-            record = target;
-            positioned = true;
-        }
-        if !in_record {
-            // Skip line ends (and blank lines) before a record ourselves, so that the record
-            // starts on a known line.
-            while pos < end && matches!(buf[pos], b'\r' | b'\n') {
-                count_line(buf[pos], &mut prev_cr, &mut line);
-                pos += 1;
-            }
-            if pos == end && !eof {
-                continue;
-            }
-            if eof && pos == end {
-                break;
-            }
-            in_record = true;
-            field_start = 0;
-            capture = wanted
-                .contains(&record)
-                .then(|| (line, Vec::new(), Vec::new()));
-        }
-        let input = &buf[pos..end];
-        let (result, consumed, _) = parser.read_field(input, &mut sink);
-        let taken = &input[..consumed];
-        for &b in taken {
-            count_line(b, &mut prev_cr, &mut line);
-        }
-        if let Some((_, text, _)) = capture.as_mut() {
-            text.extend_from_slice(taken);
-        }
-        pos += consumed;
-        match result {
-            csv_core::ReadFieldResult::InputEmpty | csv_core::ReadFieldResult::OutputFull => {
-                if eof && consumed == 0 && matches!(result, csv_core::ReadFieldResult::OutputFull) {
-                    return Err(io::Error::other("CSV scanner made no progress"));
-                }
-            }
-            csv_core::ReadFieldResult::Field { record_end } => {
-                if let Some((_, text, fields)) = capture.as_mut() {
-                    let mut field_end = text.len();
-                    // The separator is consumed by the call that ends the field; at the end
-                    // of the input (`consumed == 0`) the last byte is content, e.g. the line
-                    // end inside a quote left open at the end of the file.
-                    if field_end > field_start && consumed > 0 {
-                        let last = text[field_end - 1];
-                        let ends_with_separator = if record_end {
-                            matches!(last, b'\r' | b'\n')
-                        } else {
-                            last == delimiter
-                        };
-                        if ends_with_separator {
-                            field_end -= 1;
-                        }
-                    }
-                    fields.push(field_start..field_end);
-                    field_start = text.len();
-                }
-                if record_end {
-                    if let Some((first, mut text, fields)) = capture.take() {
-                        let keep = fields.last().map_or(0, |f| f.end);
-                        text.truncate(keep);
-                        found.insert(
-                            record,
-                            RecordText {
-                                first_line: first,
-                                text: String::from_utf8_lossy(&text).into_owned(),
-                                fields,
-                            },
-                        );
-                    }
-                    in_record = false;
-                    positioned = false;
-                    if record == last_wanted {
-                        break;
-                    }
-                    record += 1;
-                }
-            }
-            csv_core::ReadFieldResult::End => break,
-        }
-    }
-    if to_end {
-        loop {
-            count_lines(&buf[pos..end], &mut prev_cr, &mut line);
-            if eof {
-                break;
-            }
-            end = read_full(&mut source, &mut buf)?;
-            pos = 0;
-            eof = end == 0;
-        }
-    }
-    Ok((found, line))
-}
-
-fn count_line(b: u8, prev_cr: &mut bool, line: &mut u64) {
-    match b {
-        b'\r' => {
-            *line += 1;
-            *prev_cr = true;
-        }
-        b'\n' => {
-            if !*prev_cr {
-                *line += 1;
-            }
-            *prev_cr = false;
-        }
-        _ => *prev_cr = false,
-    }
-}
-
-/// [`count_line`] over a slice, visiting only its line ends.
-fn count_lines(bytes: &[u8], prev_cr: &mut bool, line: &mut u64) {
-    let Some(&last) = bytes.last() else {
-        return;
-    };
-    // Index just past the last `\r` seen (0 when it ended the previous slice).
-    let mut after_cr = if *prev_cr { Some(0) } else { None };
-    for i in memchr::memchr2_iter(b'\r', b'\n', bytes) {
-        if bytes[i] == b'\r' {
-            *line += 1;
-            after_cr = Some(i + 1);
-        } else if after_cr != Some(i) {
-            *line += 1;
-        }
-    }
-    *prev_cr = last == b'\r';
-}
-
-fn read_full<R: Read>(source: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match source.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
-/// Line and column (1-based, characters) of byte `offset` in a record's text.
-fn line_col(record: &RecordText, offset: usize) -> (u64, u64) {
-    let before = record.text.get(..offset).unwrap_or(&record.text);
-    let bytes = before.as_bytes();
-    let mut line = record.first_line;
-    let mut line_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let breaks = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-        if breaks {
-            line += 1;
-            line_start = i + 1;
-        }
-    }
-    (line, before[line_start..].chars().count() as u64 + 1)
-}
-
-/// Widest excerpt kept around a span for display.
-const EXCERPT_WINDOW: usize = 160;
-
-/// The span (and, if asked, the excerpt) of `anchor` in a captured record.
-pub fn resolve(
-    record: &RecordText,
-    anchor: Anchor,
-    with_excerpt: bool,
-) -> Option<(Span, Option<Excerpt>)> {
-    let range = match anchor {
-        Anchor::Cell { field, .. } => match record.fields.get(field) {
-            Some(r) => r.clone(),
-            // A field past the end of a short row: point at the end of the record.
-            None => record.text.len()..record.text.len(),
-        },
-        Anchor::Record { .. } => 0..record.text.len(),
-        Anchor::File | Anchor::Position { .. } => return None,
-    };
-    let (line, column) = line_col(record, range.start);
-    let (end_line, end_column) = line_col(record, range.end);
-    let span = Span {
-        line,
-        column,
-        end_line,
-        end_column,
-    };
-    let excerpt = with_excerpt.then(|| excerpt(record, range));
-    Some((span, excerpt))
-}
-
-/// The lines of the record around `range`, cut to a window when they are very long.
-fn excerpt(record: &RecordText, range: Range<usize>) -> Excerpt {
-    let text = record.text.as_str();
-    let line_start = text[..range.start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
-    let line_end = text[range.end..]
-        .find(['\r', '\n'])
-        .map_or(text.len(), |i| range.end + i);
-    let mut from = line_start;
-    let mut to = line_end;
-    if range.start - from > EXCERPT_WINDOW {
-        from = floor_char(text, range.start - EXCERPT_WINDOW / 2);
-    }
-    if to - range.end > EXCERPT_WINDOW {
-        to = floor_char(text, range.end + EXCERPT_WINDOW / 2);
-    }
-    if range.end - range.start > 4 * EXCERPT_WINDOW {
-        to = floor_char(text, range.start + 4 * EXCERPT_WINDOW).max(from);
-    }
-    let (first_line, _) = line_col(record, from);
-    Excerpt {
-        first_line,
-        text: Arc::from(&text[from..to]),
-        start: range.start - from,
-        end: range.end.min(to) - from,
-    }
-}
-
-fn floor_char(text: &str, mut i: usize) -> usize {
-    i = i.min(text.len());
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::{Anchor, Span};
+    use crate::inventory::resolve::EXCERPT_WINDOW;
+    use crate::inventory::scanner::{count_line, count_lines};
 
     fn scan(text: &str, wanted: &[u64]) -> BTreeMap<u64, RecordText> {
         scan_text(text.as_bytes(), b',', 1, &wanted.iter().copied().collect()).unwrap()

@@ -66,33 +66,26 @@ pub fn find_boundaries(
         Encoding::Utf16Be { .. } => Units::Utf16 { big_endian: true },
         Encoding::Windows1252 => return Ok(Vec::new()),
     };
-    let mut found = Vec::with_capacity(froms.len());
     let Some(&first_from) = froms.first() else {
-        return Ok(found);
+        return Ok(Vec::new());
     };
-    let mut from = first_from;
-    let mut input = source.open()?;
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut raw = 0u64; // offset of buf[0]
-                        // Text offset of the unit being read: negative over the BOM (UTF-8) and the `#TYPE` line.
+    // Text offset of the unit being read: negative over the BOM (UTF-8) and the `#TYPE` line.
     let mut text: i64 = -(type_line_len as i64);
     if let Units::Bytes = units {
         text -= encoding.bom_len() as i64;
     }
-    let mut inside = false; // inside quotes
-    let mut pending_high = false; // UTF-16: a high surrogate waits for its pair
-    let mut carry: Option<u8> = None; // UTF-16: odd byte at the end of a read
-                                      // Records a boundary; true once every one is found. The next must come after this one.
-    let mut push = |boundary: Boundary, from: &mut u64| {
-        found.push(boundary);
-        match froms.get(found.len()) {
-            Some(&next) => {
-                *from = next.max(boundary.raw);
-                false
-            }
-            None => true,
-        }
+    let mut scan = Scan {
+        froms,
+        found: Vec::with_capacity(froms.len()),
+        from: first_from,
+        raw: 0,
+        text,
+        inside: false,
+        pending_high: false,
     };
+    let mut input = source.open()?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut carry: Option<u8> = None; // UTF-16: odd byte at the end of a read
     loop {
         let mut filled = 0;
         if let Some(b) = carry.take() {
@@ -105,102 +98,147 @@ pub fn find_boundaries(
         }
         filled += n;
         let chunk = &buf[..filled];
-        match units {
-            Units::Bytes => {
-                // The BOM and the `#TYPE` line are not text: start counting after them.
-                let skip = (-text).clamp(0, chunk.len() as i64) as usize;
-                text += skip as i64;
-                let data = &chunk[skip..];
-                let base = raw + skip as u64; // raw offset of data[0]
-                let mut pos = 0;
-                'chunk: while pos < data.len() {
-                    let before_from =
-                        (from.saturating_sub(base + pos as u64) as usize).min(data.len() - pos);
-                    // Before `from`, only the parity matters: count the quotes, fast.
-                    let quotes = data[pos..pos + before_from]
-                        .iter()
-                        .filter(|&&b| b == b'"')
-                        .count();
-                    inside ^= quotes % 2 == 1;
-                    text += before_from as i64;
-                    pos += before_from;
-                    while pos < data.len() {
-                        let b = data[pos];
-                        pos += 1;
-                        text += 1;
-                        match b {
-                            b'"' => inside = !inside,
-                            b'\n' if !inside && text > 0 => {
-                                let boundary = Boundary {
-                                    raw: base + pos as u64,
-                                    text: text as u64,
-                                };
-                                if push(boundary, &mut from) {
-                                    return Ok(found);
-                                }
-                                continue 'chunk;
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                raw += filled as u64;
-            }
+        let done = match units {
+            Units::Bytes => scan.bytes(chunk),
             Units::Utf16 { big_endian } => {
                 let whole = filled & !1;
                 if whole < filled {
                     carry = Some(chunk[whole]);
                 }
-                for (i, pair) in chunk[..whole].chunks_exact(2).enumerate() {
-                    let unit = if big_endian {
-                        u16::from_be_bytes([pair[0], pair[1]])
-                    } else {
-                        u16::from_le_bytes([pair[0], pair[1]])
-                    };
-                    let at = raw + 2 * i as u64; // raw offset of this unit
-                    if at < encoding.bom_len() as u64 {
-                        continue;
-                    }
-                    // UTF-8 length of the unit as the decoder writes it (an unpaired
-                    // surrogate becomes U+FFFD, 3 bytes).
-                    if pending_high {
-                        pending_high = false;
-                        if (0xDC00..0xE000).contains(&unit) {
-                            text += 1; // the pair is 4 bytes: 3 were counted for the high half
-                            continue;
-                        }
-                    }
-                    text += match unit {
-                        0..=0x7F => 1,
-                        0x80..=0x7FF => 2,
-                        0xD800..=0xDBFF => {
-                            pending_high = true;
-                            3
-                        }
-                        _ => 3,
-                    };
-                    if text <= 0 {
-                        continue;
-                    }
-                    match unit {
-                        0x22 => inside = !inside,
-                        0x0A if !inside && at >= from => {
-                            let boundary = Boundary {
-                                raw: at + 2,
-                                text: text as u64,
-                            };
-                            if push(boundary, &mut from) {
-                                return Ok(found);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                raw += whole as u64;
+                scan.utf16(&chunk[..whole], big_endian, encoding.bom_len() as u64)
             }
+        };
+        if done {
+            break;
         }
     }
-    Ok(found)
+    Ok(scan.found)
+}
+
+/// The state of the one pass of [`find_boundaries`].
+struct Scan<'f> {
+    froms: &'f [u64],
+    found: Vec<Boundary>,
+    /// The raw offset at or after which the next boundary is wanted.
+    from: u64,
+    /// Raw offset of the chunk being scanned.
+    raw: u64,
+    /// Text offset of the unit being read: negative over the BOM (UTF-8) and the `#TYPE`
+    /// line.
+    text: i64,
+    /// Inside quotes.
+    inside: bool,
+    /// UTF-16: a high surrogate waits for its pair.
+    pending_high: bool,
+}
+
+impl Scan<'_> {
+    /// Record a boundary; true once every one is found. The next must come after this one.
+    fn push(&mut self, boundary: Boundary) -> bool {
+        self.found.push(boundary);
+        match self.froms.get(self.found.len()) {
+            Some(&next) => {
+                self.from = next.max(boundary.raw);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Scan the next chunk of a UTF-8 file; true once every boundary is found.
+    fn bytes(&mut self, chunk: &[u8]) -> bool {
+        // The BOM and the `#TYPE` line are not text: start counting after them.
+        let skip = (-self.text).clamp(0, chunk.len() as i64) as usize;
+        self.text += skip as i64;
+        let data = &chunk[skip..];
+        let base = self.raw + skip as u64; // raw offset of data[0]
+        let mut pos = 0;
+        'chunk: while pos < data.len() {
+            let before_from =
+                (self.from.saturating_sub(base + pos as u64) as usize).min(data.len() - pos);
+            // Before `from`, only the parity matters: count the quotes, fast.
+            let quotes = data[pos..pos + before_from]
+                .iter()
+                .filter(|&&b| b == b'"')
+                .count();
+            self.inside ^= quotes % 2 == 1;
+            self.text += before_from as i64;
+            pos += before_from;
+            while pos < data.len() {
+                let b = data[pos];
+                pos += 1;
+                self.text += 1;
+                match b {
+                    b'"' => self.inside = !self.inside,
+                    b'\n' if !self.inside && self.text > 0 => {
+                        let boundary = Boundary {
+                            raw: base + pos as u64,
+                            text: self.text as u64,
+                        };
+                        if self.push(boundary) {
+                            return true;
+                        }
+                        continue 'chunk;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.raw += chunk.len() as u64;
+        false
+    }
+
+    /// Scan the next whole code units of a UTF-16 file, whose BOM is `bom_len` bytes; true
+    /// once every boundary is found.
+    fn utf16(&mut self, units: &[u8], big_endian: bool, bom_len: u64) -> bool {
+        for (i, pair) in units.chunks_exact(2).enumerate() {
+            let unit = if big_endian {
+                u16::from_be_bytes([pair[0], pair[1]])
+            } else {
+                u16::from_le_bytes([pair[0], pair[1]])
+            };
+            let at = self.raw + 2 * i as u64; // raw offset of this unit
+            if at < bom_len {
+                continue;
+            }
+            // UTF-8 length of the unit as the decoder writes it (an unpaired surrogate
+            // becomes U+FFFD, 3 bytes).
+            if self.pending_high {
+                self.pending_high = false;
+                if (0xDC00..0xE000).contains(&unit) {
+                    self.text += 1; // the pair is 4 bytes: 3 were counted for the high half
+                    continue;
+                }
+            }
+            self.text += match unit {
+                0..=0x7F => 1,
+                0x80..=0x7FF => 2,
+                0xD800..=0xDBFF => {
+                    self.pending_high = true;
+                    3
+                }
+                _ => 3,
+            };
+            if self.text <= 0 {
+                continue;
+            }
+            match unit {
+                0x22 => self.inside = !self.inside,
+                0x0A if !self.inside && at >= self.from => {
+                    let boundary = Boundary {
+                        raw: at + 2,
+                        text: self.text as u64,
+                    };
+                    if self.push(boundary) {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.raw += units.len() as u64;
+        false
+    }
 }
 
 fn read_some<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {

@@ -20,15 +20,15 @@ pub enum RecognisedBy {
 }
 
 /// Declarations compiled for recognition.
-pub struct Recognizer {
+pub struct Recogniser {
     /// File-name globs of each declaration, in declaration order.
     globs: Vec<Vec<GlobMatcher>>,
 }
 
-impl Recognizer {
+impl Recogniser {
     /// Compile the globs of `decls`. Invalid ones are returned as errors (declaration kind,
     /// message) and left out.
-    pub fn new(decls: &[TableDecl]) -> (Recognizer, Vec<(String, String)>) {
+    pub fn new(decls: &[TableDecl]) -> (Recogniser, Vec<(String, String)>) {
         let mut errors = Vec::new();
         let globs = decls
             .iter()
@@ -45,7 +45,7 @@ impl Recognizer {
                     .collect()
             })
             .collect();
-        (Recognizer { globs }, errors)
+        (Recogniser { globs }, errors)
     }
 
     /// The index of the declaration `head` (of a file named `file_name`) is, if any.

@@ -1,0 +1,160 @@
+//! [`Inventory::locate`]: resolving the findings' **anchors** (record and field numbers) into
+//! spans (lines and columns) and excerpts, reading again only the files that have findings
+//! and, in them, only the records wanted.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rayon::prelude::*;
+
+use super::file::{TableFile, LOCATING};
+use super::locate::{self, RecordText};
+use super::{file_name, Inventory};
+use crate::finding::{builtin, Anchor, FileId, Finding, Location};
+
+/// The captured records of each file, by record number.
+type Scanned = BTreeMap<FileId, BTreeMap<u64, RecordText>>;
+
+/// The findings about locating itself, gathered from several threads.
+#[derive(Default)]
+struct Caught(Mutex<Vec<Finding>>);
+
+impl Caught {
+    fn push(&self, finding: Finding) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(finding);
+    }
+
+    /// A panic caught while locating, reported as an internal error on its file.
+    fn panic(&self, file: &TableFile, payload: &(dyn std::any::Any + Send)) {
+        self.push(file.internal_error(LOCATING, payload));
+    }
+
+    fn into_inner(self) -> Vec<Finding> {
+        self.0.into_inner().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Inventory {
+    /// Resolve the anchors of `findings` (and their related locations) into spans, filling in
+    /// field names and, when `with_excerpt`, the source lines for display. Returns the
+    /// findings about locating itself: internal errors (panics caught while locating) and
+    /// files that could not be read again; the findings concerned keep no span.
+    pub fn locate(&self, findings: &mut [Finding], with_excerpt: bool) -> Vec<Finding> {
+        let caught = Caught::default();
+        let scanned: Scanned = wanted_records(findings)
+            .into_par_iter()
+            .filter_map(|(id, records)| self.scan_file(id, &records, &caught))
+            .collect();
+        findings.par_iter_mut().for_each(|finding| {
+            let filled = catch_unwind(AssertUnwindSafe(|| {
+                let related = finding.related.iter_mut().map(|r| &mut r.location);
+                for location in std::iter::once(&mut finding.location).chain(related) {
+                    self.fill(location, &scanned, with_excerpt);
+                }
+            }));
+            if let (Err(payload), Some(file)) = (filled, self.files.get(finding.location.file_id)) {
+                finding.location.span = None;
+                finding.location.excerpt = None;
+                caught.panic(file, payload.as_ref());
+            }
+        });
+        caught.into_inner()
+    }
+
+    /// Read file `id` again and capture its `records`; `None` (with a finding in `caught`
+    /// saying why, when it is news) when that fails.
+    fn scan_file(
+        &self,
+        id: FileId,
+        records: &BTreeSet<u64>,
+        caught: &Caught,
+    ) -> Option<(FileId, BTreeMap<u64, RecordText>)> {
+        let file = self.files.get(id)?;
+        let head = file.head.as_ref()?;
+        let plan = locate::ScanPlan {
+            encoding: file.rows.encoding.unwrap_or(head.encoding),
+            type_line_len: head.type_line_len,
+            delimiter: head.delimiter,
+            split: &file.rows.split,
+        };
+        let scanned = catch_unwind(AssertUnwindSafe(|| {
+            crate::fault::inject("locate", file_name(&file.display));
+            locate::scan_records(&file.source, plan, records, &file.rows.starts)
+                // Positions in a file that changed since it was read would point
+                // at other rows.
+                .and_then(|found| file.source.check_unchanged().map(|()| found))
+        }));
+        match scanned {
+            Ok(Ok(found)) => Some((id, found)),
+            // Unreadable now though it was read: say why its findings lack lines and
+            // columns. (A file that failed to read has already been reported.)
+            Ok(Err(e)) => {
+                if !file.failed {
+                    caught.push(file.finding(
+                        builtin::UNREADABLE,
+                        format!(
+                            "cannot read `{}` again to locate its findings ({e}): \
+                             they are reported without line and column",
+                            file.display
+                        ),
+                        Anchor::File,
+                    ));
+                }
+                None
+            }
+            Err(payload) => {
+                caught.panic(file, payload.as_ref());
+                None
+            }
+        }
+    }
+
+    fn fill(&self, location: &mut Location, scanned: &Scanned, with_excerpt: bool) {
+        if let Anchor::Position { line, column } = location.anchor {
+            location.span = Some(crate::finding::Span {
+                line,
+                column,
+                end_line: line,
+                end_column: column,
+            });
+            return;
+        }
+        let Some(file) = self.files.get(location.file_id) else {
+            return;
+        };
+        if let Anchor::Cell { field, .. } = location.anchor {
+            if location.field.is_none() {
+                location.field = file.header().get(field).map(|h| Arc::from(h.as_str()));
+            }
+        }
+        let Some(record) = location.anchor.record() else {
+            return;
+        };
+        let Some(text) = scanned.get(&location.file_id).and_then(|m| m.get(&record)) else {
+            return;
+        };
+        if let Some((span, excerpt)) = locate::resolve(text, location.anchor, with_excerpt) {
+            location.span = Some(span);
+            location.excerpt = excerpt;
+        }
+    }
+}
+
+/// The records each file's findings (and their related locations) point at.
+fn wanted_records(findings: &[Finding]) -> BTreeMap<FileId, BTreeSet<u64>> {
+    let mut wanted: BTreeMap<FileId, BTreeSet<u64>> = BTreeMap::new();
+    for finding in findings {
+        for location in
+            std::iter::once(&finding.location).chain(finding.related.iter().map(|r| &r.location))
+        {
+            if let Some(record) = location.anchor.record() {
+                wanted.entry(location.file_id).or_default().insert(record);
+            }
+        }
+    }
+    wanted
+}

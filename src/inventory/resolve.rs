@@ -1,0 +1,100 @@
+//! A record's raw text as the scanner captured it ([`RecordText`]), and resolving an
+//! [`Anchor`] in it into a [`Span`] (1-based lines, columns in characters, the end column
+//! exclusive) and, for display, an [`Excerpt`] of the lines around it.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::finding::{Anchor, Excerpt, Span};
+
+/// The raw text of one record and where its fields are in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordText {
+    /// 1-based line of the record's first character.
+    pub first_line: u64,
+    /// The record's raw text, without its line end.
+    pub text: String,
+    /// Byte ranges of the raw fields (quotes included) inside `text`.
+    pub fields: Vec<Range<usize>>,
+}
+
+/// Line and column (1-based, characters) of byte `offset` in a record's text.
+fn line_col(record: &RecordText, offset: usize) -> (u64, u64) {
+    let before = record.text.get(..offset).unwrap_or(&record.text);
+    let bytes = before.as_bytes();
+    let mut line = record.first_line;
+    let mut line_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let breaks = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        if breaks {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
+    (line, before[line_start..].chars().count() as u64 + 1)
+}
+
+/// Widest excerpt kept around a span for display.
+pub(super) const EXCERPT_WINDOW: usize = 160;
+
+/// The span (and, if asked, the excerpt) of `anchor` in a captured record.
+pub fn resolve(
+    record: &RecordText,
+    anchor: Anchor,
+    with_excerpt: bool,
+) -> Option<(Span, Option<Excerpt>)> {
+    let range = match anchor {
+        Anchor::Cell { field, .. } => match record.fields.get(field) {
+            Some(r) => r.clone(),
+            // A field past the end of a short row: point at the end of the record.
+            None => record.text.len()..record.text.len(),
+        },
+        Anchor::Record { .. } => 0..record.text.len(),
+        Anchor::File | Anchor::Position { .. } => return None,
+    };
+    let (line, column) = line_col(record, range.start);
+    let (end_line, end_column) = line_col(record, range.end);
+    let span = Span {
+        line,
+        column,
+        end_line,
+        end_column,
+    };
+    let excerpt = with_excerpt.then(|| excerpt(record, range));
+    Some((span, excerpt))
+}
+
+/// The lines of the record around `range`, cut to a window when they are very long.
+fn excerpt(record: &RecordText, range: Range<usize>) -> Excerpt {
+    let text = record.text.as_str();
+    let line_start = text[..range.start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let line_end = text[range.end..]
+        .find(['\r', '\n'])
+        .map_or(text.len(), |i| range.end + i);
+    let mut from = line_start;
+    let mut to = line_end;
+    if range.start - from > EXCERPT_WINDOW {
+        from = floor_char(text, range.start - EXCERPT_WINDOW / 2);
+    }
+    if to - range.end > EXCERPT_WINDOW {
+        to = floor_char(text, range.end + EXCERPT_WINDOW / 2);
+    }
+    if range.end - range.start > 4 * EXCERPT_WINDOW {
+        to = floor_char(text, range.start + 4 * EXCERPT_WINDOW).max(from);
+    }
+    let (first_line, _) = line_col(record, from);
+    Excerpt {
+        first_line,
+        text: Arc::from(&text[from..to]),
+        start: range.start - from,
+        end: range.end.min(to) - from,
+    }
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
