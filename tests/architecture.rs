@@ -242,47 +242,122 @@ fn modules_use_only_their_layer_and_those_below() {
     });
 }
 
+/// The module path of a file (`inventory/table/mod.rs` → `[inventory, table]`).
+fn module_path(rel: &str) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .trim_end_matches(".rs")
+        .split('/')
+        .map(str::to_string)
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts
+}
+
+/// Every path a file names through `crate::` or `super::`, as absolute module paths (the
+/// first names of a `{…}` group count, each as its own path).
+fn paths_named(text: &str, module: &[String]) -> Vec<Vec<String>> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    for line in code_lines(text) {
+        let mut rest = line;
+        while let Some(i) = rest.find(['c', 's']) {
+            let before = rest[..i].chars().next_back();
+            let tail = &rest[i..];
+            rest = &rest[i + 1..];
+            if before.is_some_and(word) {
+                continue;
+            }
+            // Where the path starts: `crate::` is the root; each `super::` goes up one module
+            // (a folder's `mod.rs` is the folder's module, so from it `super::` is the parent).
+            let (mut base, mut after) = if let Some(t) = tail.strip_prefix("crate::") {
+                (Vec::new(), t)
+            } else if tail.starts_with("super::") {
+                let mut base = module.to_vec();
+                let mut t = tail;
+                while let Some(r) = t.strip_prefix("super::") {
+                    base.pop();
+                    t = r;
+                }
+                (base, t)
+            } else {
+                continue;
+            };
+            // Follow `a::b::` segments, then a name or a `{…}` group.
+            loop {
+                let end = after.find(|c: char| !word(c)).unwrap_or(after.len());
+                if end == 0 {
+                    if let Some(group) = after.strip_prefix('{') {
+                        let group = &group[..group.find('}').unwrap_or(group.len())];
+                        for item in group.split(',') {
+                            let item = item.trim();
+                            let end = item.find(|c: char| !word(c)).unwrap_or(item.len());
+                            if end > 0 && item[..end] != *"self" {
+                                let mut p = base.clone();
+                                p.push(item[..end].to_string());
+                                out.push(p);
+                            }
+                        }
+                    }
+                    break;
+                }
+                base.push(after[..end].to_string());
+                match after[end..].strip_prefix("::") {
+                    Some(r) => after = r,
+                    None => {
+                        out.push(base);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn files_of_a_folder_do_not_import_each_other_in_a_circle() {
-    // Edges between sibling files (`mod.rs` excluded: a folder's root declares its files and
-    // they use its types, which is the folder itself, not a circle of its parts).
-    let mut graphs: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
-    for (path, text) in library_files() {
-        let rel = relative(&path);
-        let Some((folder, file)) = rel.rsplit_once('/') else {
-            continue;
-        };
-        let Some(stem) = file.strip_suffix(".rs").filter(|s| *s != "mod") else {
-            continue;
-        };
-        let mut used: BTreeSet<String> = names_after(&text, "super::")
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        let own = format!("crate::{}::", folder.replace('/', "::"));
-        used.extend(names_after(&text, &own).into_iter().map(str::to_string));
-        used.remove(stem);
-        let siblings: BTreeSet<String> = std::fs::read_dir(path.parent().expect("a folder"))
-            .expect("read a folder")
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let name = name
-                    .strip_suffix(".rs")
-                    .map_or(name.clone(), str::to_string);
-                (name != "mod").then_some(name)
-            })
-            .collect();
-        used.retain(|u| siblings.contains(u));
-        graphs
-            .entry(folder.to_string())
-            .or_default()
-            .insert(stem.to_string(), used);
+    // The parts of a folder are its files and sub-folders (a sub-folder counts as one part,
+    // whatever file in it names the other part). A folder's own `mod.rs` is not a part: it
+    // declares the parts and they use its types, which is the folder itself, not a circle.
+    let files = library_files();
+    let folders: BTreeSet<Vec<String>> = files
+        .iter()
+        .map(|(path, _)| module_path(&relative(path)))
+        .flat_map(|m| (1..m.len()).map(move |k| m[..k].to_vec()))
+        .collect();
+    let mut graphs: BTreeMap<Vec<String>, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for (path, text) in &files {
+        let rel = relative(path);
+        let module = module_path(&rel);
+        for used in paths_named(text, &module) {
+            for k in 1..module.len() {
+                let folder = &module[..k];
+                if !folders.contains(folder) || used.len() <= k || used[..k] != *folder {
+                    continue;
+                }
+                let (from, to) = (&module[k], &used[k]);
+                let is_part = files.iter().any(|(p, _)| {
+                    let m = module_path(&relative(p));
+                    m.len() > k && m[..k] == *folder && m[k] == *to
+                });
+                if from != to && is_part {
+                    graphs
+                        .entry(folder.to_vec())
+                        .or_default()
+                        .entry(from.clone())
+                        .or_default()
+                        .insert(to.clone());
+                }
+            }
+        }
     }
     let circles: Vec<String> = graphs
         .iter()
         .filter_map(|(folder, graph)| {
-            find_circle(graph).map(|c| format!("circle in src/{folder}: {}", c.join(" -> ")))
+            find_circle(graph)
+                .map(|c| format!("circle in src/{}: {}", folder.join("/"), c.join(" -> ")))
         })
         .collect();
     judge("circles of files", circles, |k| k.starts_with("circle in "));

@@ -36,12 +36,12 @@ fn coloured_line(f: &Finding) -> String {
 }
 
 /// The `compact` format in the registry ([`super::REPORTERS`]).
-pub const REPORTER: super::format::Reporter = super::format::Reporter {
+pub const REPORTER: super::Reporter = super::Reporter {
     name: "compact",
     aliases: &["concise"],
     listed: true,
     excerpts: false,
-    summary: super::format::Summary::Appended,
+    summary: super::Summary::Appended,
     terminal: true,
     write: |c, out| write(c.report, c.options, out),
 };

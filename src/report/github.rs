@@ -71,12 +71,12 @@ pub fn annotation(f: &Finding) -> String {
 }
 
 /// The `github` format in the registry ([`super::REPORTERS`]).
-pub const REPORTER: super::format::Reporter = super::format::Reporter {
+pub const REPORTER: super::Reporter = super::Reporter {
     name: "github",
     aliases: &[],
     listed: true,
     excerpts: false,
-    summary: super::format::Summary::Never,
+    summary: super::Summary::Never,
     terminal: true,
     write: |c, out| write(c.report, out),
 };

@@ -42,12 +42,12 @@ pub(crate) const MIN_WIDTH: usize = 40;
 const MAX_SPAN_LINES: usize = 4;
 
 /// The `human` format in the registry ([`super::REPORTERS`]).
-pub const REPORTER: super::format::Reporter = super::format::Reporter {
+pub const REPORTER: super::Reporter = super::Reporter {
     name: "human",
     aliases: &[],
     listed: true,
     excerpts: true,
-    summary: super::format::Summary::Own,
+    summary: super::Summary::Own,
     terminal: true,
     write: |c, out| write(c.report, c.options, out),
 };

@@ -119,12 +119,12 @@ fn related<'a>(l: &'a Location, message: &'a str) -> JsonRelated<'a> {
 }
 
 /// The `json` format in the registry ([`super::REPORTERS`]).
-pub const REPORTER: super::format::Reporter = super::format::Reporter {
+pub const REPORTER: super::Reporter = super::Reporter {
     name: "json",
     aliases: &[],
     listed: true,
     excerpts: false,
-    summary: super::format::Summary::Never,
+    summary: super::Summary::Never,
     terminal: true,
     write: |c, out| write(c.report, out),
 };

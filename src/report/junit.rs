@@ -69,12 +69,12 @@ fn open_case(code: &str, info: Option<&RuleInfo<'_>>) -> String {
 }
 
 /// The `junit` format in the registry ([`super::REPORTERS`]).
-pub const REPORTER: super::format::Reporter = super::format::Reporter {
+pub const REPORTER: super::Reporter = super::Reporter {
     name: "junit",
     aliases: &[],
     listed: true,
     excerpts: false,
-    summary: super::format::Summary::Never,
+    summary: super::Summary::Never,
     terminal: true,
     write: |c, out| write(c.report, c.rules, c.options.fail_on, out),
 };

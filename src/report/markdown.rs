@@ -212,12 +212,12 @@ fn not_run(doc: &mut String, report: &Report, limits: &Limits) {
 }
 
 /// The `markdown` format in the registry ([`super::REPORTERS`]).
-pub const REPORTER: super::format::Reporter = super::format::Reporter {
+pub const REPORTER: super::Reporter = super::Reporter {
     name: "markdown",
     aliases: &[],
     listed: true,
     excerpts: false,
-    summary: super::format::Summary::Never,
+    summary: super::Summary::Never,
     terminal: true,
     write: |c, out| write(c.report, c.rules, out),
 };

@@ -21,6 +21,7 @@ pub mod sarif;
 pub mod statistics;
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::io;
 
 use crate::engine::Report;
@@ -28,7 +29,66 @@ use crate::finding::{builtin, Anchor, Location, Severity, Span};
 use crate::rule::{Rule, RuleSet};
 pub use crate::visible;
 pub use builtin_docs::builtin_doc;
-pub use format::{Context, Format, Reporter, Summary};
+pub use format::Format;
+use html::HtmlOptions;
+
+/// Who writes the run's summary lines ([`summary_line`], [`gate_lines`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Summary {
+    /// The reporter writes them itself, when [`RenderOptions::summary`] asks for them.
+    Own,
+    /// The caller appends them after the reporter's output (unless `--quiet`): a format of
+    /// one line per finding, whose lines tools read, keeps the summary out of its writer.
+    Appended,
+    /// None: the output is a document a program reads, nothing may follow it.
+    Never,
+}
+
+/// Everything a reporter may read to write its format.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub report: &'a Report,
+    /// The metadata of each rule (title, help, documentation link).
+    pub rules: &'a RuleSet,
+    pub options: RenderOptions,
+    /// What the HTML page says about the run (inputs, when it was made) and its limits.
+    pub page: &'a HtmlOptions,
+}
+
+/// Writes one format of a run.
+pub type WriteFn = fn(&Context<'_>, &mut dyn io::Write) -> io::Result<()>;
+
+/// One output format, declared by its file as `pub const REPORTER`.
+#[derive(Clone, Copy)]
+pub struct Reporter {
+    /// The name `--format` and `--output` take.
+    pub name: &'static str,
+    /// Other names accepted for it (`concise` for `compact`), never listed.
+    pub aliases: &'static [&'static str],
+    /// Shown in [`Format::NAMES`] and accepted by [`Format::parse`]; the others are reached
+    /// with [`Format::parse_extended`] until the command line offers them.
+    pub listed: bool,
+    /// It shows source excerpts, which the reader must keep for it (they cost memory).
+    pub excerpts: bool,
+    /// Who writes the summary lines.
+    pub summary: Summary,
+    /// Its output is fit to print on an interactive terminal (text or lines, not a page).
+    pub terminal: bool,
+    pub write: WriteFn,
+}
+
+impl fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reporter")
+            .field("name", &self.name)
+            .field("aliases", &self.aliases)
+            .field("listed", &self.listed)
+            .field("excerpts", &self.excerpts)
+            .field("summary", &self.summary)
+            .field("terminal", &self.terminal)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Every output format, in the order users see them (see [`mod@format`]): one line per format.
 pub const REPORTERS: &[&Reporter] = &[

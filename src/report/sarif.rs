@@ -291,12 +291,12 @@ fn kept(findings: &[Finding], max: usize) -> Vec<bool> {
 }
 
 /// The `sarif` format in the registry ([`super::REPORTERS`]).
-pub const REPORTER: super::format::Reporter = super::format::Reporter {
+pub const REPORTER: super::Reporter = super::Reporter {
     name: "sarif",
     aliases: &[],
     listed: true,
     excerpts: false,
-    summary: super::format::Summary::Never,
+    summary: super::Summary::Never,
     terminal: true,
     write: |c, out| write(c.report, c.rules, out),
 };

@@ -68,23 +68,23 @@ pub fn write_json(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> 
 }
 
 /// The `statistics` format (`--statistics`) in the registry ([`super::REPORTERS`]).
-pub const REPORTER: super::format::Reporter = super::format::Reporter {
+pub const REPORTER: super::Reporter = super::Reporter {
     name: "statistics",
     aliases: &[],
     listed: false,
     excerpts: false,
-    summary: super::format::Summary::Never,
+    summary: super::Summary::Never,
     terminal: true,
     write: |c, out| write_text(c.report, c.rules, out),
 };
 
 /// The `statistics-json` format (`--statistics --format json`) in the registry.
-pub const REPORTER_JSON: super::format::Reporter = super::format::Reporter {
+pub const REPORTER_JSON: super::Reporter = super::Reporter {
     name: "statistics-json",
     aliases: &[],
     listed: false,
     excerpts: false,
-    summary: super::format::Summary::Never,
+    summary: super::Summary::Never,
     terminal: true,
     write: |c, out| write_json(c.report, c.rules, out),
 };

@@ -72,13 +72,13 @@ impl Default for HtmlOptions {
 }
 
 /// The `html` format in the registry ([`super::REPORTERS`]): the page, with the
-/// [`HtmlOptions`] of the [`super::format::Context`].
-pub const REPORTER: super::format::Reporter = super::format::Reporter {
+/// [`HtmlOptions`] of the [`super::Context`].
+pub const REPORTER: super::Reporter = super::Reporter {
     name: "html",
     aliases: &[],
     listed: false,
     excerpts: false,
-    summary: super::format::Summary::Never,
+    summary: super::Summary::Never,
     terminal: false,
     write: |c, out| write(c.report, c.rules, c.page, out),
 };
