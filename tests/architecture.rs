@@ -30,7 +30,6 @@ const MAX_FILE_LINES: usize = 600;
 /// the list fails its test, and so does an entry that no longer happens: the list only shrinks.
 const UNTIL_CUT: &[&str] = &[
     "circle in src/inventory: locate -> table -> locate",
-    "file src/cli.rs is over 600 lines",
     "file src/engine/mod.rs is over 600 lines",
     "file src/expr/compile.rs is over 600 lines",
     "file src/expr/parser.rs is over 600 lines",
@@ -45,7 +44,6 @@ const UNTIL_CUT: &[&str] = &[
     "fn call in src/expr/compile.rs is long",
     "fn call in src/expr/eval.rs is long",
     "fn chat in src/report/html/mod.rs is long",
-    "fn check in src/cli.rs is long",
     "fn compile_for in src/rule/mod.rs is long",
     "fn discover in src/inventory/discover.rs is long",
     "fn eval in src/expr/eval.rs is long",
@@ -62,20 +60,16 @@ const UNTIL_CUT: &[&str] = &[
     "fn next_token in src/expr/lexer.rs is long",
     "fn open_file in src/inventory/mod.rs is long",
     "fn overview in src/report/html/mod.rs is long",
-    "fn parse in src/config.rs is long",
     "fn read_findings in src/inventory/mod.rs is long",
     "fn read_in_parts in src/inventory/table.rs is long",
     "fn read_pass in src/inventory/table.rs is long",
     "fn readiness in src/report/html/model.rs is long",
     "fn render in src/report/markdown.rs is long",
-    "fn rules in src/cli/commands.rs is long",
     "fn run in src/engine/mod.rs is long",
-    "fn run_check_with in src/cli.rs is long",
     "fn run_one in src/engine/examples.rs is long",
     "fn scan_with_buffer in src/inventory/locate.rs is long",
     "fn template in src/rule/mod.rs is long",
     "fn write_capped in src/report/sarif.rs is long",
-    "src/gate/mod.rs uses crate::config, a higher layer",
     "src/target.rs uses crate::expr, a higher layer",
 ];
 
