@@ -9,10 +9,8 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use invlint::check::{self, Asked, Checked, Failure, Problem, Settings};
-use invlint::config::{self, Config};
-use invlint::engine;
+use invlint::config::Config;
 use invlint::files;
-use invlint::finding::builtin;
 use invlint::report::{self, Format, RenderOptions};
 use invlint::rule::{RuleError, RuleSet};
 
@@ -24,7 +22,7 @@ mod console;
 mod inputs;
 mod progress;
 
-use args::{CheckArgs, Cli, ColorChoice, Command, FailOn, ReportArgs, RuleSource};
+use args::{CheckArgs, Cli, ColorChoice, Command, ReportArgs, RuleSource};
 use commands::{explain, init, man, rules, test};
 use complete::completions;
 use progress::progress_bar;
@@ -247,20 +245,13 @@ fn check_steps(mut args: CheckArgs) -> Result<u8, u8> {
     for (_, path) in &outputs {
         refuse_input(path, &checked.inputs)?;
     }
-    let fail_on = args
-        .fail_on
-        .map(FailOn::into_config)
-        .or(checked.fail_on)
-        .unwrap_or_default();
-    let exit_zero = args.exit_zero || checked.wrote_baseline;
-    // What fails the run, for the formats that mark failures (JUnit).
-    let threshold = fail_on.threshold().filter(|_| !exit_zero);
+    let threshold = checked.threshold();
     let outputs_ok = write_outputs(&outputs, &checked, threshold);
     write_stdout(&args, format, &checked, threshold)?;
     if !outputs_ok {
         return Err(2);
     }
-    Ok(exit_code(&checked.report, fail_on, exit_zero))
+    Ok(checked.exit_code())
 }
 
 /// The output of `check` on standard output: `format`, or the statistics; the compact format
@@ -385,26 +376,9 @@ fn write_page(args: &ReportArgs, checked: &Checked) -> u8 {
         );
     }
     // The page is written either way, and says it is incomplete; the exit code says so too.
-    if untrusted(&checked.report) {
+    if checked.untrusted() {
         2
     } else {
         0
     }
-}
-
-/// From every finding of the run, including those `--max-findings` left out.
-fn exit_code(report: &engine::Report, fail_on: config::FailOn, exit_zero: bool) -> u8 {
-    if untrusted(report) {
-        return 2;
-    }
-    let counts = report.counts();
-    match fail_on.threshold() {
-        Some(t) if !exit_zero && counts.range(t..).any(|(_, n)| *n > 0) => 1,
-        _ => 0,
-    }
-}
-
-/// Whether a finding says the run cannot be trusted (an input was not read, a check crashed).
-fn untrusted(report: &engine::Report) -> bool {
-    report.has_code(builtin::UNREADABLE.0) || report.has_code(builtin::INTERNAL.0)
 }

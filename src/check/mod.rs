@@ -3,7 +3,7 @@
 //!
 //! The stages: start (`--jobs`, the target named) → load the rules and check every name the
 //! user gave (codes, profiles, table kinds) → discover and read the exports, compile and
-//! evaluate the rules ([`engine::check`]) → the gate ([`gating`]: severity overrides,
+//! evaluate the rules ([`engine::check`]) → the gate (severity overrides,
 //! per-path settings, suppressions, baseline) → sort and cap → the outcome.
 //!
 //! Words: a **note** is a line for the user that does not stop the check (a clamped `--jobs`,
@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::config::FailOn;
 use crate::engine::{self, CheckError, Report};
 use crate::files::InputSet;
-use crate::finding::sort_findings;
+use crate::finding::{builtin, sort_findings, Severity};
 use crate::rule::{RuleError, RuleSet};
 use crate::target::Target;
 
@@ -32,14 +32,43 @@ pub use settings::{Asked, Settings};
 pub struct Checked {
     pub report: Report,
     pub rules: RuleSet,
-    /// `fail-on` of the configuration file, when it sets one.
-    pub fail_on: Option<FailOn>,
+    /// What fails the check (asked, else configured, else errors).
+    pub fail_on: FailOn,
+    /// Findings fail nothing: asked (`exit_zero`), or a baseline was written.
+    pub exit_zero: bool,
     /// Set when a baseline file was written (`write_baseline`).
     pub wrote_baseline: bool,
     /// Every file the check read: no output may be one of them.
     pub inputs: InputSet,
     /// Lines for the user, in the order they arose (see the module docs).
     pub notes: Vec<String>,
+}
+
+impl Checked {
+    /// The lowest severity that fails the check, if findings can fail it (for the formats
+    /// that mark failures, such as JUnit).
+    pub fn threshold(&self) -> Option<Severity> {
+        self.fail_on.threshold().filter(|_| !self.exit_zero)
+    }
+
+    /// Whether a finding says the check cannot be trusted (an input was not read, a check
+    /// crashed).
+    pub fn untrusted(&self) -> bool {
+        self.report.has_code(builtin::UNREADABLE.0) || self.report.has_code(builtin::INTERNAL.0)
+    }
+
+    /// The verdict as the command's exit status: 2 untrusted, 1 a finding (kept or counted
+    /// past the cap) at or above the threshold, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.untrusted() {
+            return 2;
+        }
+        let counts = self.report.counts();
+        match self.threshold() {
+            Some(t) if counts.range(t..).any(|(_, n)| *n > 0) => 1,
+            _ => 0,
+        }
+    }
 }
 
 /// Why a check stopped, with the notes that came before.
@@ -123,7 +152,8 @@ fn run_noted(settings: &Settings, notes: &mut Vec<String>) -> Result<Checked, Fa
     Ok(Checked {
         report,
         rules,
-        fail_on: settings.configured_fail_on(),
+        fail_on: settings.fail_on(),
+        exit_zero: settings.asked.exit_zero || wrote_baseline,
         wrote_baseline,
         inputs,
         notes: Vec::new(),

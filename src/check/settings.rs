@@ -48,6 +48,10 @@ pub struct Asked {
     pub suppressions: Option<PathBuf>,
     pub strict_suppressions: bool,
     pub max_findings: Option<usize>,
+    /// The lowest severity that fails the check (`--fail-on`), else the configuration's.
+    pub fail_on: Option<config::FailOn>,
+    /// Never fail on findings, only on an untrusted check (`--exit-zero`).
+    pub exit_zero: bool,
     /// Keep the source lines of each location (for the formats that show them).
     pub excerpts: bool,
 }
@@ -167,9 +171,12 @@ impl Settings {
         self.options.progress = Some(sink);
     }
 
-    /// `fail-on` of the configuration file, when it sets one.
-    pub fn configured_fail_on(&self) -> Option<config::FailOn> {
-        self.config.file.fail_on
+    /// What fails the check: `--fail-on`, else the configuration's `fail-on`, else errors.
+    pub fn fail_on(&self) -> config::FailOn {
+        self.asked
+            .fail_on
+            .or(self.config.file.fail_on)
+            .unwrap_or_default()
     }
 }
 

@@ -291,6 +291,8 @@ impl CheckArgs {
             suppressions: self.suppressions.clone(),
             strict_suppressions: self.strict_suppressions,
             max_findings: self.max_findings,
+            fail_on: self.fail_on.map(FailOn::into_config),
+            exit_zero: self.exit_zero,
             excerpts,
         }
     }
