@@ -20,6 +20,7 @@ use toml::Spanned;
 
 use crate::finding::Severity;
 use crate::gate::suppress::SuppressEntry;
+use crate::gate::{Adjust, ForPaths};
 use crate::inventory::decode::Encoding;
 use crate::inventory::TableOverride;
 use crate::rule::{RuleError, RuleSource};
@@ -90,6 +91,21 @@ pub struct ConfigFile {
     pub table: Vec<TableEntry>,
     #[serde(default)]
     pub suppress: Vec<Spanned<SuppressEntry>>,
+}
+
+impl ConfigFile {
+    /// The gate's severity overrides and per-path settings, compiled from `[severity]` and
+    /// `[[per-path]]` (the configuration builds the gate's inputs; the gate never reads it).
+    pub fn adjust(&self) -> Result<Adjust, String> {
+        Adjust::new(
+            &self.severity,
+            self.per_path.iter().map(|p| ForPaths {
+                paths: &p.paths,
+                ignore: &p.ignore,
+                severity: &p.severity,
+            }),
+        )
+    }
 }
 
 /// `[[per-path]]`: settings for the files matching `paths`.
@@ -177,11 +193,37 @@ pub fn parse(name: &str, text: &str) -> Result<Config, Vec<RuleError>> {
         text: Arc::from(text),
     };
     let file: ConfigFile = toml::from_str(text).map_err(|e| vec![RuleError::toml(&source, &e)])?;
+    let mut errors = check_names(&file, &source);
+    let overrides = table_overrides(&file, &source, &mut errors);
+    errors.extend(check_globs(&file, name));
+    for entry in &file.suppress {
+        if let Err(message) = entry.get_ref().validate() {
+            errors.push(located(
+                &source,
+                entry.span(),
+                message,
+                "every suppression needs `code`, `key` and a non-empty `reason`",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Config {
+        file,
+        path: None,
+        source: Some(source),
+        overrides,
+    })
+}
+
+/// The format, profiles and target the file names, each a known one.
+fn check_names(file: &ConfigFile, source: &RuleSource) -> Vec<RuleError> {
     let mut errors = Vec::new();
     if let Some(format) = &file.format {
         if crate::report::Format::parse(format.get_ref()).is_none() {
             errors.push(RuleError::at_value(
-                &source,
+                source,
                 format.span(),
                 format!("unknown format `{}`", format.get_ref()),
                 Some(format!(
@@ -203,9 +245,19 @@ pub fn parse(name: &str, text: &str) -> Result<Config, Vec<RuleError>> {
         );
     for (value, error) in named {
         if let Some(message) = error {
-            errors.push(RuleError::at_value(&source, value.span(), message, None));
+            errors.push(RuleError::at_value(source, value.span(), message, None));
         }
     }
+    errors
+}
+
+/// The `[[table]]` entries as table overrides, one per glob; a bad delimiter or encoding is
+/// added to `errors` (and left out of the override).
+fn table_overrides(
+    file: &ConfigFile,
+    source: &RuleSource,
+    errors: &mut Vec<RuleError>,
+) -> Vec<TableOverride> {
     let mut overrides = Vec::new();
     for entry in &file.table {
         let delimiter = match &entry.delimiter {
@@ -214,7 +266,7 @@ pub fn parse(name: &str, text: &str) -> Result<Config, Vec<RuleError>> {
                 Some(b) => Some(b),
                 None => {
                     errors.push(located(
-                        &source,
+                        source,
                         d.span(),
                         format!("unusable delimiter `{}`", d.get_ref()),
                         "use one character: \",\", \";\", \"|\" or \"\\t\" (tab)",
@@ -229,7 +281,7 @@ pub fn parse(name: &str, text: &str) -> Result<Config, Vec<RuleError>> {
                 Some(enc) => Some(enc),
                 None => {
                     errors.push(located(
-                        &source,
+                        source,
                         e.span(),
                         format!("unknown encoding `{}`", e.get_ref()),
                         "use utf-8, utf-8-bom, utf-16le, utf-16be or windows-1252",
@@ -247,41 +299,24 @@ pub fn parse(name: &str, text: &str) -> Result<Config, Vec<RuleError>> {
             });
         }
     }
-    for glob in file
-        .per_path
+    overrides
+}
+
+/// Every glob of the file (per-path, table, include, exclude, retiring pools), each valid.
+fn check_globs(file: &ConfigFile, name: &str) -> Vec<RuleError> {
+    file.per_path
         .iter()
         .flat_map(|p| p.paths.iter())
         .chain(file.table.iter().flat_map(|t| t.paths.iter()))
         .chain(file.include.iter())
         .chain(file.exclude.iter())
         .chain(file.retiring_pools.iter())
-    {
-        if let Err(e) = globset::Glob::new(glob) {
-            errors.push(RuleError::plain(format!(
-                "{name}: bad glob `{glob}`: {}",
-                e.kind()
-            )));
-        }
-    }
-    for entry in &file.suppress {
-        if let Err(message) = entry.get_ref().validate() {
-            errors.push(located(
-                &source,
-                entry.span(),
-                message,
-                "every suppression needs `code`, `key` and a non-empty `reason`",
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Config {
-        file,
-        path: None,
-        source: Some(source),
-        overrides,
-    })
+        .filter_map(|glob| {
+            globset::Glob::new(glob)
+                .err()
+                .map(|e| RuleError::plain(format!("{name}: bad glob `{glob}`: {}", e.kind())))
+        })
+        .collect()
 }
 
 fn located(source: &RuleSource, span: Range<usize>, message: String, help: &str) -> RuleError {
@@ -408,6 +443,53 @@ mod tests {
         let errors = parse("invlint.toml", text).expect_err("bad values");
         let lines: Vec<_> = errors.iter().map(|e| e.line_col).collect();
         assert_eq!(lines, vec![Some((1, 10)), Some((4, 13)), Some((5, 12))]);
+    }
+
+    #[test]
+    fn most_specific_severity_wins_and_per_path_ignores() {
+        use crate::finding::{Anchor, Finding, Location};
+        let finding = |code: &str, file: &str| {
+            Finding::new(
+                code,
+                Severity::Error,
+                "m",
+                Location::new(0, Arc::from(file), Anchor::File),
+            )
+        };
+        let config: ConfigFile = toml::from_str(
+            r#"
+            [severity]
+            PC = "info"
+            PC002 = "warning"
+            [[per-path]]
+            paths = ["lab/**"]
+            ignore = ["AD"]
+            severity = { PC = "error" }
+            "#,
+        )
+        .expect("config");
+        let adjust = config.adjust().expect("adjust");
+        let mut findings = vec![
+            finding("PC001", "prod/users.csv"),
+            finding("PC002", "prod/users.csv"),
+            finding("AD001", "lab/users.csv"),
+            finding("AD001", "prod/users.csv"),
+            finding("PC001", "lab/users.csv"),
+        ];
+        adjust.apply(&mut findings);
+        let got: Vec<(&str, &str, Severity)> = findings
+            .iter()
+            .map(|f| (&*f.code, &*f.location.file, f.severity))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("PC001", "prod/users.csv", Severity::Info),
+                ("PC002", "prod/users.csv", Severity::Warning),
+                ("AD001", "prod/users.csv", Severity::Error),
+                ("PC001", "lab/users.csv", Severity::Error),
+            ]
+        );
     }
 
     #[test]

@@ -3,8 +3,12 @@
 //!
 //! The pipeline: discover → decode + parse tables (parallel per file) → load and compile
 //! rules against headers → build lookups → evaluate (parallel over rules × row ranges) →
-//! sort findings → the gate (severity overrides, suppressions, baseline) → reporters. The library never prints or exits; `main.rs` does.
+//! sort findings → the gate (severity overrides, suppressions, baseline) → reporters. The whole
+//! check up to the reporters is one call: [`check::run`] with [`check::Settings`] resolved from
+//! what the user asked and the configuration file. The library never prints or exits;
+//! `main.rs` does.
 
+pub mod check;
 pub mod config;
 pub mod engine;
 pub mod expr;

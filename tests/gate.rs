@@ -1,9 +1,76 @@
 //! The CI gate around the engine: configuration file, baselines, suppressions, `init`,
-//! completions and the man page, as a user runs them.
+//! completions and the man page. The gate's behaviour is checked through the library's check
+//! ([`invlint::check::run`]); what only the command line shows (finding the configuration from
+//! the current folder, the output format chosen, `init`, completions, the man page, messages
+//! of a bad configuration) is checked by running the command.
 
 use std::path::{Path, PathBuf};
 
+use invlint::check::{self, Asked, Checked, Failure, Problem, Settings};
+use invlint::config::FailOn;
+use invlint::report::{self, Format, RenderOptions};
+
 use crate::common::{invlint_in, root};
+
+/// A check through the library, its configuration found (or named in `asked`) as the command
+/// finds it.
+fn run(asked: Asked) -> Result<Checked, Failure> {
+    let config = asked.load_config()?;
+    check::run(&Settings::resolve(asked, config))
+}
+
+/// A check that must finish.
+pub(crate) fn checked(asked: Asked) -> Checked {
+    run(asked).unwrap_or_else(|f| panic!("the check stopped: {}", said(&f)))
+}
+
+/// A check that must stop: what it says (each line, or each located error in compact form).
+pub(crate) fn stopped(asked: Asked) -> String {
+    match run(asked) {
+        Ok(c) => panic!("the check finished: {:?}", c.report.findings),
+        Err(f) => said(&f),
+    }
+}
+
+fn said(failure: &Failure) -> String {
+    let lines: Vec<String> = match &failure.problem {
+        Problem::Said(lines) => lines.clone(),
+        Problem::Errors { errors, .. } => errors.iter().map(|e| e.compact()).collect(),
+    };
+    failure
+        .notes
+        .iter()
+        .chain(&lines)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `path` checked with the defaults (as `invlint check PATH`).
+pub(crate) fn asked(path: &Path) -> Asked {
+    Asked {
+        paths: vec![path.to_path_buf()],
+        ..Asked::default()
+    }
+}
+
+/// The outcome as the JSON format writes it.
+pub(crate) fn json_of(checked: &Checked) -> serde_json::Value {
+    json(&render(checked, Format::Json))
+}
+
+pub(crate) fn render(checked: &Checked, format: Format) -> String {
+    let mut out = Vec::new();
+    report::write(
+        format,
+        &checked.report,
+        &checked.rules,
+        RenderOptions::default(),
+        &mut out,
+    )
+    .expect("rendered");
+    String::from_utf8(out).expect("utf-8")
+}
 
 /// A copy of the sample inventory in a fresh folder: (tempdir guard, its path).
 fn contoso_copy() -> (tempfile::TempDir, PathBuf) {
@@ -65,20 +132,25 @@ fn reverse_rows(path: &Path) {
 #[test]
 fn baseline_ignores_row_order_and_lists_the_fixed_finding() {
     let (_guard, dir) = contoso_copy();
-    let (code, _, err) = invlint_in(
-        &dir,
-        &[
-            "check",
-            "contoso",
-            "--format",
-            "json",
-            "--write-baseline",
-            "baseline.json",
-        ],
+    let contoso = dir.join("contoso");
+    let path = dir.join("baseline.json");
+    let written = checked(Asked {
+        write_baseline: Some(path.clone()),
+        ..asked(&contoso)
+    });
+    assert_eq!(
+        written.exit_code(),
+        0,
+        "writing a baseline accepts the findings: {:?}",
+        written.notes
     );
-    assert_eq!(code, 0, "writing a baseline accepts the findings: {err}");
-    assert!(err.contains("to the baseline baseline.json"), "{err}");
-    let recorded = json(&std::fs::read_to_string(dir.join("baseline.json")).expect("baseline"));
+    let note = format!("to the baseline {}", path.display());
+    assert!(
+        written.notes.iter().any(|n| n.contains(&note)),
+        "{:?}",
+        written.notes
+    );
+    let recorded = json(&std::fs::read_to_string(&path).expect("baseline"));
     let recorded_total: u64 = recorded["entries"]
         .as_array()
         .expect("entries")
@@ -89,9 +161,9 @@ fn baseline_ignores_row_order_and_lists_the_fixed_finding() {
 
     // The re-export: every users row in the opposite order, and one row fixed (Toni Poe's
     // LineURI gains its `+`, which clears AD003 and nothing else).
-    let users = dir.join("contoso/users.csv");
+    let users = contoso.join("users.csv");
     reverse_rows(&users);
-    reverse_rows(&dir.join("contoso/EndpointRegistrations.csv"));
+    reverse_rows(&contoso.join("EndpointRegistrations.csv"));
     let text = std::fs::read_to_string(&users).expect("users");
     assert_eq!(text.matches("\"tel:4255550123\"").count(), 1);
     std::fs::write(
@@ -100,20 +172,13 @@ fn baseline_ignores_row_order_and_lists_the_fixed_finding() {
     )
     .expect("fix");
 
-    let (code, out, err) = invlint_in(
-        &dir,
-        &[
-            "check",
-            "contoso",
-            "--format",
-            "json",
-            "--baseline",
-            "baseline.json",
-        ],
-    );
-    let report = json(&out);
-    assert_eq!(codes(&report), Vec::<String>::new(), "{out}");
-    assert_eq!(code, 0, "{err}");
+    let again = checked(Asked {
+        baseline: Some(path.clone()),
+        ..asked(&contoso)
+    });
+    let report = json_of(&again);
+    assert_eq!(codes(&report), Vec::<String>::new(), "{report}");
+    assert_eq!(again.exit_code(), 0, "{:?}", again.notes);
     let baseline = &report["summary"]["gate"]["baseline"];
     assert_eq!(baseline["hidden"].as_u64(), Some(recorded_total - 1));
     let gone = baseline["gone"].as_array().expect("gone");
@@ -121,18 +186,8 @@ fn baseline_ignores_row_order_and_lists_the_fixed_finding() {
     assert_eq!(gone[0]["code"], "AD003");
     assert_eq!(gone[0]["key"], "users:toni.poe@contoso.com");
 
-    // The compact summary says the same to a person.
-    let (_, out, _) = invlint_in(
-        &dir,
-        &[
-            "check",
-            "contoso",
-            "--format",
-            "compact",
-            "--baseline",
-            "baseline.json",
-        ],
-    );
+    // The compact summary's gate lines say the same to a person.
+    let out = report::gate_lines(&again.report).join("\n");
     assert!(
         out.contains(&format!(
             "baseline: {} known findings hidden, 1 recorded finding no longer occurs",
@@ -149,12 +204,18 @@ fn baseline_ignores_row_order_and_lists_the_fixed_finding() {
 #[test]
 fn unusable_baseline_is_an_error() {
     let (_guard, dir) = contoso_copy();
-    std::fs::write(dir.join("bad.json"), "{\"version\": 1}").expect("write");
-    let (code, _, err) = invlint_in(&dir, &["check", "contoso", "--baseline", "bad.json"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("cannot use the baseline `bad.json`"), "{err}");
-    let (code, _, err) = invlint_in(&dir, &["check", "contoso", "--baseline", "missing.json"]);
-    assert_eq!(code, 2);
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"version\": 1}").expect("write");
+    let err = stopped(Asked {
+        baseline: Some(bad.clone()),
+        ..asked(&dir.join("contoso"))
+    });
+    let expected = format!("cannot use the baseline `{}`", bad.display());
+    assert!(err.contains(&expected), "{err}");
+    let err = stopped(Asked {
+        baseline: Some(dir.join("missing.json")),
+        ..asked(&dir.join("contoso"))
+    });
     assert!(err.contains("missing.json"), "{err}");
 }
 
@@ -218,17 +279,12 @@ fn suppressions_hide_expire_and_go_stale() {
     );
 
     // --strict-suppressions: the stale entry is an error.
-    let (_, out, _) = invlint_in(
-        &dir,
-        &[
-            "check",
-            "contoso",
-            "--format",
-            "json",
-            "--strict-suppressions",
-        ],
-    );
-    let report = json(&out);
+    let strict = checked(Asked {
+        suppressions: Some(dir.join("invlint-suppressions.toml")),
+        strict_suppressions: true,
+        ..asked(&dir.join("contoso"))
+    });
+    let report = json_of(&strict);
     let stale = report["findings"]
         .as_array()
         .expect("findings")
@@ -241,49 +297,42 @@ fn suppressions_hide_expire_and_go_stale() {
     // A stale entry alone fails a `--fail-on warning` gate, and only with it.
     // (CSV001 always runs; an entry for a rule that was skipped is not judged stale.)
     let only_stale = "[[suppress]]\ncode = \"CSV001\"\nkey = \"x\"\nreason = \"r\"\n\n[[suppress]]\ncode = \"TP001\"\nkey = \"y\"\nreason = \"r\"\n";
-    std::fs::write(dir.join("s.toml"), only_stale).expect("write");
-    let args = [
-        "check",
-        "contoso/addins.csv",
-        "--suppressions",
-        "s.toml",
-        "--format",
-        "compact",
-    ];
-    let (code, out, _) = invlint_in(&dir, &args);
-    assert_eq!(code, 0, "{out}");
+    let file = dir.join("s.toml");
+    std::fs::write(&file, only_stale).expect("write");
+    let only = Asked {
+        suppressions: Some(file.clone()),
+        ..asked(&dir.join("contoso/addins.csv"))
+    };
+    let outcome = checked(only.clone());
+    let out = render(&outcome, Format::Compact);
+    assert_eq!(outcome.exit_code(), 0, "{out}");
     assert!(
-        out.contains(
-            "s.toml:1:1: warning[INV002] suppression of CSV001 for `x` matches no finding"
-        ) && !out.contains("TP001"),
+        out.contains(&format!(
+            "{}:1:1: warning[INV002] suppression of CSV001 for `x` matches no finding",
+            file.display()
+        )) && !out.contains("TP001"),
         "{out}"
     );
-    let mut strict = args.to_vec();
-    strict.push("--fail-on");
-    strict.push("warning");
-    assert_eq!(invlint_in(&dir, &strict).0, 1);
+    let strict = Asked {
+        fail_on: Some(FailOn::Warning),
+        ..only
+    };
+    assert_eq!(checked(strict).exit_code(), 1);
 }
 
 #[test]
 fn suppression_without_reason_is_a_located_error() {
     let (_guard, dir) = contoso_copy();
+    let file = dir.join("s.toml");
     std::fs::write(
-        dir.join("s.toml"),
+        &file,
         "[[suppress]]\ncode = \"AD002\"\nkey = \"sip:ken.myer@contoso.com\"\n",
     )
     .expect("write");
-    let (code, _, err) = invlint_in(
-        &dir,
-        &[
-            "check",
-            "contoso",
-            "--suppressions",
-            "s.toml",
-            "--color",
-            "never",
-        ],
-    );
-    assert_eq!(code, 2);
+    let err = stopped(Asked {
+        suppressions: Some(file),
+        ..asked(&dir.join("contoso"))
+    });
     assert!(err.contains("has no `reason`"), "{err}");
     assert!(err.contains("s.toml:1:1"), "{err}");
 }
@@ -329,11 +378,17 @@ severity = { TP = "warning" }
     );
     assert!(out.contains("error[TP001]"), "{out}");
     // fail-on from the file, overridden by the command line.
-    let (code, _, _) = invlint_in(&nested, &["check", ".", "--fail-on", "never"]);
-    assert_eq!(code, 0);
-    // --isolated ignores the file: every rule runs again, human/compact by terminal.
-    let (_, out, _) = invlint_in(&nested, &["check", ".", "--isolated", "--format", "json"]);
-    assert!(codes(&json(&out)).contains(&"PC001".to_string()));
+    let never = checked(Asked {
+        fail_on: Some(FailOn::Never),
+        ..asked(&nested)
+    });
+    assert_eq!(never.exit_code(), 0);
+    // --isolated ignores the file: every rule runs again.
+    let isolated = checked(Asked {
+        isolated: true,
+        ..asked(&nested)
+    });
+    assert!(codes(&json_of(&isolated)).contains(&"PC001".to_string()));
     // The configured format is the default; --format wins over it.
     std::fs::write(
         dir.join("json.toml"),
@@ -395,20 +450,22 @@ fn bad_configuration_exits_2_with_the_location() {
 #[test]
 fn table_override_places_an_unrecognisable_export() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir(dir.path().join("exports")).expect("mkdir");
+    let exports = dir.path().join("exports");
+    std::fs::create_dir(&exports).expect("mkdir");
     std::fs::write(
-        dir.path().join("exports/odd.csv"),
+        exports.join("odd.csv"),
         "Address;Name\r\nbob@contoso.com;Bob\r\n",
     )
     .expect("write");
-    let (_, out, _) = invlint_in(dir.path(), &["check", "exports", "--format", "compact"]);
+    let out = render(&checked(asked(&exports)), Format::Compact);
     assert!(out.contains("info[CSV005]"), "{out}");
+    // The configuration is found from the checked folder upwards.
     std::fs::write(
         dir.path().join("invlint.toml"),
         "[[table]]\npaths = [\"**/odd.csv\"]\nkind = \"users\"\ndelimiter = \";\"\n",
     )
     .expect("config");
-    let (_, out, _) = invlint_in(dir.path(), &["check", "exports", "--format", "compact"]);
+    let out = render(&checked(asked(&exports)), Format::Compact);
     assert!(!out.contains("CSV005"), "{out}");
     assert!(out.contains("exports/odd.csv"), "{out}");
 }
@@ -462,54 +519,37 @@ fn completions_and_man_page() {
 #[test]
 fn max_findings_applies_after_the_baseline() {
     let (_guard, dir) = contoso_copy();
-    let (code, _, _) = invlint_in(
-        &dir,
-        &[
-            "check",
-            "contoso",
-            "--write-baseline",
-            "b.json",
-            "--max-findings",
-            "3",
-        ],
-    );
-    assert_eq!(code, 0);
-    let recorded = json(&std::fs::read_to_string(dir.join("b.json")).expect("baseline"));
+    let contoso = dir.join("contoso");
+    let path = dir.join("b.json");
+    let capped = |more: Asked| Asked {
+        max_findings: Some(3),
+        ..more
+    };
+    let written = checked(capped(Asked {
+        write_baseline: Some(path.clone()),
+        ..asked(&contoso)
+    }));
+    assert_eq!(written.exit_code(), 0);
+    let recorded = json(&std::fs::read_to_string(&path).expect("baseline"));
     assert!(
         recorded["entries"].as_array().map_or(0, Vec::len) > 30,
         "the baseline records every finding, not the first 3"
     );
-    let (code, out, _) = invlint_in(
-        &dir,
-        &[
-            "check",
-            "contoso",
-            "--format",
-            "json",
-            "--baseline",
-            "b.json",
-            "--max-findings",
-            "3",
-        ],
-    );
-    let report = json(&out);
-    assert_eq!(codes(&report), Vec::<String>::new(), "{out}");
-    assert!(report["summary"].get("truncated").is_none(), "{out}");
-    assert_eq!(code, 0);
+    let known = checked(capped(Asked {
+        baseline: Some(path.clone()),
+        ..asked(&contoso)
+    }));
+    let report = json_of(&known);
+    assert_eq!(codes(&report), Vec::<String>::new(), "{report}");
+    assert!(report["summary"].get("truncated").is_none(), "{report}");
+    assert_eq!(known.exit_code(), 0);
     // Without a baseline the cap keeps 3 and counts the rest, exit code from all of them.
-    let (code, out, _) = invlint_in(
-        &dir,
-        &[
-            "check",
-            "contoso",
-            "--format",
-            "json",
-            "--max-findings",
-            "3",
-        ],
-    );
-    let report = json(&out);
+    let all = checked(capped(asked(&contoso)));
+    let report = json_of(&all);
     assert_eq!(codes(&report).len(), 3);
-    assert!(report["summary"]["truncated"].as_u64() > Some(30), "{out}");
-    assert_eq!(code, 1);
+    assert!(
+        report["summary"]["truncated"].as_u64() > Some(30),
+        "{report}"
+    );
+    assert_eq!(all.exit_code(), 1);
 }

@@ -1,7 +1,13 @@
 //! Mistakes that must never make the gate green: each ends with exit 2 and one clear message
-//! (with a did-you-mean when a name is close), never with zero rules run and exit 0.
+//! (with a did-you-mean when a name is close), never with zero rules run and exit 0. What the
+//! check itself decides (names in the configuration, selection) is checked through the library
+//! ([`invlint::check::run`]); what the command line says and does, by running the command.
 
-use crate::common::{invlint, invlint_in};
+use invlint::check::Asked;
+use invlint::report::Format;
+
+use crate::common::{invlint, invlint_in, root};
+use crate::gate::{asked, checked, json_of, render, stopped};
 
 const CONTOSO: &str = "testdata/inventories/contoso";
 
@@ -33,17 +39,20 @@ fn unknown_codes_on_the_command_line() {
 
 #[test]
 fn all_selects_every_rule() {
-    let every = invlint(&["check", CONTOSO, "--format", "json"]);
-    let all = invlint(&["check", CONTOSO, "--format", "json", "--select", "ALL"]);
-    assert_eq!(all.0, 1);
-    assert_eq!(all.1, every.1);
+    let contoso = root().join(CONTOSO);
+    let every = checked(asked(&contoso));
+    let all = checked(Asked {
+        select: vec!["ALL".to_string()],
+        ..asked(&contoso)
+    });
+    assert_eq!(all.exit_code(), 1);
+    assert_eq!(json_of(&all), json_of(&every));
 }
 
 #[test]
 fn unknown_codes_in_the_configuration() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let contoso = crate::common::root().join(CONTOSO);
-    let contoso = contoso.to_str().expect("utf-8 path");
+    let config = dir.path().join("invlint.toml");
     for (text, expected) in [
         ("select = [\"PC999\"]\n", "invlint.toml: select: unknown rule code or prefix `PC999`; did you mean `PC009`?"),
         ("ignore = [\"XX\"]\n", "invlint.toml: ignore: unknown rule code or prefix `XX`"),
@@ -53,9 +62,11 @@ fn unknown_codes_in_the_configuration() {
         ("[[table]]\npaths = [\"*.csv\"]\nkind = \"user\"\n", "invlint.toml: [[table]] kind: unknown table kind `user`; did you mean `users`?"),
         ("profiles = [\"post-migraton\"]\n", "unknown profile `post-migraton`; did you mean `post-migration`?"),
     ] {
-        std::fs::write(dir.path().join("invlint.toml"), text).expect("write");
-        let (code, out, err) = invlint_in(dir.path(), &["check", contoso]);
-        assert_eq!(code, 2, "{text}: {out}{err}");
+        std::fs::write(&config, text).expect("write");
+        let err = stopped(Asked {
+            config: Some(config.clone()),
+            ..asked(&root().join(CONTOSO))
+        });
         assert!(err.contains(expected), "{text}: {err}");
     }
 }
@@ -68,7 +79,7 @@ fn unknown_code_in_a_suppression() {
         "[[suppress]]\ncode = \"AD02\"\nkey = \"sip:a@b.c\"\nreason = \"known\"\n",
     )
     .expect("write");
-    let contoso = crate::common::root().join(CONTOSO);
+    let contoso = root().join(CONTOSO);
     let (code, _, err) = invlint_in(
         dir.path(),
         &[
@@ -163,29 +174,32 @@ fn report_refuses_options_it_would_drop() {
 /// `--select` never hides that a table a selected rule reads could not be read whole.
 #[test]
 fn select_keeps_findings_about_the_tables_it_reads() {
-    let quirks = "testdata/inventories/quirks";
+    let quirks = root().join("testdata/inventories/quirks");
+    let select = |quirk: &str| Asked {
+        select: vec!["PC".to_string()],
+        ..asked(&quirks.join(quirk))
+    };
     for (quirk, code) in [
         ("ragged-rows", "CSV001"),
         ("format-table", "CSV004"),
         ("missing-required-column", "CSV006"),
     ] {
-        let path = format!("{quirks}/{quirk}");
-        let (exit, out, _) = invlint(&["check", &path, "--select", "PC", "--format", "compact"]);
-        assert_eq!(exit, 1, "{quirk}: {out}");
+        let outcome = checked(select(quirk));
+        let out = render(&outcome, Format::Compact);
+        assert_eq!(outcome.exit_code(), 1, "{quirk}: {out}");
         assert!(out.contains(code), "{quirk}: {out}");
     }
     // An explicit --ignore still wins.
-    let (exit, out, _) = invlint(&[
-        "check",
-        &format!("{quirks}/ragged-rows"),
-        "--select",
-        "PC",
-        "--ignore",
-        "CSV001",
-        "--format",
-        "compact",
-    ]);
-    assert_eq!(exit, 0, "{out}");
+    let outcome = checked(Asked {
+        ignore: vec!["CSV001".to_string()],
+        ..select("ragged-rows")
+    });
+    assert_eq!(
+        outcome.exit_code(),
+        0,
+        "{}",
+        render(&outcome, Format::Compact)
+    );
 }
 
 /// The checked folder's invlint.toml wins over the current folder's; the one used is named in
@@ -196,11 +210,7 @@ fn configuration_is_found_from_the_checked_folder_and_named() {
     let exports = dir.path().join("exports");
     std::fs::create_dir(&exports).expect("mkdir");
     for name in ["users.csv", "Lync_Services_Registrar.csv"] {
-        std::fs::copy(
-            crate::common::root().join(CONTOSO).join(name),
-            exports.join(name),
-        )
-        .expect("copy");
+        std::fs::copy(root().join(CONTOSO).join(name), exports.join(name)).expect("copy");
     }
     std::fs::write(exports.join("invlint.toml"), "select = [\"TP\"]\n").expect("write");
     std::fs::write(dir.path().join("invlint.toml"), "select = [\"AD\"]\n").expect("write");
@@ -234,7 +244,7 @@ fn with_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_invlint"))
         .args(args)
-        .current_dir(crate::common::root())
+        .current_dir(root())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -253,7 +263,7 @@ fn with_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
 
 #[test]
 fn dash_reads_standard_input_recognised_by_content() {
-    let users = std::fs::read(crate::common::root().join(CONTOSO).join("users.csv")).expect("read");
+    let users = std::fs::read(root().join(CONTOSO).join("users.csv")).expect("read");
     let (code, out, err) = with_stdin(&["check", "-", "--format", "json"], &users);
     assert_eq!(code, 1, "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).expect("json");

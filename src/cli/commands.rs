@@ -8,7 +8,8 @@ use invlint::engine;
 use invlint::finding::{builtin, Severity};
 use invlint::suggest;
 
-use super::{load_rules, Cli, RuleSource, RulesArgs};
+use super::args::{Cli, RuleSource, RulesArgs};
+use super::load_rules;
 
 pub fn init(force: bool) -> u8 {
     let path = std::path::Path::new(config::FILE_NAME);
@@ -111,8 +112,22 @@ pub fn rules(args: RulesArgs) -> u8 {
         print!("{}", invlint::rule::reference_markdown(&set));
         return 0;
     }
-    // (code, severity, pack, when it runs (profiles, `target sfbse/teams`), title), by code.
-    let mut rows: Vec<(String, Severity, String, Vec<String>, String)> = builtin::ALL
+    let rows = rule_rows(&set);
+    if args.json {
+        print_rules_json(&rows, &set);
+    } else {
+        print_rules_table(&rows);
+    }
+    0
+}
+
+/// One line of `invlint rules`: code, severity, pack, when it runs (profiles,
+/// `target sfbse/teams`), title.
+type RuleRow = (String, Severity, String, Vec<String>, String);
+
+/// The built-in checks and the rules of `set`, by code.
+fn rule_rows(set: &invlint::rule::RuleSet) -> Vec<RuleRow> {
+    let mut rows: Vec<RuleRow> = builtin::ALL
         .iter()
         .map(|(c, s, t)| {
             let pack = "built-in".to_string();
@@ -140,25 +155,31 @@ pub fn rules(args: RulesArgs) -> u8 {
         )
     }));
     rows.sort_by(|a, b| a.0.cmp(&b.0));
-    if args.json {
-        let json: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|(c, s, p, _, t)| {
-                let rule = set.rule(c);
-                let profiles = rule.map(|r| r.profiles.clone()).unwrap_or_default();
-                let targets: Vec<&str> = rule
-                    .map(|r| r.targets.iter().map(|t| t.name()).collect())
-                    .unwrap_or_default();
-                serde_json::json!({"code": c, "severity": s, "title": t, "pack": p,
-                    "profiles": profiles, "targets": targets})
-            })
-            .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        );
-        return 0;
-    }
+    rows
+}
+
+/// `invlint rules --json`.
+fn print_rules_json(rows: &[RuleRow], set: &invlint::rule::RuleSet) {
+    let json: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(c, s, p, _, t)| {
+            let rule = set.rule(c);
+            let profiles = rule.map(|r| r.profiles.clone()).unwrap_or_default();
+            let targets: Vec<&str> = rule
+                .map(|r| r.targets.iter().map(|t| t.name()).collect())
+                .unwrap_or_default();
+            serde_json::json!({"code": c, "severity": s, "title": t, "pack": p,
+                "profiles": profiles, "targets": targets})
+        })
+        .collect();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json).unwrap_or_default()
+    );
+}
+
+/// `invlint rules`: a table with a header, columns as wide as their widest cell.
+fn print_rules_table(rows: &[RuleRow]) {
     let pack_width = rows.iter().map(|r| r.2.len()).max().unwrap_or(4).max(4);
     let profile_text = |p: &[String]| {
         if p.is_empty() {
@@ -177,14 +198,13 @@ pub fn rules(args: RulesArgs) -> u8 {
         "{:<7} {:<8} {:<pack_width$} {:<profile_width$} TITLE",
         "CODE", "SEVERITY", "PACK", "RUNS"
     );
-    for (c, s, p, profiles, t) in &rows {
+    for (c, s, p, profiles, t) in rows {
         println!(
             "{c:<7} {:<8} {p:<pack_width$} {:<profile_width$} {t}",
             s.as_str(),
             profile_text(profiles)
         );
     }
-    0
 }
 
 /// Paragraphs of `text` (separated by blank lines) wrapped to the console, indented by two.

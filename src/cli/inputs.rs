@@ -1,14 +1,10 @@
 //! The PATH arguments as a shell would not prepare them: glob patterns expanded here (PowerShell
-//! passes `exports\*.csv` to a native program as is), and `-` for standard input.
+//! passes `exports\*.csv` to a native program as is). (`-`, standard input, is read by the
+//! check itself: `invlint::check::stdin`.)
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use globset::GlobBuilder;
-use invlint::engine::Report;
-
-/// The display name of standard input in findings.
-pub const STDIN: &str = "-";
 
 /// Whether `text` holds glob metacharacters.
 fn is_pattern(text: &str) -> bool {
@@ -89,70 +85,4 @@ fn matches(pattern: &str) -> Result<Vec<PathBuf>, String> {
     let folders: Vec<PathBuf> = found.iter().filter(|p| p.is_dir()).cloned().collect();
     found.retain(|p| !folders.iter().any(|f| p != f && p.starts_with(f)));
     Ok(found)
-}
-
-/// Standard input saved to a file for the run (inventories are read more than once), removed
-/// when dropped.
-pub struct StdinCopy {
-    dir: PathBuf,
-    pub path: PathBuf,
-}
-
-impl StdinCopy {
-    pub fn read() -> Result<StdinCopy, String> {
-        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-            return Err(
-                "`-` reads standard input, which is a terminal here: pipe an export into it \
-                 (`Get-CsUser | ConvertTo-Csv -NoTypeInformation | invlint check -`)"
-                    .to_string(),
-            );
-        }
-        let dir = std::env::temp_dir().join(format!("invlint-stdin-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot keep standard input in {}: {e}", dir.display()))?;
-        let path = dir.join("stdin.csv");
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        std::fs::write(&path, bytes)
-            .map_err(|e| format!("cannot keep standard input in {}: {e}", path.display()))?;
-        Ok(StdinCopy { dir, path })
-    }
-
-    /// The copy's name as the engine shows it.
-    pub fn display(&self) -> String {
-        invlint::inventory::discover::slash_path(&self.path)
-    }
-}
-
-impl Drop for StdinCopy {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Show the file named `from` as `to` everywhere in `report` (findings, related cells, the
-/// files read).
-pub fn rename(report: &mut Report, from: &str, to: &str) {
-    let to: std::sync::Arc<str> = std::sync::Arc::from(to);
-    let swap = |name: &mut std::sync::Arc<str>| {
-        if &**name == from {
-            *name = to.clone();
-        }
-    };
-    for f in &mut report.findings {
-        swap(&mut f.location.file);
-        f.message = f.message.replace(from, &to);
-        for r in &mut f.related {
-            swap(&mut r.location.file);
-        }
-    }
-    for k in &mut report.kept {
-        swap(&mut k.file);
-    }
-    for file in &mut report.inventory.files {
-        swap(&mut file.display);
-    }
 }

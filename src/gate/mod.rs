@@ -10,9 +10,10 @@
 pub mod baseline;
 pub mod suppress;
 
+use std::collections::BTreeMap;
+
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::config::ConfigFile;
 use crate::finding::{Finding, Severity};
 
 pub use crate::outcome::GateSummary;
@@ -25,7 +26,16 @@ pub struct Adjust {
     per_path: Vec<PathSettings>,
 }
 
-/// A `[[per-path]]` entry, compiled.
+/// Settings for the files matching some globs (a `[[per-path]]` entry of the configuration,
+/// which builds these): codes left out there and severities changed there.
+#[derive(Debug, Clone, Copy)]
+pub struct ForPaths<'a> {
+    pub paths: &'a [String],
+    pub ignore: &'a [String],
+    pub severity: &'a BTreeMap<String, Severity>,
+}
+
+/// A per-path entry, compiled.
 #[derive(Debug)]
 struct PathSettings {
     paths: GlobSet,
@@ -34,7 +44,7 @@ struct PathSettings {
 }
 
 /// Severity table sorted so that the longest (most specific) code or prefix comes first.
-fn severity_table(map: &std::collections::BTreeMap<String, Severity>) -> Vec<(String, Severity)> {
+fn severity_table(map: &BTreeMap<String, Severity>) -> Vec<(String, Severity)> {
     let mut table: Vec<(String, Severity)> = map
         .iter()
         .map(|(code, s)| (code.to_ascii_uppercase(), *s))
@@ -44,18 +54,23 @@ fn severity_table(map: &std::collections::BTreeMap<String, Severity>) -> Vec<(St
 }
 
 impl Adjust {
-    pub fn new(config: &ConfigFile) -> Result<Adjust, String> {
-        let severity = severity_table(&config.severity);
+    /// Compile severity overrides (code or prefix → severity) and per-path settings (applied
+    /// in the order given); an error names a bad glob.
+    pub fn new<'a>(
+        severity: &BTreeMap<String, Severity>,
+        for_paths: impl IntoIterator<Item = ForPaths<'a>>,
+    ) -> Result<Adjust, String> {
+        let severity = severity_table(severity);
         let mut per_path = Vec::new();
-        for entry in &config.per_path {
+        for entry in for_paths {
             let mut builder = GlobSetBuilder::new();
-            for glob in &entry.paths {
+            for glob in entry.paths {
                 builder.add(Glob::new(glob).map_err(|e| format!("bad glob `{glob}`: {e}"))?);
             }
             per_path.push(PathSettings {
                 paths: builder.build().map_err(|e| e.to_string())?,
-                ignore: entry.ignore.clone(),
-                severity: severity_table(&entry.severity),
+                ignore: entry.ignore.to_vec(),
+                severity: severity_table(entry.severity),
             });
         }
         Ok(Adjust { severity, per_path })
@@ -111,59 +126,5 @@ pub fn finding_key(finding: &Finding) -> String {
         (Some(identity), _) => identity.clone(),
         (None, Some(table)) if finding.location.row().is_some() => format!("{table}:"),
         (None, _) => format!("file:{}", finding.location.file),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::finding::{Anchor, Location};
-    use std::sync::Arc;
-
-    fn finding(code: &str, file: &str) -> Finding {
-        Finding::new(
-            code,
-            Severity::Error,
-            "m",
-            Location::new(0, Arc::from(file), Anchor::File),
-        )
-    }
-
-    #[test]
-    fn most_specific_severity_wins_and_per_path_ignores() {
-        let config: ConfigFile = toml::from_str(
-            r#"
-            [severity]
-            PC = "info"
-            PC002 = "warning"
-            [[per-path]]
-            paths = ["lab/**"]
-            ignore = ["AD"]
-            severity = { PC = "error" }
-            "#,
-        )
-        .expect("config");
-        let adjust = Adjust::new(&config).expect("adjust");
-        let mut findings = vec![
-            finding("PC001", "prod/users.csv"),
-            finding("PC002", "prod/users.csv"),
-            finding("AD001", "lab/users.csv"),
-            finding("AD001", "prod/users.csv"),
-            finding("PC001", "lab/users.csv"),
-        ];
-        adjust.apply(&mut findings);
-        let got: Vec<(&str, &str, Severity)> = findings
-            .iter()
-            .map(|f| (&*f.code, &*f.location.file, f.severity))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                ("PC001", "prod/users.csv", Severity::Info),
-                ("PC002", "prod/users.csv", Severity::Warning),
-                ("AD001", "prod/users.csv", Severity::Error),
-                ("PC001", "lab/users.csv", Severity::Error),
-            ]
-        );
     }
 }
