@@ -2,7 +2,21 @@
 //! column, the members of each kind, the key indexes (built once, read-only afterwards) and the
 //! joins; and the key text of a row.
 
-use super::*;
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use rayon::prelude::*;
+
+use crate::expr::compile::{ColumnId, KindId, Schema};
+use crate::expr::eval::{Ctx, Tables};
+use crate::expr::value::RowRef;
+use crate::finding::{Anchor, Location};
+use crate::inventory::table::Column;
+use crate::inventory::{Inventory, TableFile};
+use crate::rule::Program;
+
+use super::index::KeyIndex;
+use super::{join, members};
 
 /// The evaluation view of an inventory.
 pub struct Data<'a> {
@@ -23,6 +37,9 @@ pub struct Data<'a> {
 }
 
 impl<'a> Data<'a> {
+    /// The view of `inventory` for evaluation: its kept cells by schema column, the members
+    /// of each kind, the rows of the kinds scanned whole (`scanned`, `None`: all) and the key
+    /// indexes `lookups` (those in `built` already built while reading).
     pub(super) fn build(
         inventory: &'a Inventory,
         schema: &'a Schema,
@@ -78,6 +95,18 @@ impl<'a> Data<'a> {
                 }
             })
             .collect();
+        data.add_indexes(lookups, built);
+        data
+    }
+
+    /// Build the indexes of `lookups` not in `built` (in parallel) and file them all by kind
+    /// and key; those whose building panicked go to `failed`.
+    fn add_indexes(
+        &mut self,
+        lookups: &BTreeSet<(KindId, usize)>,
+        built: Vec<((KindId, usize), Result<KeyIndex, String>)>,
+    ) {
+        let schema = self.schema;
         let missing: Vec<(KindId, usize)> = lookups
             .iter()
             .filter(|l| !built.iter().any(|(b, _)| b == *l))
@@ -86,7 +115,7 @@ impl<'a> Data<'a> {
         let more: Vec<((KindId, usize), Result<KeyIndex, String>)> = missing
             .par_iter()
             .map(|&(kind, key)| {
-                let index = guarded_index(schema, kind, || data.build_index(kind, key));
+                let index = guarded_index(schema, kind, || self.build_index(kind, key));
                 ((kind, key), index)
             })
             .collect();
@@ -102,13 +131,12 @@ impl<'a> Data<'a> {
                         *slot = Some(index);
                     }
                 }
-                Err(what) => data.failed.push(((kind, key), what)),
+                Err(what) => self.failed.push(((kind, key), what)),
             }
         }
-        data.failed.sort_by_key(|(lookup, _)| *lookup);
-        data.failed.dedup_by_key(|(lookup, _)| *lookup);
-        data.indexes = indexes;
-        data
+        self.failed.sort_by_key(|(lookup, _)| *lookup);
+        self.failed.dedup_by_key(|(lookup, _)| *lookup);
+        self.indexes = indexes;
     }
 
     /// Key text of a row for key `key`, `None` when a key column is absent or empty.

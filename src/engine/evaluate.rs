@@ -3,7 +3,22 @@
 //! each task's panic contained to the rule; and the making of a finding (message, primary and
 //! related cells, identity).
 
-use super::*;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::expr::compile::Node;
+use crate::expr::eval::Ctx;
+use crate::expr::value::RowRef;
+use crate::finding::{builtin, Anchor, Finding, Location, Related};
+use crate::rule::{CompiledRule, Program, Shape};
+
+use super::data::Data;
+use super::judge::{fails, make_finding, unique_key};
+use super::keeper::Keeper;
+use super::progress::{self, Phase, Progress};
+use super::{group, index, Omitted, Options, Skipped, CHUNK_ROWS};
 
 /// One unit of parallel work.
 enum Task<'r> {
@@ -29,6 +44,8 @@ fn task_code<'r>(task: &Task<'r>) -> &'r str {
     }
 }
 
+/// Evaluate `rules` over `data`: the findings kept (capped as [`Keeper`] does) and those
+/// only counted. A rule none of whose files has the columns it needs is added to `skipped`.
 pub(super) fn evaluate(
     data: &Data<'_>,
     rules: &[&CompiledRule],
@@ -39,82 +56,8 @@ pub(super) fn evaluate(
     let mut tasks = Vec::new();
     for rule in rules {
         match rule.rule.shape {
-            Shape::Rows(_) => {
-                let program = &rule.programs[0];
-                let Some(kind) = program.this else { continue };
-                let mut ran = false;
-                let mut absent: BTreeSet<String> = BTreeSet::new();
-                for (index, part) in data.members.parts[kind].iter().enumerate() {
-                    let lacking = data.lacking(program, part.file as usize);
-                    if !lacking.is_empty() {
-                        absent.extend(lacking);
-                        continue;
-                    }
-                    ran = true;
-                    if program.group_by.is_some() {
-                        // Groups span files and row ranges: one task walks them all in order.
-                        continue;
-                    }
-                    let count = part.len();
-                    let mut start = 0;
-                    while start < count {
-                        let end = (start + CHUNK_ROWS).min(count);
-                        tasks.push(Task::Rows {
-                            rule,
-                            part: index,
-                            start,
-                            end,
-                        });
-                        start = end;
-                    }
-                }
-                if ran && program.group_by.is_some() {
-                    tasks.push(Task::Grouped(rule));
-                }
-                if !ran {
-                    skipped.push(Skipped {
-                        code: rule.rule.code.to_string(),
-                        reason: format!(
-                            "no `{}` export has the column{} {}",
-                            data.schema.kinds[kind].name,
-                            if absent.len() == 1 { "" } else { "s" },
-                            absent
-                                .iter()
-                                .map(|c| format!("`{c}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    });
-                }
-            }
-            Shape::Unique(_) => {
-                let mut absent: BTreeSet<String> = BTreeSet::new();
-                let mut ran = false;
-                for program in &rule.programs {
-                    let Some(kind) = program.this else { continue };
-                    for part in &data.members.parts[kind] {
-                        let lacking = data.lacking(program, part.file as usize);
-                        ran |= lacking.is_empty();
-                        absent.extend(lacking);
-                    }
-                }
-                if ran {
-                    tasks.push(Task::Unique(rule));
-                } else {
-                    skipped.push(Skipped {
-                        code: rule.rule.code.to_string(),
-                        reason: format!(
-                            "no export has the column{} {}",
-                            if absent.len() == 1 { "" } else { "s" },
-                            absent
-                                .iter()
-                                .map(|c| format!("`{c}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    });
-                }
-            }
+            Shape::Rows(_) => row_tasks(data, rule, &mut tasks, skipped),
+            Shape::Unique(_) => unique_task(data, rule, &mut tasks, skipped),
             Shape::Whole => tasks.push(Task::Whole(rule)),
         }
     }
@@ -127,65 +70,7 @@ pub(super) fn evaluate(
     );
     tasks
         .par_iter()
-        .map(|task| {
-            let eval = || match *task {
-                Task::Rows {
-                    rule,
-                    part,
-                    start,
-                    end,
-                } => (eval_rows(data, rule, part, start, end), Omitted::default()),
-                Task::Unique(rule) => {
-                    // One task over every row (a file of one repeated value gives a finding
-                    // per row): it caps what it keeps as it goes.
-                    let mut keeper = Keeper::new(options, None);
-                    eval_unique(data, rule, &mut |found| keeper.add(found));
-                    keeper.prune();
-                    keeper.into_parts()
-                }
-                Task::Grouped(rule) => (group::eval_grouped(data, rule), Omitted::default()),
-                Task::Whole(rule) => (eval_whole(data, rule), Omitted::default()),
-            };
-            let run = || {
-                crate::fault::inject("rule", task_code(task));
-                eval()
-            };
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
-                let what = crate::fault::panic_text(panic.as_ref());
-                let (rule, file) = match *task {
-                    Task::Rows { rule, part, .. } => (
-                        rule,
-                        rule.programs[0]
-                            .this
-                            .and_then(|k| data.members.parts[k].get(part))
-                            .map(|p| p.file as usize),
-                    ),
-                    Task::Unique(rule) | Task::Grouped(rule) | Task::Whole(rule) => (rule, None),
-                };
-                let location = match file {
-                    Some(f) => data.inventory.files[f].location(Anchor::File),
-                    None => Location::new(
-                        usize::MAX,
-                        Arc::from(rule.rule.source.name.as_ref()),
-                        Anchor::File,
-                    ),
-                };
-                let on = file.map_or_else(String::new, |f| {
-                    format!(" on `{}`", data.inventory.files[f].display)
-                });
-                let finding = Finding::new(
-                    builtin::INTERNAL.0,
-                    builtin::INTERNAL.1,
-                    format!(
-                        "internal error while running {}{on}: {what}; its findings may be \
-                         incomplete. Please report it",
-                        rule.rule.code
-                    ),
-                    location,
-                );
-                (vec![finding], Omitted::default())
-            })
-        })
+        .map(|task| run_task(data, task, options))
         .inspect(|_| {
             progress::send(
                 sink,
@@ -207,86 +92,162 @@ pub(super) fn evaluate(
         .into_parts()
 }
 
-fn render<'a>(ctx: &mut Ctx<'a, Data<'a>>, parts: &'a [Part]) -> String {
-    let mut out = String::new();
-    let mut value = String::new();
-    for part in parts {
-        match part {
-            Part::Text(t) => out.push_str(t),
-            Part::Expr(node) => {
-                value.clear();
-                ctx.eval(node).render(&mut value);
-                crate::finding::push_quoted(&mut out, &value);
-            }
+/// The tasks of a row rule: row ranges of each part whose file has the columns it needs, or
+/// one task over all of them for a grouped rule; skipped when no file has them.
+fn row_tasks<'r>(
+    data: &Data<'_>,
+    rule: &'r CompiledRule,
+    tasks: &mut Vec<Task<'r>>,
+    skipped: &mut Vec<Skipped>,
+) {
+    let program = &rule.programs[0];
+    let Some(kind) = program.this else { return };
+    let mut ran = false;
+    let mut absent: BTreeSet<String> = BTreeSet::new();
+    for (index, part) in data.members.parts[kind].iter().enumerate() {
+        let lacking = data.lacking(program, part.file as usize);
+        if !lacking.is_empty() {
+            absent.extend(lacking);
+            continue;
         }
-    }
-    out
-}
-
-/// The row and column a cell node (`Col`, `x.Col`) points at.
-pub(super) fn cell_target<'a>(
-    ctx: &mut Ctx<'a, Data<'a>>,
-    node: &'a Node,
-) -> Option<(RowRef, ColumnId, String)> {
-    let Node::Cell { base, column } = node else {
-        return None;
-    };
-    let row = match ctx.eval(base) {
-        Value::Row(r) => r,
-        Value::Rows(set) => set.first()?,
-        _ => return None,
-    };
-    let value = ctx.tables.cell(row, *column).unwrap_or("").to_string();
-    Some((row, *column, value))
-}
-
-pub(super) fn make_finding<'a>(
-    ctx: &mut Ctx<'a, Data<'a>>,
-    rule: &'a CompiledRule,
-    program: &'a Program,
-    row: Option<RowRef>,
-) -> Option<Finding> {
-    let data = ctx.tables;
-    let message = render(ctx, &program.message);
-    let primary = program.at.as_ref().and_then(|at| cell_target(ctx, at));
-    let location = match (primary, row) {
-        (Some((r, column, value)), _) => {
-            data.location(r, data.anchor_of_cell(r, column), Some(value))
+        ran = true;
+        if program.group_by.is_some() {
+            // Groups span files and row ranges: one task walks them all in order.
+            continue;
         }
-        (None, Some(r)) => data.location(
-            r,
-            Anchor::Record {
-                record: u64::from(r.row) + 1,
-            },
-            None,
-        ),
-        (None, None) => return None,
-    };
-    let mut finding = Finding::new(
-        rule.rule.code.clone(),
-        rule.rule.severity,
-        message,
-        location,
-    );
-    finding.help = Some(rule.rule.help.clone());
-    for (at, parts) in &program.related {
-        if let Some((r, column, value)) = cell_target(ctx, at) {
-            let message = if parts.is_empty() {
-                format!(
-                    "{} = {value}",
-                    data.schema.kinds[data.file_kind(r).unwrap_or(0)].columns[column]
-                )
-            } else {
-                render(ctx, parts)
-            };
-            finding.related.push(Related {
-                location: data.location(r, data.anchor_of_cell(r, column), Some(value)),
-                message,
+        let count = part.len();
+        let mut start = 0;
+        while start < count {
+            let end = (start + CHUNK_ROWS).min(count);
+            tasks.push(Task::Rows {
+                rule,
+                part: index,
+                start,
+                end,
             });
+            start = end;
         }
     }
-    finding.identity = row.and_then(|r| data.identity(program.this?, r));
-    Some(finding)
+    if ran && program.group_by.is_some() {
+        tasks.push(Task::Grouped(rule));
+    }
+    if !ran {
+        skipped.push(Skipped {
+            code: rule.rule.code.to_string(),
+            reason: format!(
+                "no `{}` export has the column{}",
+                data.schema.kinds[kind].name,
+                columns_named(&absent)
+            ),
+        });
+    }
+}
+
+/// The task of a uniqueness rule, or its skipping when no file has the columns it needs.
+fn unique_task<'r>(
+    data: &Data<'_>,
+    rule: &'r CompiledRule,
+    tasks: &mut Vec<Task<'r>>,
+    skipped: &mut Vec<Skipped>,
+) {
+    let mut absent: BTreeSet<String> = BTreeSet::new();
+    let mut ran = false;
+    for program in &rule.programs {
+        let Some(kind) = program.this else { continue };
+        for part in &data.members.parts[kind] {
+            let lacking = data.lacking(program, part.file as usize);
+            ran |= lacking.is_empty();
+            absent.extend(lacking);
+        }
+    }
+    if ran {
+        tasks.push(Task::Unique(rule));
+    } else {
+        skipped.push(Skipped {
+            code: rule.rule.code.to_string(),
+            reason: format!("no export has the column{}", columns_named(&absent)),
+        });
+    }
+}
+
+/// The plural ending and the list of the `absent` columns: what follows "the column" in the
+/// reason a rule was skipped.
+fn columns_named(absent: &BTreeSet<String>) -> String {
+    format!(
+        "{} {}",
+        if absent.len() == 1 { "" } else { "s" },
+        absent
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// Run one task, a panic contained to its rule (reported as an internal-error finding).
+fn run_task(data: &Data<'_>, task: &Task<'_>, options: &Options) -> (Vec<Finding>, Omitted) {
+    let eval = || match *task {
+        Task::Rows {
+            rule,
+            part,
+            start,
+            end,
+        } => (eval_rows(data, rule, part, start, end), Omitted::default()),
+        Task::Unique(rule) => {
+            // One task over every row (a file of one repeated value gives a finding per
+            // row): it caps what it keeps as it goes.
+            let mut keeper = Keeper::new(options, None);
+            eval_unique(data, rule, &mut |found| keeper.add(found));
+            keeper.prune();
+            keeper.into_parts()
+        }
+        Task::Grouped(rule) => (group::eval_grouped(data, rule), Omitted::default()),
+        Task::Whole(rule) => (eval_whole(data, rule), Omitted::default()),
+    };
+    let run = || {
+        crate::fault::inject("rule", task_code(task));
+        eval()
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+        let what = crate::fault::panic_text(panic.as_ref());
+        (vec![panic_finding(data, task, &what)], Omitted::default())
+    })
+}
+
+/// The finding reporting that `task` panicked with `what`: on the file of its rows, or on
+/// the rule file.
+fn panic_finding(data: &Data<'_>, task: &Task<'_>, what: &str) -> Finding {
+    let (rule, file) = match *task {
+        Task::Rows { rule, part, .. } => (
+            rule,
+            rule.programs[0]
+                .this
+                .and_then(|k| data.members.parts[k].get(part))
+                .map(|p| p.file as usize),
+        ),
+        Task::Unique(rule) | Task::Grouped(rule) | Task::Whole(rule) => (rule, None),
+    };
+    let location = match file {
+        Some(f) => data.inventory.files[f].location(Anchor::File),
+        None => Location::new(
+            usize::MAX,
+            Arc::from(rule.rule.source.name.as_ref()),
+            Anchor::File,
+        ),
+    };
+    let on = file.map_or_else(String::new, |f| {
+        format!(" on `{}`", data.inventory.files[f].display)
+    });
+    Finding::new(
+        builtin::INTERNAL.0,
+        builtin::INTERNAL.1,
+        format!(
+            "internal error while running {}{on}: {what}; its findings may be incomplete. \
+             Please report it",
+            rule.rule.code
+        ),
+        location,
+    )
 }
 
 fn eval_rows<'a>(
@@ -333,22 +294,6 @@ fn eval_rows<'a>(
     out
 }
 
-/// Whether `row` is one the program applies to (`where`) and it fails its `assert`.
-pub(super) fn fails<'a>(ctx: &mut Ctx<'a, Data<'a>>, program: &'a Program, row: RowRef) -> bool {
-    ctx.set_row(Some(row));
-    if program
-        .where_
-        .as_ref()
-        .is_some_and(|w| !ctx.eval(w).truthy())
-    {
-        return false;
-    }
-    program
-        .assert
-        .as_ref()
-        .is_some_and(|a| !ctx.eval(a).truthy())
-}
-
 fn eval_whole<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
     let program = &rule.programs[0];
     let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
@@ -366,39 +311,6 @@ fn eval_whole<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-/// The uniqueness key of the context's row (the `unique` value rendered into `value`, then
-/// trimmed and without case, in `key`); `false` when it has none (missing or empty).
-pub(super) fn unique_key<'a>(
-    ctx: &mut Ctx<'a, Data<'a>>,
-    unique: &'a Node,
-    value: &mut String,
-    key: &mut String,
-) -> bool {
-    value.clear();
-    let v = ctx.eval(unique);
-    if v.is_missing() {
-        return false;
-    }
-    v.render(value);
-    key.clear();
-    let trimmed = crate::expr::value::trim(value);
-    if trimmed.is_ascii() {
-        key.push_str(trimmed);
-        key.make_ascii_lowercase();
-    } else {
-        // Control, bidi and zero-width characters do not make a value another one: a
-        // repeat hidden by a U+200B is still a repeat.
-        let visible = trimmed
-            .chars()
-            .filter(|&c| !crate::visible::is_hidden_char(c));
-        key.extend(visible.flat_map(char::to_lowercase));
-    }
-    if key.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        key.retain(|c| !c.is_control());
-    }
-    !key.is_empty()
 }
 
 /// Findings of a uniqueness rule go to `emit` in batches, so the caller can cap them.
@@ -436,18 +348,14 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule, emit: &mut dyn Fn
                 }
                 // Is an earlier row's key this one? Compute it again to tell.
                 let same = |earlier: RowRef| {
-                    let Some(p) = rule
-                        .programs
-                        .iter()
-                        .find(|p| p.this.is_some_and(|k| data.members.contains(k, earlier)))
-                    else {
-                        return false;
-                    };
-                    let Some(u) = &p.unique else { return false };
-                    let mut c = Ctx::new(data, data.schema, &p.bindings, p.cache_slots);
-                    c.set_row(Some(earlier));
-                    unique_key(&mut c, u, &mut earlier_value, &mut earlier_key)
-                        && earlier_key == key
+                    same_key(
+                        data,
+                        rule,
+                        earlier,
+                        &key,
+                        &mut earlier_value,
+                        &mut earlier_key,
+                    )
                 };
                 let Some(earlier) = first.first_or_insert(index::hash(key.as_bytes()), row, same)
                 else {
@@ -468,24 +376,9 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule, emit: &mut dyn Fn
                     // Which row counts as the repeat depends on row order; the repeated value
                     // does not, so baselines and suppressions key on it.
                     finding.identity = Some(format!("{}:{key}", data.schema.kinds[kind].name));
-                    let earlier_at = rule
-                        .programs
-                        .iter()
-                        .find(|p| p.this.is_some_and(|k| data.members.contains(k, earlier)))
-                        .and_then(|p| p.at.as_ref());
-                    let anchor = match earlier_at {
-                        Some(Node::Cell { column, .. }) => data.anchor_of_cell(earlier, *column),
-                        _ => Anchor::Record {
-                            record: u64::from(earlier.row) + 1,
-                        },
-                    };
-                    finding.related.insert(
-                        0,
-                        Related {
-                            location: data.location(earlier, anchor, Some(value.clone())),
-                            message: format!("first used here (row {})", earlier.row + 1),
-                        },
-                    );
+                    finding
+                        .related
+                        .insert(0, first_use(data, rule, earlier, &value));
                     out.push(finding);
                     if out.len() >= UNIQUE_BATCH {
                         emit(std::mem::take(&mut out));
@@ -495,6 +388,47 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule, emit: &mut dyn Fn
         }
     }
     emit(out);
+}
+
+/// The program of `rule` for the kind `row` belongs to.
+fn program_of<'a>(data: &Data<'_>, rule: &'a CompiledRule, row: RowRef) -> Option<&'a Program> {
+    rule.programs
+        .iter()
+        .find(|p| p.this.is_some_and(|k| data.members.contains(k, row)))
+}
+
+/// Whether the uniqueness key of the `earlier` row is `key` (computed again, into the
+/// buffers `value` and `earlier_key`).
+fn same_key<'a>(
+    data: &'a Data<'a>,
+    rule: &'a CompiledRule,
+    earlier: RowRef,
+    key: &str,
+    value: &mut String,
+    earlier_key: &mut String,
+) -> bool {
+    let Some(p) = program_of(data, rule, earlier) else {
+        return false;
+    };
+    let Some(u) = &p.unique else { return false };
+    let mut c = Ctx::new(data, data.schema, &p.bindings, p.cache_slots);
+    c.set_row(Some(earlier));
+    unique_key(&mut c, u, value, earlier_key) && earlier_key == key
+}
+
+/// The related location of a repeat: where its value (`value`) was first used.
+fn first_use(data: &Data<'_>, rule: &CompiledRule, earlier: RowRef, value: &str) -> Related {
+    let earlier_at = program_of(data, rule, earlier).and_then(|p| p.at.as_ref());
+    let anchor = match earlier_at {
+        Some(Node::Cell { column, .. }) => data.anchor_of_cell(earlier, *column),
+        _ => Anchor::Record {
+            record: u64::from(earlier.row) + 1,
+        },
+    };
+    Related {
+        location: data.location(earlier, anchor, Some(value.to_string())),
+        message: format!("first used here (row {})", earlier.row + 1),
+    }
 }
 
 /// Findings of a uniqueness rule handed on at once.

@@ -1,10 +1,15 @@
 //! Running the `[[example]]`s of rule files: each is a tiny in-memory inventory and the number
 //! (and rows) of findings the rule must give on it, like `semgrep --test`.
 
+use std::collections::BTreeMap;
+
+use crate::finding::Finding;
+use crate::inventory::decl::TableDecl;
 use crate::inventory::Inventory;
+use crate::rule::file::Example;
 use crate::rule::{Pack, Rule, RuleSet};
 
-use super::{run, CheckError, Options};
+use super::{run, CheckError, Options, Report};
 
 /// The outcome of one example.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,11 +50,12 @@ pub fn run_examples(set: &RuleSet, packs: &[String]) -> Vec<ExampleOutcome> {
     outcomes
 }
 
+/// Run one example: the rule alone over the example's tables.
 fn run_one(
     rule: &Rule,
-    example: &crate::rule::file::Example,
-    decls: &[crate::inventory::decl::TableDecl],
-    maps: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    example: &Example,
+    decls: &[TableDecl],
+    maps: &BTreeMap<String, BTreeMap<String, String>>,
 ) -> Result<(), String> {
     let single = RuleSet {
         packs: vec![Pack {
@@ -92,10 +98,16 @@ fn run_one(
             .join("; "),
         CheckError::Input(m) => m,
     })?;
+    judge(rule, example, &report)
+}
+
+/// Whether `report` gives what `example` expects of `rule`: the rule ran, the tables were
+/// well formed, and the number (and rows) of its findings are those expected.
+fn judge(rule: &Rule, example: &Example, report: &Report) -> Result<(), String> {
     if let Some(s) = report.skipped.iter().find(|s| s.code == *rule.code) {
         return Err(format!("the rule was skipped: {}", s.reason));
     }
-    let hits: Vec<&crate::finding::Finding> = report
+    let hits: Vec<&Finding> = report
         .findings
         .iter()
         .filter(|f| f.code == rule.code)

@@ -8,14 +8,15 @@
 //! identity is the group value, so baselines and suppressions follow the cause, not whichever
 //! row happens to come first.
 
+use crate::expr::compile::{KindId, Node};
 use crate::expr::eval::Ctx;
 use crate::expr::value::RowRef;
 use crate::finding::{Anchor, Finding, Related};
-use crate::rule::CompiledRule;
+use crate::rule::{CompiledRule, Program};
 
-use super::evaluate::{cell_target, fails, make_finding, unique_key};
+use super::data::Data;
 use super::index::KeyMap;
-use super::Data;
+use super::judge::{cell_target, fails, make_finding, unique_key};
 
 /// Rows of a group shown as related locations besides the first.
 pub const SAMPLES: usize = 5;
@@ -34,6 +35,35 @@ pub(super) fn eval_grouped<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Ve
     };
     let mut ctx = Ctx::new(data, data.schema, &program.bindings, program.cache_slots);
     let mut out = Vec::new();
+    let groups = collect(&mut ctx, rule, kind, group_by, &mut out);
+    let kind_name = &data.schema.kinds[kind].name;
+    for group in groups {
+        ctx.set_row(Some(group.first));
+        ctx.set_group_count(Some(group.count));
+        let finding = make_finding(&mut ctx, rule, program, Some(group.first));
+        ctx.set_group_count(None);
+        let Some(mut finding) = finding else { continue };
+        finding.count = Some(group.count);
+        finding.identity = Some(format!("{kind_name}:{}", group.key));
+        for row in group.more {
+            finding.related.push(sample(&mut ctx, program, kind, row));
+        }
+        out.push(finding);
+    }
+    out
+}
+
+/// The groups of the failing rows of `kind`, in order of their first rows; the failing rows
+/// with no group value go to `out` as findings of their own.
+fn collect<'a>(
+    ctx: &mut Ctx<'a, Data<'a>>,
+    rule: &'a CompiledRule,
+    kind: KindId,
+    group_by: &'a Node,
+    out: &mut Vec<Finding>,
+) -> Vec<Group> {
+    let data = ctx.tables;
+    let program = &rule.programs[0];
     let mut groups: Vec<Group> = Vec::new();
     let mut by_key: KeyMap<usize> = KeyMap::default();
     let (mut value, mut key) = (String::new(), String::new());
@@ -51,11 +81,11 @@ pub(super) fn eval_grouped<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Ve
             if !data.members.judged(kind, row) || repeat {
                 continue;
             }
-            if !fails(&mut ctx, program, row) {
+            if !fails(ctx, program, row) {
                 continue;
             }
-            if !unique_key(&mut ctx, group_by, &mut value, &mut key) {
-                out.extend(make_finding(&mut ctx, rule, program, Some(row)));
+            if !unique_key(ctx, group_by, &mut value, &mut key) {
+                out.extend(make_finding(ctx, rule, program, Some(row)));
                 continue;
             }
             let next = groups.len();
@@ -75,49 +105,47 @@ pub(super) fn eval_grouped<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Ve
             }
         }
     }
-    let kind_name = &data.schema.kinds[kind].name;
-    for group in groups {
-        ctx.set_row(Some(group.first));
-        ctx.set_group_count(Some(group.count));
-        let finding = make_finding(&mut ctx, rule, program, Some(group.first));
-        ctx.set_group_count(None);
-        let Some(mut finding) = finding else { continue };
-        finding.count = Some(group.count);
-        finding.identity = Some(format!("{kind_name}:{}", group.key));
-        for row in group.more {
-            ctx.set_row(Some(row));
-            let at = program.at.as_ref().and_then(|at| cell_target(&mut ctx, at));
-            let (location, shown) = match at {
-                Some((r, column, value)) if r == row => (
-                    data.location(r, data.anchor_of_cell(r, column), Some(value.clone())),
-                    value,
-                ),
-                _ => (
-                    data.location(
-                        row,
-                        Anchor::Record {
-                            record: u64::from(row.row) + 1,
-                        },
-                        None,
-                    ),
-                    String::new(),
-                ),
-            };
-            let who = data
-                .identity(kind, row)
-                .and_then(|id| id.split_once(':').map(|(_, k)| k.to_string()))
-                .filter(|k| !k.is_empty())
-                .unwrap_or(shown);
-            finding.related.push(Related {
-                location,
-                message: if who.is_empty() {
-                    format!("same cause (row {})", row.row + 1)
-                } else {
-                    format!("same cause: {who} (row {})", row.row + 1)
+    groups
+}
+
+/// A row of a group besides the first, as a related location: its primary cell (or record)
+/// and who it is (its identity, else the cell's value).
+fn sample<'a>(
+    ctx: &mut Ctx<'a, Data<'a>>,
+    program: &'a Program,
+    kind: KindId,
+    row: RowRef,
+) -> Related {
+    let data = ctx.tables;
+    ctx.set_row(Some(row));
+    let at = program.at.as_ref().and_then(|at| cell_target(ctx, at));
+    let (location, shown) = match at {
+        Some((r, column, value)) if r == row => (
+            data.location(r, data.anchor_of_cell(r, column), Some(value.clone())),
+            value,
+        ),
+        _ => (
+            data.location(
+                row,
+                Anchor::Record {
+                    record: u64::from(row.row) + 1,
                 },
-            });
-        }
-        out.push(finding);
+                None,
+            ),
+            String::new(),
+        ),
+    };
+    let who = data
+        .identity(kind, row)
+        .and_then(|id| id.split_once(':').map(|(_, k)| k.to_string()))
+        .filter(|k| !k.is_empty())
+        .unwrap_or(shown);
+    Related {
+        location,
+        message: if who.is_empty() {
+            format!("same cause (row {})", row.row + 1)
+        } else {
+            format!("same cause: {who} (row {})", row.row + 1)
+        },
     }
-    out
 }

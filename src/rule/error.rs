@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
-use super::{ExprSource, RuleSource};
+use super::model::{ExprSource, RuleSource};
 
 /// A mistake in a rule file or a pack.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::RuleSet;
+use super::model::RuleSet;
 use crate::inventory::decl::{KeyDecl, TableDecl};
 
 fn code_list(items: &[String], joiner: &str) -> String {
