@@ -192,25 +192,64 @@ fn parse_outputs(values: &[String]) -> Result<Vec<(Format, PathBuf)>, u8> {
         .collect()
 }
 
+/// What the HTML page says about the run: the inputs as typed (globs unexpanded, the page's
+/// record of what was checked) and when it was made (`SOURCE_DATE_EPOCH` for reproducible
+/// pages).
+fn page_options(typed: &[PathBuf]) -> report::html::HtmlOptions {
+    let generated = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs())
+        })
+        .map(report::html::utc_timestamp);
+    report::html::HtmlOptions {
+        inputs: typed.iter().map(|p| p.display().to_string()).collect(),
+        generated,
+        ..report::html::HtmlOptions::default()
+    }
+}
+
+/// Write `format` of the run to `out`, the same for standard output and `--output` files: a
+/// format whose summary the caller appends (compact) ends with the summary and the gate's
+/// lines unless `options.summary` is off (`-q`).
+fn write_format(
+    format: Format,
+    checked: &Checked,
+    page: &report::html::HtmlOptions,
+    options: RenderOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let context = report::Context {
+        report: &checked.report,
+        rules: &checked.rules,
+        options,
+        page,
+    };
+    report::write_with(format, &context, out)?;
+    if format.summary_appended() && options.summary {
+        writeln!(out, "{}", report::summary_line(&checked.report))?;
+        for line in report::gate_lines(&checked.report) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
+}
+
 /// Write each `--output` file; every failure is reported. Returns whether all were written.
 fn write_outputs(
     outputs: &[(Format, PathBuf)],
     checked: &Checked,
-    fail_on: Option<invlint::finding::Severity>,
+    page: &report::html::HtmlOptions,
+    options: RenderOptions,
 ) -> bool {
     let mut ok = true;
     for (format, path) in outputs {
         let written = files::write_atomic(path, |out| {
-            report::write(
-                *format,
-                &checked.report,
-                &checked.rules,
-                RenderOptions {
-                    fail_on,
-                    ..RenderOptions::default()
-                },
-                out,
-            )
+            write_format(*format, checked, page, options, out)
         });
         if let Err(e) = written {
             eprintln!("error: cannot write {}: {e}", path.display());
@@ -227,6 +266,7 @@ fn check(args: CheckArgs) -> u8 {
 /// `check`: resolve the outputs, run, write every output; the exit code (`Err` when the run
 /// stopped early).
 fn check_steps(mut args: CheckArgs) -> Result<u8, u8> {
+    let typed = args.paths.clone();
     let (mut asked, config) = prepare(&mut args)?;
     let stdout_tty = std::io::stdout().is_terminal();
     let configured_format = config.file.format.as_ref().map(|f| f.get_ref().as_str());
@@ -239,57 +279,59 @@ fn check_steps(mut args: CheckArgs) -> Result<u8, u8> {
             return Err(2);
         }
     };
-    asked.excerpts = (format == Format::Human && !args.statistics)
-        || outputs.iter().any(|(f, _)| *f == Format::Human);
+    // `--statistics` is the statistics format, as JSON when JSON was asked for.
+    let format = match (args.statistics, format == Format::Json) {
+        (true, true) => Format::StatisticsJson,
+        (true, false) => Format::Statistics,
+        (false, _) => format,
+    };
+    if stdout_tty && !format.terminal_ok() {
+        eprintln!(
+            "error: the {} format is a document, not terminal text: write it to a file with \
+             --output {}=FILE or redirect standard output",
+            format.name(),
+            format.name()
+        );
+        return Err(2);
+    }
+    asked.excerpts = format.needs_excerpts() || outputs.iter().any(|(f, _)| f.needs_excerpts());
     let checked = run_check(asked, config)?;
     for (_, path) in &outputs {
         refuse_input(path, &checked.inputs)?;
     }
     let threshold = checked.threshold();
-    let outputs_ok = write_outputs(&outputs, &checked, threshold);
-    write_stdout(&args, format, &checked, threshold)?;
+    let page = page_options(&typed);
+    let options = RenderOptions {
+        fail_on: threshold,
+        summary: !args.quiet,
+        ..RenderOptions::default()
+    };
+    let outputs_ok = write_outputs(&outputs, &checked, &page, options);
+    write_stdout(&args, format, &checked, &page, options)?;
     if !outputs_ok {
         return Err(2);
     }
     Ok(checked.exit_code())
 }
 
-/// The output of `check` on standard output: `format`, or the statistics; the compact format
-/// ends with the summary and the gate's lines. A closed pipe is no error.
+/// Write `format` of `checked` to standard output, coloured and wrapped for the terminal it
+/// finds. A closed pipe is no error.
 fn write_stdout(
     args: &CheckArgs,
     format: Format,
     checked: &Checked,
-    threshold: Option<invlint::finding::Severity>,
+    page: &report::html::HtmlOptions,
+    options: RenderOptions,
 ) -> Result<(), u8> {
-    let report = &checked.report;
     let console = console::Console::detect(args.color);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut written = match (args.statistics, format) {
-        (true, Format::Json) => report::statistics::write_json(report, &checked.rules, &mut out),
-        (true, _) => report::statistics::write_text(report, &checked.rules, &mut out),
-        (false, _) => report::write(
-            format,
-            report,
-            &checked.rules,
-            RenderOptions {
-                color: console.color,
-                width: console.width,
-                ascii: console.ascii,
-                summary: !args.quiet,
-                fail_on: threshold,
-            },
-            &mut out,
-        ),
+    let options = RenderOptions {
+        color: console.color,
+        width: console.width,
+        ascii: console.ascii,
+        ..options
     };
-    if written.is_ok() && format == Format::Compact && !args.quiet && !args.statistics {
-        written = writeln!(out, "{}", report::summary_line(report));
-        for line in report::gate_lines(report) {
-            if written.is_ok() {
-                written = writeln!(out, "{line}");
-            }
-        }
-    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = write_format(format, checked, page, options, &mut out);
     if let Err(e) = written.and_then(|()| out.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write output: {e}");
@@ -333,33 +375,24 @@ fn html_report(args: &ReportArgs) -> u8 {
 
 /// Write the page of `checked` to the `--html` file (or standard output); the exit code.
 fn write_page(args: &ReportArgs, checked: &Checked) -> u8 {
-    let generated = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()
-                .map(|d| d.as_secs())
-        })
-        .map(report::html::utc_timestamp);
-    let options = report::html::HtmlOptions {
-        inputs: args
-            .check
-            .paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
-        generated,
-        ..report::html::HtmlOptions::default()
-    };
-    let page = report::html::render(&checked.report, &checked.rules, &options);
+    let mut page = Vec::new();
+    let written = write_format(
+        Format::Html,
+        checked,
+        &page_options(&args.check.paths),
+        RenderOptions::default(),
+        &mut page,
+    );
+    if let Err(e) = written {
+        eprintln!("error: cannot write {}: {e}", args.html.display());
+        return 2;
+    }
     let to_stdout = args.html.as_os_str() == "-";
     let written = if to_stdout {
         let mut out = std::io::stdout().lock();
-        out.write_all(page.as_bytes()).and_then(|()| out.flush())
+        out.write_all(&page).and_then(|()| out.flush())
     } else {
-        files::write_atomic(&args.html, |out| out.write_all(page.as_bytes()))
+        files::write_atomic(&args.html, |out| out.write_all(&page))
     };
     if let Err(e) = written {
         if !(to_stdout && e.kind() == std::io::ErrorKind::BrokenPipe) {

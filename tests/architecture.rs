@@ -28,8 +28,7 @@ const MAX_FILE_LINES: usize = 600;
 
 /// Known breaches being cut (issue 19), one per line as the tests word them. A breach not on
 /// the list fails its test, and so does an entry that no longer happens: the list only shrinks.
-const UNTIL_CUT: &[&str] = &[
-];
+const UNTIL_CUT: &[&str] = &[];
 
 /// Fails on a breach not in [`UNTIL_CUT`] and on an entry of `UNTIL_CUT` (of this test's kind,
 /// `mine`) that no longer happens.

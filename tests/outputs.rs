@@ -79,3 +79,85 @@ fn junit_fails_only_what_fails_the_run() {
     assert!(failures(&junit(&["--fail-on", "never"])).is_empty());
     assert!(failures(&junit(&["--exit-zero"])).is_empty());
 }
+
+/// Run the binary with `SOURCE_DATE_EPOCH` set, so that pages made at different times match.
+fn invlint_at_epoch(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_invlint"))
+        .args(args)
+        .current_dir(crate::common::root())
+        .env("SOURCE_DATE_EPOCH", "0")
+        .output()
+        .expect("invlint runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// HTML is a format like the others: `--output html=FILE` and `--format html` (to a pipe)
+/// write the same page as `invlint report --html`.
+#[test]
+fn html_is_a_format_like_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let by_report = dir.path().join("report.html");
+    let by_output = dir.path().join("output.html");
+    let (code, _, err) =
+        invlint_at_epoch(&["report", CONTOSO, "--html", &by_report.to_string_lossy()]);
+    assert_eq!(code, 0, "{err}");
+    let html_arg = format!("html={}", by_output.display());
+    let (code, compact, err) = invlint_at_epoch(&[
+        "check", CONTOSO, "--format", "compact", "--output", &html_arg,
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(compact.contains("error[PC002]"), "{compact}");
+    let page = std::fs::read_to_string(&by_report).expect("page by report");
+    assert!(
+        page.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &page[..40.min(page.len())]
+    );
+    assert_eq!(
+        std::fs::read_to_string(&by_output).expect("page by output"),
+        page
+    );
+    let (_, piped, _) = invlint_at_epoch(&["check", CONTOSO, "--format", "html"]);
+    assert_eq!(piped, page);
+}
+
+/// `statistics` and `statistics-json` are formats; `--statistics` is a shorthand for them.
+#[test]
+fn statistics_are_formats() {
+    let (_, by_flag, _) = invlint(&["check", CONTOSO, "--statistics"]);
+    let (_, by_format, _) = invlint(&["check", CONTOSO, "--format", "statistics"]);
+    assert!(by_flag.contains("PC002"), "{by_flag}");
+    assert_eq!(by_flag, by_format);
+    let (_, json_flag, _) = invlint(&["check", CONTOSO, "--statistics", "--format", "json"]);
+    let (_, json_format, _) = invlint(&["check", CONTOSO, "--format", "statistics-json"]);
+    serde_json::from_str::<serde_json::Value>(&json_format).expect("statistics JSON");
+    assert_eq!(json_flag, json_format);
+}
+
+/// A format reads the same on standard output and in an `--output` file, and `-q` drops the
+/// summary lines from both (compact appends them, human writes its own).
+#[test]
+fn quiet_is_the_same_for_every_text_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for format in ["compact", "human"] {
+        for quiet in [false, true] {
+            let file = dir.path().join(format!("{format}-{quiet}.txt"));
+            let output = format!("{format}={}", file.display());
+            let mut args = vec!["check", CONTOSO, "--format", format, "--output", &output];
+            if quiet {
+                args.push("-q");
+            }
+            let (_, stdout, _) = invlint(&args);
+            let written = std::fs::read_to_string(&file).expect("output file");
+            assert_eq!(written, stdout, "{format} quiet={quiet}");
+            let summary = stdout
+                .lines()
+                .any(|l| l.contains(" rules") && l.contains("files"));
+            assert_eq!(summary, !quiet, "{format} quiet={quiet}:\n{stdout}");
+        }
+    }
+}

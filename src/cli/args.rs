@@ -165,7 +165,8 @@ pub struct CheckArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format: human (default on a terminal), compact (default otherwise), json, sarif,
-    /// github (workflow annotations), junit, markdown (for $GITHUB_STEP_SUMMARY).
+    /// github (workflow annotations), junit, markdown (for $GITHUB_STEP_SUMMARY), html (the
+    /// audit page, not to a terminal), statistics, statistics-json.
     #[arg(
         long,
         visible_alias = "output-format",

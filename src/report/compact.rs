@@ -39,7 +39,6 @@ fn coloured_line(f: &Finding) -> String {
 pub const REPORTER: super::Reporter = super::Reporter {
     name: "compact",
     aliases: &["concise"],
-    listed: true,
     excerpts: false,
     summary: super::Summary::Appended,
     terminal: true,

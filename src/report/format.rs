@@ -32,27 +32,12 @@ const fn same(a: &str, b: &str) -> bool {
     true
 }
 
-/// How many reporters are listed.
-const fn listed_count() -> usize {
-    let (mut i, mut n) = (0, 0);
+/// The names of the reporters, in the registry's order.
+const NAMES: [&str; REPORTERS.len()] = {
+    let mut names = [""; REPORTERS.len()];
+    let mut i = 0;
     while i < REPORTERS.len() {
-        if REPORTERS[i].listed {
-            n += 1;
-        }
-        i += 1;
-    }
-    n
-}
-
-/// The names of the listed reporters, in the registry's order.
-const LISTED_NAMES: [&str; listed_count()] = {
-    let mut names = [""; listed_count()];
-    let (mut i, mut n) = (0, 0);
-    while i < REPORTERS.len() {
-        if REPORTERS[i].listed {
-            names[n] = REPORTERS[i].name;
-            n += 1;
-        }
+        names[i] = REPORTERS[i].name;
         i += 1;
     }
     names
@@ -83,8 +68,8 @@ impl Format {
     pub const Statistics: Format = Format::named("statistics");
     pub const StatisticsJson: Format = Format::named("statistics-json");
 
-    /// The names users may give (the listed reporters, without aliases), in order.
-    pub const NAMES: &'static [&'static str] = &LISTED_NAMES;
+    /// The names users may give (without aliases), in order.
+    pub const NAMES: &'static [&'static str] = &NAMES;
 
     /// The format registered as `name`; a name missing from the registry stops the build.
     const fn named(name: &str) -> Format {
@@ -98,21 +83,15 @@ impl Format {
         panic!("a Format constant names no reporter of REPORTERS")
     }
 
-    /// A listed format by its name or an alias.
+    /// A format by its name or an alias.
     pub fn parse(name: &str) -> Option<Format> {
-        Format::parse_extended(name).filter(|f| f.reporter().listed)
-    }
-
-    /// Any registered format by its name or an alias, listed or not (`html`, `statistics`,
-    /// `statistics-json` too).
-    pub fn parse_extended(name: &str) -> Option<Format> {
         REPORTERS
             .iter()
             .position(|r| r.name == name || r.aliases.contains(&name))
             .map(Format)
     }
 
-    /// Every registered format, listed or not, in the registry's order.
+    /// Every registered format, in the registry's order.
     pub fn all() -> impl Iterator<Item = Format> {
         (0..REPORTERS.len()).map(Format)
     }
@@ -157,16 +136,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_aliases_are_as_before() {
+    fn names_and_aliases() {
         assert_eq!(
             Format::NAMES,
-            ["human", "compact", "json", "sarif", "github", "junit", "markdown"]
+            [
+                "human",
+                "compact",
+                "json",
+                "sarif",
+                "github",
+                "junit",
+                "markdown",
+                "html",
+                "statistics",
+                "statistics-json"
+            ]
         );
         assert_eq!(Format::parse("concise"), Some(Format::Compact));
-        assert_eq!(Format::parse("html"), None);
-        assert_eq!(Format::parse_extended("html"), Some(Format::Html));
+        assert_eq!(Format::parse("html"), Some(Format::Html));
         assert_eq!(
-            Format::parse_extended("statistics-json"),
+            Format::parse("statistics-json"),
             Some(Format::StatisticsJson)
         );
         assert_eq!(Format::parse("nope"), None);
@@ -180,7 +169,7 @@ mod tests {
             for name in std::iter::once(&r.name).chain(r.aliases) {
                 assert!(seen.insert(*name), "`{name}` names two formats");
             }
-            assert_eq!(Format::parse_extended(r.name), Some(f));
+            assert_eq!(Format::parse(r.name), Some(f));
         }
     }
 

@@ -74,7 +74,6 @@ pub fn annotation(f: &Finding) -> String {
 pub const REPORTER: super::Reporter = super::Reporter {
     name: "github",
     aliases: &[],
-    listed: true,
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,

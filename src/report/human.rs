@@ -45,7 +45,6 @@ const MAX_SPAN_LINES: usize = 4;
 pub const REPORTER: super::Reporter = super::Reporter {
     name: "human",
     aliases: &[],
-    listed: true,
     excerpts: true,
     summary: super::Summary::Own,
     terminal: true,

@@ -122,7 +122,6 @@ fn related<'a>(l: &'a Location, message: &'a str) -> JsonRelated<'a> {
 pub const REPORTER: super::Reporter = super::Reporter {
     name: "json",
     aliases: &[],
-    listed: true,
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,

@@ -72,7 +72,6 @@ fn open_case(code: &str, info: Option<&RuleInfo<'_>>) -> String {
 pub const REPORTER: super::Reporter = super::Reporter {
     name: "junit",
     aliases: &[],
-    listed: true,
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,

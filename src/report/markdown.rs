@@ -215,7 +215,6 @@ fn not_run(doc: &mut String, report: &Report, limits: &Limits) {
 pub const REPORTER: super::Reporter = super::Reporter {
     name: "markdown",
     aliases: &[],
-    listed: true,
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,

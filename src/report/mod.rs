@@ -65,9 +65,6 @@ pub struct Reporter {
     pub name: &'static str,
     /// Other names accepted for it (`concise` for `compact`), never listed.
     pub aliases: &'static [&'static str],
-    /// Shown in [`Format::NAMES`] and accepted by [`Format::parse`]; the others are reached
-    /// with [`Format::parse_extended`] until the command line offers them.
-    pub listed: bool,
     /// It shows source excerpts, which the reader must keep for it (they cost memory).
     pub excerpts: bool,
     /// Who writes the summary lines.
@@ -82,7 +79,6 @@ impl fmt::Debug for Reporter {
         f.debug_struct("Reporter")
             .field("name", &self.name)
             .field("aliases", &self.aliases)
-            .field("listed", &self.listed)
             .field("excerpts", &self.excerpts)
             .field("summary", &self.summary)
             .field("terminal", &self.terminal)
@@ -243,7 +239,7 @@ pub fn write(
     format.write(&context, out)
 }
 
-/// Write the run of `context` in `format` (any registered format, listed or not).
+/// Write the run of `context` in `format`.
 pub fn write_with(
     format: Format,
     context: &Context<'_>,

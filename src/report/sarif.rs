@@ -294,7 +294,6 @@ fn kept(findings: &[Finding], max: usize) -> Vec<bool> {
 pub const REPORTER: super::Reporter = super::Reporter {
     name: "sarif",
     aliases: &[],
-    listed: true,
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,

@@ -71,7 +71,6 @@ pub fn write_json(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> 
 pub const REPORTER: super::Reporter = super::Reporter {
     name: "statistics",
     aliases: &[],
-    listed: false,
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,
@@ -82,7 +81,6 @@ pub const REPORTER: super::Reporter = super::Reporter {
 pub const REPORTER_JSON: super::Reporter = super::Reporter {
     name: "statistics-json",
     aliases: &[],
-    listed: false,
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,

@@ -76,7 +76,6 @@ impl Default for HtmlOptions {
 pub const REPORTER: super::Reporter = super::Reporter {
     name: "html",
     aliases: &[],
-    listed: false,
     excerpts: false,
     summary: super::Summary::Never,
     terminal: false,
