@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use divan::counter::{BytesCount, ItemsCount};
 use divan::Bencher;
-use invlint::engine::{check, Options, Report};
+use invlint::engine::{check, Options, Outcome};
 use invlint::expr::value::{user_agent, Version};
 use invlint::gen::{generate, GenOptions};
 use invlint::report::RenderOptions;
@@ -86,7 +86,7 @@ fn rules() -> &'static RuleSet {
     RULES.get_or_init(|| RuleSet::load(true, &[]).expect("the embedded rules load"))
 }
 
-fn run(select: &[&str]) -> Report {
+fn run(select: &[&str]) -> Outcome {
     let options = Options {
         select: select.iter().map(|s| s.to_string()).collect(),
         ..Options::default()

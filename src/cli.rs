@@ -11,8 +11,9 @@ use clap::Parser;
 use invlint::check::{self, Asked, Checked, Failure, Problem, Settings};
 use invlint::config::Config;
 use invlint::files;
+use invlint::located::LocatedError;
 use invlint::report::{self, Format, RenderOptions};
-use invlint::rule::{RuleError, RuleSet};
+use invlint::rule::RuleSet;
 
 mod args;
 mod checks;
@@ -22,7 +23,7 @@ mod console;
 mod inputs;
 mod progress;
 
-use args::{CheckArgs, Cli, ColorChoice, Command, ReportArgs, RuleSource};
+use args::{CheckArgs, Cli, ColorChoice, Command, PackArgs, ReportArgs};
 use commands::{explain, init, man, rules, test};
 use complete::completions;
 use progress::progress_bar;
@@ -61,18 +62,18 @@ pub fn main() -> u8 {
     }
 }
 
-fn load_rules(source: &RuleSource) -> Result<RuleSet, u8> {
+fn load_rules(source: &PackArgs) -> Result<RuleSet, u8> {
     RuleSet::load(!source.no_default_rules, &source.rules).map_err(|errors| {
         print_rule_errors(&errors);
         2
     })
 }
 
-fn print_rule_errors(errors: &[RuleError]) {
+fn print_rule_errors(errors: &[LocatedError]) {
     print_errors(errors, "in rule files");
 }
 
-fn print_errors(errors: &[RuleError], what: &str) {
+fn print_errors(errors: &[LocatedError], what: &str) {
     let theme = if console::dumb_terminal() {
         miette::GraphicalTheme::ascii()
     } else if std::io::stderr().is_terminal() {
@@ -224,15 +225,15 @@ fn write_format(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let context = report::Context {
-        report: &checked.report,
+        outcome: &checked.outcome,
         rules: &checked.rules,
         options,
         page,
     };
     report::write_with(format, &context, out)?;
     if format.summary_appended() && options.summary {
-        writeln!(out, "{}", report::summary_line(&checked.report))?;
-        for line in report::gate_lines(&checked.report) {
+        writeln!(out, "{}", report::summary_line(&checked.outcome))?;
+        for line in report::gate_lines(&checked.outcome) {
             writeln!(out, "{line}")?;
         }
     }
@@ -405,7 +406,7 @@ fn write_page(args: &ReportArgs, checked: &Checked) -> u8 {
             "wrote {} ({} KB): {}",
             args.html.display(),
             page.len().div_ceil(1024),
-            report::summary_line(&checked.report)
+            report::summary_line(&checked.outcome)
         );
     }
     // The page is written either way, and says it is incomplete; the exit code says so too.

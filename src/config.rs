@@ -23,7 +23,7 @@ use crate::gate::suppress::SuppressEntry;
 use crate::gate::{Adjust, ForPaths};
 use crate::inventory::decode::Encoding;
 use crate::inventory::TableOverride;
-use crate::rule::{RuleError, RuleSource};
+use crate::located::{LocatedError, SourceText};
 
 /// The file name looked for in the current folder and its parents.
 pub const FILE_NAME: &str = "invlint.toml";
@@ -135,7 +135,7 @@ pub struct Config {
     pub file: ConfigFile,
     /// The configuration file, `None` for the built-in defaults.
     pub path: Option<PathBuf>,
-    pub source: Option<RuleSource>,
+    pub source: Option<SourceText>,
     /// Table overrides, validated.
     pub overrides: Vec<TableOverride>,
 }
@@ -176,10 +176,10 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 }
 
 /// Load and validate a configuration file. Every mistake is returned, located in the file.
-pub fn load(path: &Path) -> Result<Config, Vec<RuleError>> {
+pub fn load(path: &Path) -> Result<Config, Vec<LocatedError>> {
     let text =
         crate::files::read_text_capped(path, crate::files::MAX_TEXT_FILE, "configuration file")
-            .map_err(|e| vec![RuleError::plain(e)])?;
+            .map_err(|e| vec![LocatedError::plain(e)])?;
     parse(&path.display().to_string(), &text).map(|mut config| {
         config.path = Some(path.to_path_buf());
         config
@@ -187,12 +187,13 @@ pub fn load(path: &Path) -> Result<Config, Vec<RuleError>> {
 }
 
 /// Parse configuration text; `name` is the file name shown in messages.
-pub fn parse(name: &str, text: &str) -> Result<Config, Vec<RuleError>> {
-    let source = RuleSource {
+pub fn parse(name: &str, text: &str) -> Result<Config, Vec<LocatedError>> {
+    let source = SourceText {
         name: Arc::from(name),
         text: Arc::from(text),
     };
-    let file: ConfigFile = toml::from_str(text).map_err(|e| vec![RuleError::toml(&source, &e)])?;
+    let file: ConfigFile =
+        toml::from_str(text).map_err(|e| vec![LocatedError::toml(&source, &e)])?;
     let mut errors = check_names(&file, &source);
     let overrides = table_overrides(&file, &source, &mut errors);
     errors.extend(check_globs(&file, name));
@@ -218,11 +219,11 @@ pub fn parse(name: &str, text: &str) -> Result<Config, Vec<RuleError>> {
 }
 
 /// The format, profiles and target the file names, each a known one.
-fn check_names(file: &ConfigFile, source: &RuleSource) -> Vec<RuleError> {
+fn check_names(file: &ConfigFile, source: &SourceText) -> Vec<LocatedError> {
     let mut errors = Vec::new();
     if let Some(format) = &file.format {
         if crate::report::Format::parse(format.get_ref()).is_none() {
-            errors.push(RuleError::at_value(
+            errors.push(LocatedError::at_value(
                 source,
                 format.span(),
                 format!("unknown format `{}`", format.get_ref()),
@@ -245,7 +246,7 @@ fn check_names(file: &ConfigFile, source: &RuleSource) -> Vec<RuleError> {
         );
     for (value, error) in named {
         if let Some(message) = error {
-            errors.push(RuleError::at_value(source, value.span(), message, None));
+            errors.push(LocatedError::at_value(source, value.span(), message, None));
         }
     }
     errors
@@ -255,8 +256,8 @@ fn check_names(file: &ConfigFile, source: &RuleSource) -> Vec<RuleError> {
 /// added to `errors` (and left out of the override).
 fn table_overrides(
     file: &ConfigFile,
-    source: &RuleSource,
-    errors: &mut Vec<RuleError>,
+    source: &SourceText,
+    errors: &mut Vec<LocatedError>,
 ) -> Vec<TableOverride> {
     let mut overrides = Vec::new();
     for entry in &file.table {
@@ -303,7 +304,7 @@ fn table_overrides(
 }
 
 /// Every glob of the file (per-path, table, include, exclude, retiring pools), each valid.
-fn check_globs(file: &ConfigFile, name: &str) -> Vec<RuleError> {
+fn check_globs(file: &ConfigFile, name: &str) -> Vec<LocatedError> {
     file.per_path
         .iter()
         .flat_map(|p| p.paths.iter())
@@ -314,13 +315,13 @@ fn check_globs(file: &ConfigFile, name: &str) -> Vec<RuleError> {
         .filter_map(|glob| {
             globset::Glob::new(glob)
                 .err()
-                .map(|e| RuleError::plain(format!("{name}: bad glob `{glob}`: {}", e.kind())))
+                .map(|e| LocatedError::plain(format!("{name}: bad glob `{glob}`: {}", e.kind())))
         })
         .collect()
 }
 
-fn located(source: &RuleSource, span: Range<usize>, message: String, help: &str) -> RuleError {
-    RuleError::at_value(source, span, message, Some(help.to_string()))
+fn located(source: &SourceText, span: Range<usize>, message: String, help: &str) -> LocatedError {
+    LocatedError::at_value(source, span, message, Some(help.to_string()))
 }
 
 fn parse_delimiter(text: &str) -> Option<u8> {

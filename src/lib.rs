@@ -19,6 +19,7 @@ pub mod gate;
 pub mod gen;
 pub mod inventory;
 pub mod keymap;
+pub mod located;
 pub mod outcome;
 pub mod report;
 pub mod rule;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use invlint::engine::Report;
+use invlint::engine::Outcome;
 use invlint::finding::{Anchor, Finding, Location, Related, Severity, Span};
 use invlint::report::{github, sarif, Format, RenderOptions};
 use invlint::rule::RuleSet;
@@ -158,7 +158,7 @@ fn location(file: &str, anchor: Anchor, span: Option<Span>) -> Location {
 
 /// Findings that stress the mapping: whole-file and unresolved locations, a zero-width span,
 /// paths needing percent-encoding, an absolute path, related locations, an unknown code.
-fn edge_report() -> Report {
+fn edge_report() -> Outcome {
     let span = |line, column, end_column| {
         Some(Span {
             line,
@@ -214,12 +214,12 @@ fn edge_report() -> Report {
             span(1, 1, 2),
         ),
     );
-    Report {
+    Outcome {
         findings: vec![cell, file, unresolved, warning],
         files: 4,
         rows: 3,
         rules_run: 0,
-        ..Report::default()
+        ..Outcome::default()
     }
 }
 
@@ -351,7 +351,7 @@ fn fingerprints_survive_reordered_rows() {
 // ---------------------------------------------------------------------------------------
 // github
 
-fn synthetic(counts: [(Severity, usize); 3]) -> Report {
+fn synthetic(counts: [(Severity, usize); 3]) -> Outcome {
     let mut findings = Vec::new();
     for (severity, n) in counts {
         for i in 0..n {
@@ -373,13 +373,13 @@ fn synthetic(counts: [(Severity, usize); 3]) -> Report {
         }
     }
     invlint::finding::sort_findings(&mut findings);
-    Report {
+    Outcome {
         findings,
-        ..Report::default()
+        ..Outcome::default()
     }
 }
 
-fn github_lines(report: &Report) -> Vec<String> {
+fn github_lines(report: &Outcome) -> Vec<String> {
     let mut out = Vec::new();
     invlint::report::write(
         Format::Github,

@@ -27,7 +27,7 @@ pub(crate) fn checked(asked: Asked) -> Checked {
 /// A check that must stop: what it says (each line, or each located error in compact form).
 pub(crate) fn stopped(asked: Asked) -> String {
     match run(asked) {
-        Ok(c) => panic!("the check finished: {:?}", c.report.findings),
+        Ok(c) => panic!("the check finished: {:?}", c.outcome.findings),
         Err(f) => said(&f),
     }
 }
@@ -63,7 +63,7 @@ pub(crate) fn render(checked: &Checked, format: Format) -> String {
     let mut out = Vec::new();
     report::write(
         format,
-        &checked.report,
+        &checked.outcome,
         &checked.rules,
         RenderOptions::default(),
         &mut out,
@@ -187,7 +187,7 @@ fn baseline_ignores_row_order_and_lists_the_fixed_finding() {
     assert_eq!(gone[0]["key"], "users:toni.poe@contoso.com");
 
     // The compact summary's gate lines say the same to a person.
-    let out = report::gate_lines(&again.report).join("\n");
+    let out = report::gate_lines(&again.outcome).join("\n");
     assert!(
         out.contains(&format!(
             "baseline: {} known findings hidden, 1 recorded finding no longer occurs",

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use invlint::rule::{build_schema, RuleError, RuleSet};
+use invlint::located::LocatedError;
+use invlint::rule::{build_schema, RuleSet};
 
 use crate::common::invlint_in;
 
@@ -12,7 +13,7 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write");
 }
 
-fn compile_errors(rule: &str) -> (String, Vec<RuleError>) {
+fn compile_errors(rule: &str) -> (String, Vec<LocatedError>) {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "pack/broken.toml", rule);
     let set =
@@ -83,7 +84,7 @@ fn bad_toml_and_unknown_keys_are_located() {
     );
     write(dir.path(), "pack/b.toml", "code = \"B1\"\ntitle = \"x\"\nseverity = \"fatal\"\ntable = \"users\"\nassert = 'a &&'\nmessage = 'm {x'\nhelp = ''\n[doc]\nwhy = ''\n");
     let errors = RuleSet::load(false, &[dir.path().join("pack")]).expect_err("errors");
-    let text: Vec<String> = errors.iter().map(RuleError::compact).collect();
+    let text: Vec<String> = errors.iter().map(LocatedError::compact).collect();
     assert_eq!(errors.len(), 4, "{text:#?}");
     assert!(
         text[0].contains("a.toml:2:1: error: unknown field `severty`"),

@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 use invlint::engine::examples::run_examples;
 use invlint::expr::compile::Schema;
 use invlint::expr::Compiler;
-use invlint::rule::{build_schema, RuleError, RuleSet};
+use invlint::located::LocatedError;
+use invlint::rule::{build_schema, RuleSet};
 use libfuzzer_sys::fuzz_target;
 
 fn schema() -> &'static Schema {
@@ -20,7 +21,7 @@ fn schema() -> &'static Schema {
     })
 }
 
-fn check_spans(text: &str, name: &str, errors: &[RuleError]) {
+fn check_spans(text: &str, name: &str, errors: &[LocatedError]) {
     let handler =
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
     for e in errors {

@@ -2,7 +2,7 @@
 //! capped and reported. Severity overrides and per-path settings, then suppressions, then the
 //! baseline (written with `write_baseline`, else compared with); see [`crate::gate`].
 
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::files::{self, InputSet};
 use crate::finding::builtin;
 use crate::gate::baseline::Baseline;
@@ -17,7 +17,7 @@ use super::{refuse_input, Failure, Settings};
 pub fn apply(
     settings: &Settings,
     rules: &RuleSet,
-    report: &mut Report,
+    report: &mut Outcome,
     inputs: &InputSet,
     notes: &mut Vec<String>,
 ) -> Result<bool, Failure> {
@@ -51,7 +51,7 @@ pub fn apply(
 
 /// Record the findings of `report` (all but the run's own, `INV…`) as the baseline `path`;
 /// returns the note that says so.
-fn write_baseline(path: &std::path::Path, report: &Report) -> Result<String, Failure> {
+fn write_baseline(path: &std::path::Path, report: &Outcome) -> Result<String, Failure> {
     let known: Vec<_> = report
         .findings
         .iter()
@@ -83,7 +83,7 @@ fn write_baseline(path: &std::path::Path, report: &Report) -> Result<String, Fai
 fn apply_suppressions(
     settings: &Settings,
     rules: &RuleSet,
-    report: &mut Report,
+    report: &mut Outcome,
 ) -> Result<(), Failure> {
     let config = &settings.config;
     let mut suppressions = match (&config.source, &config.path) {

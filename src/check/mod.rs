@@ -19,10 +19,11 @@ pub mod stdin;
 use std::path::{Path, PathBuf};
 
 use crate::config::FailOn;
-use crate::engine::{self, CheckError, Report};
+use crate::engine::{self, CheckError, Outcome};
 use crate::files::InputSet;
 use crate::finding::{builtin, sort_findings, Severity};
-use crate::rule::{RuleError, RuleSet};
+use crate::located::LocatedError;
+use crate::rule::RuleSet;
 use crate::target::Target;
 
 pub use settings::{Asked, Settings};
@@ -30,7 +31,7 @@ pub use settings::{Asked, Settings};
 /// A finished check, ready to be written in any format.
 #[derive(Debug)]
 pub struct Checked {
-    pub report: Report,
+    pub outcome: Outcome,
     pub rules: RuleSet,
     /// What fails the check (asked, else configured, else errors).
     pub fail_on: FailOn,
@@ -54,7 +55,7 @@ impl Checked {
     /// Whether a finding says the check cannot be trusted (an input was not read, a check
     /// crashed).
     pub fn untrusted(&self) -> bool {
-        self.report.has_code(builtin::UNREADABLE.0) || self.report.has_code(builtin::INTERNAL.0)
+        self.outcome.has_code(builtin::UNREADABLE.0) || self.outcome.has_code(builtin::INTERNAL.0)
     }
 
     /// The verdict as the command's exit status: 2 untrusted, 1 a finding (kept or counted
@@ -63,7 +64,7 @@ impl Checked {
         if self.untrusted() {
             return 2;
         }
-        let counts = self.report.counts();
+        let counts = self.outcome.counts();
         match self.threshold() {
             Some(t) if counts.range(t..).any(|(_, n)| *n > 0) => 1,
             _ => 0,
@@ -87,7 +88,7 @@ pub enum Problem {
     /// Located errors in files the check read, and what those files are (`in rule files`,
     /// `in the configuration file`, `in the suppressions file`).
     Errors {
-        errors: Vec<RuleError>,
+        errors: Vec<LocatedError>,
         what: &'static str,
     },
 }
@@ -107,7 +108,7 @@ impl Failure {
     }
 
     /// Located errors in the files `what` names.
-    pub fn errors(errors: Vec<RuleError>, what: &'static str) -> Failure {
+    pub fn errors(errors: Vec<LocatedError>, what: &'static str) -> Failure {
         Failure {
             notes: Vec::new(),
             problem: Problem::Errors { errors, what },
@@ -150,7 +151,7 @@ fn run_noted(settings: &Settings, notes: &mut Vec<String>) -> Result<Checked, Fa
         .as_ref()
         .map(|p| p.to_string_lossy().replace('\\', "/"));
     Ok(Checked {
-        report,
+        outcome: report,
         rules,
         fail_on: settings.fail_on(),
         exit_zero: settings.asked.exit_zero || wrote_baseline,
@@ -215,7 +216,7 @@ fn load_rules(settings: &Settings) -> Result<RuleSet, Failure> {
 }
 
 /// Discover and read the exports (`-`: standard input), and run the rules over them.
-fn evaluate(settings: &Settings, rules: &RuleSet) -> Result<Report, Failure> {
+fn evaluate(settings: &Settings, rules: &RuleSet) -> Result<Outcome, Failure> {
     let asked = &settings.asked;
     // `-` reads standard input, kept in a file for the run and shown as `-`.
     let stdin = if asked.paths.iter().any(|p| p.as_os_str() == stdin::STDIN) {
@@ -246,7 +247,7 @@ fn evaluate(settings: &Settings, rules: &RuleSet) -> Result<Report, Failure> {
 }
 
 /// The files a check read: exports, rule files, the configuration, suppressions and baseline.
-fn inputs_of_run(report: &Report, settings: &Settings) -> InputSet {
+fn inputs_of_run(report: &Outcome, settings: &Settings) -> InputSet {
     let mut inputs = InputSet::default();
     for file in &report.inventory.files {
         if let crate::inventory::Source::File(path, _) = &file.source {

@@ -3,7 +3,7 @@
 //! unknown codes, profiles and table kinds, suppressions of unknown codes, a path that reads
 //! no CSV.
 
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::finding::{builtin, Finding};
 use crate::rule::RuleSet;
 use crate::suggest;
@@ -110,7 +110,7 @@ pub fn unknown_suppression_code(code: &str, codes: &[String]) -> Option<String> 
 
 /// When a run read no file at all, the one line that says why (nothing else is worth showing:
 /// no rule could run). `None` when some file was read.
-pub fn nothing_read(report: &Report, settings: &Settings) -> Option<String> {
+pub fn nothing_read(report: &Outcome, settings: &Settings) -> Option<String> {
     if report.files > 0 {
         return None;
     }

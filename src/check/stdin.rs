@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use crate::engine::Report;
+use crate::engine::Outcome;
 
 /// The path that names standard input, and its display name in findings.
 pub const STDIN: &str = "-";
@@ -53,7 +53,7 @@ impl Drop for StdinCopy {
 
 /// Show the file named `from` as `to` everywhere in `report` (findings, related cells, the
 /// files read).
-pub fn rename(report: &mut Report, from: &str, to: &str) {
+pub fn rename(report: &mut Outcome, from: &str, to: &str) {
     let to: std::sync::Arc<str> = std::sync::Arc::from(to);
     let swap = |name: &mut std::sync::Arc<str>| {
         if &**name == from {

@@ -62,7 +62,7 @@ pub enum Command {
     /// List the table kinds: recognition, identity, rows judged, key, export command.
     Tables {
         #[command(flatten)]
-        rules: RuleSource,
+        rules: PackArgs,
         /// Output the table reference (docs/tables.md) as Markdown.
         #[arg(long)]
         markdown: bool,
@@ -71,7 +71,7 @@ pub enum Command {
     Explain {
         code: String,
         #[command(flatten)]
-        rules: RuleSource,
+        rules: PackArgs,
     },
     /// Write a commented starter invlint.toml in the current folder.
     Init {
@@ -92,12 +92,12 @@ pub enum Command {
         /// Packs to test (all when none given).
         packs: Vec<String>,
         #[command(flatten)]
-        rules: RuleSource,
+        rules: PackArgs,
     },
 }
 
 #[derive(Args, Debug, Clone, Default)]
-pub struct RuleSource {
+pub struct PackArgs {
     /// Add the rule packs in DIR (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
@@ -120,7 +120,7 @@ pub struct ReportArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct RulesArgs {
     #[command(flatten)]
-    pub rules: RuleSource,
+    pub rules: PackArgs,
     /// Output as JSON.
     #[arg(long)]
     pub json: bool,
@@ -193,7 +193,7 @@ pub struct CheckArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     #[command(flatten)]
-    pub rules: RuleSource,
+    pub rules: PackArgs,
     /// Run the rules of this profile too (post-migration, decommission); it presets a target.
     #[arg(
         long,

@@ -8,7 +8,7 @@ use invlint::engine;
 use invlint::finding::{builtin, Severity};
 use invlint::suggest;
 
-use super::args::{Cli, RuleSource, RulesArgs};
+use super::args::{Cli, PackArgs, RulesArgs};
 use super::load_rules;
 
 pub fn init(force: bool) -> u8 {
@@ -217,7 +217,7 @@ fn indented(text: &str) -> String {
         .join("\n\n")
 }
 
-pub fn explain(code: &str, source: &RuleSource) -> u8 {
+pub fn explain(code: &str, source: &PackArgs) -> u8 {
     let set = match load_rules(source) {
         Ok(r) => r,
         Err(code) => return code,
@@ -282,7 +282,7 @@ pub fn explain(code: &str, source: &RuleSource) -> u8 {
     0
 }
 
-pub fn test(packs: &[String], source: &RuleSource) -> u8 {
+pub fn test(packs: &[String], source: &PackArgs) -> u8 {
     let set = match load_rules(source) {
         Ok(r) => r,
         Err(code) => return code,

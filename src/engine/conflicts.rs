@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use super::members::normalized;
+use super::members::normalised;
 use super::Data;
 use crate::expr::eval::Tables;
 use crate::finding::{builtin, quoted, Anchor, Finding, Related};
@@ -33,7 +33,7 @@ pub(super) fn findings(data: &Data<'_>) -> Vec<Finding> {
                     else {
                         continue;
                     };
-                    let (a, b) = (normalized(here), normalized(there));
+                    let (a, b) = (normalised(here), normalised(there));
                     if a.is_empty() || b.is_empty() || a == b {
                         continue;
                     }

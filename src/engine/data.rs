@@ -255,7 +255,7 @@ pub(super) fn row_key<'s, T: Tables>(
         if crate::expr::value::trim(cell).is_empty() {
             return None;
         }
-        let norm = ctx.normalize(kind, key, i, Cow::Borrowed(cell));
+        let norm = ctx.normalise(kind, key, i, Cow::Borrowed(cell));
         if info.columns.len() == 1 {
             single = Some(norm);
         } else {
@@ -296,7 +296,7 @@ pub(super) fn row_keys<'s, T: Tables>(
             if item.is_empty() {
                 continue;
             }
-            let norm = ctx.normalize(kind, key, i, Cow::Borrowed(item));
+            let norm = ctx.normalise(kind, key, i, Cow::Borrowed(item));
             if !norm.is_empty() {
                 out.push((norm, row));
             }

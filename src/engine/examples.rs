@@ -9,7 +9,7 @@ use crate::inventory::Inventory;
 use crate::rule::file::Example;
 use crate::rule::{Pack, Rule, RuleSet};
 
-use super::{run, CheckError, Options, Report};
+use super::{run, CheckError, Options, Outcome};
 
 /// The outcome of one example.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +103,7 @@ fn run_one(
 
 /// Whether `report` gives what `example` expects of `rule`: the rule ran, the tables were
 /// well formed, and the number (and rows) of its findings are those expected.
-fn judge(rule: &Rule, example: &Example, report: &Report) -> Result<(), String> {
+fn judge(rule: &Rule, example: &Example, report: &Outcome) -> Result<(), String> {
     if let Some(s) = report.skipped.iter().find(|s| s.code == *rule.code) {
         return Err(format!("the rule was skipped: {}", s.reason));
     }

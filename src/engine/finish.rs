@@ -1,5 +1,5 @@
 //! **Finishing** a run: the kept findings located (lines and excerpts), sorted and capped,
-//! and the [`Report`] with its summaries (rules run and skipped, absent tables, files and
+//! and the [`Outcome`] with its summaries (rules run and skipped, absent tables, files and
 //! objects per kind, the columns held in memory).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +13,7 @@ use crate::inventory::Inventory;
 use super::members::Members;
 use super::plan::Plan;
 use super::progress::{self, Phase, Progress};
-use super::{Kept, MissingTable, Omitted, Options, Report};
+use super::{Kept, MissingTable, Omitted, Options, Outcome};
 
 /// Locate `findings` in their files, add those about files changed while read, sort them and
 /// keep the first `--max-findings`, counting the others in `omitted`.
@@ -56,7 +56,7 @@ pub(super) fn report(
     findings: Vec<Finding>,
     omitted: Omitted,
     decls: &[TableDecl],
-) -> Report {
+) -> Outcome {
     let Plan {
         runnable,
         mut skipped,
@@ -83,7 +83,7 @@ pub(super) fn report(
         .filter(|(k, _)| members.rows(*k) > 0)
         .map(|(k, info)| (info.name.clone(), members.objects(k)))
         .collect();
-    Report {
+    Outcome {
         missing_tables: missing_tables(missing_rules, decls),
         kept: kept(&inventory),
         findings,

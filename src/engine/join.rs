@@ -21,7 +21,7 @@ use super::Data;
 use crate::expr::compile::{ColumnId, KindId, Node};
 use crate::expr::eval::{by_own_column, Ctx};
 use crate::expr::value::RowRef;
-use crate::rule::{CompiledRule, Part, Program};
+use crate::rule::{CompiledPart, CompiledRule, Program};
 
 /// The lookup key text was missing (the file lacks the column): the lookup is missing.
 const MISSING: u32 = u32::MAX;
@@ -50,10 +50,10 @@ fn each_node<'n>(node: &'n Node, f: &mut impl FnMut(&'n Node)) {
     node.each_child(&mut |child| each_node(child, f));
 }
 
-fn parts(parts: &[Part]) -> impl Iterator<Item = &Node> {
+fn parts(parts: &[CompiledPart]) -> impl Iterator<Item = &Node> {
     parts.iter().filter_map(|part| match part {
-        Part::Expr(n) => Some(n),
-        Part::Text(_) => None,
+        CompiledPart::Expr(n) => Some(n),
+        CompiledPart::Text(_) => None,
     })
 }
 
@@ -177,7 +177,7 @@ impl Data<'_> {
         let index = self.index(spec.kind, spec.key);
         let mut ctx = Ctx::new(self, self.schema, &[], 0);
         let mut group_of = |cell: &'s str| {
-            let key = ctx.normalize(spec.kind, spec.key, 0, Cow::Borrowed(cell));
+            let key = ctx.normalise(spec.kind, spec.key, 0, Cow::Borrowed(cell));
             index.and_then(|i| i.group_of(&key)).unwrap_or(NONE)
         };
         let column = self

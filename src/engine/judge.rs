@@ -6,17 +6,17 @@ use crate::expr::compile::{ColumnId, Node};
 use crate::expr::eval::{Ctx, Tables};
 use crate::expr::value::{RowRef, Value};
 use crate::finding::{Anchor, Finding, Related};
-use crate::rule::{CompiledRule, Part, Program};
+use crate::rule::{CompiledPart, CompiledRule, Program};
 
 use super::data::Data;
 
-fn render<'a>(ctx: &mut Ctx<'a, Data<'a>>, parts: &'a [Part]) -> String {
+fn render<'a>(ctx: &mut Ctx<'a, Data<'a>>, parts: &'a [CompiledPart]) -> String {
     let mut out = String::new();
     let mut value = String::new();
     for part in parts {
         match part {
-            Part::Text(t) => out.push_str(t),
-            Part::Expr(node) => {
+            CompiledPart::Text(t) => out.push_str(t),
+            CompiledPart::Expr(node) => {
                 value.clear();
                 ctx.eval(node).render(&mut value);
                 crate::finding::push_quoted(&mut out, &value);

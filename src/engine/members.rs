@@ -22,7 +22,7 @@ use crate::expr::value::RowRef;
 
 /// The rows of one file that belong to a kind.
 #[derive(Debug)]
-pub struct Part {
+pub struct FileRows {
     pub file: u32,
     /// Sorted row indices; `None`: every row of the file.
     pub rows: Option<Vec<u32>>,
@@ -30,7 +30,7 @@ pub struct Part {
     pub count: u32,
 }
 
-impl Part {
+impl FileRows {
     pub fn len(&self) -> usize {
         self.rows.as_ref().map_or(self.count as usize, Vec::len)
     }
@@ -82,7 +82,7 @@ impl Objects {
 #[derive(Debug, Default)]
 pub struct Members {
     /// Kind → the files holding its rows, in file order.
-    pub parts: Vec<Vec<Part>>,
+    pub parts: Vec<Vec<FileRows>>,
     /// Kind → file → judged flag of each row (absent: every row judged).
     judged: Vec<BTreeMap<u32, Vec<bool>>>,
     /// Kind → objects, for kinds whose rows come from several files.
@@ -136,7 +136,7 @@ impl Members {
                     }
                     Some(rows)
                 };
-                members.parts[kind].push(Part {
+                members.parts[kind].push(FileRows {
                     file: file as u32,
                     rows,
                     count,
@@ -185,7 +185,7 @@ impl Members {
     pub fn rows(&self, kind: KindId) -> usize {
         self.parts
             .get(kind)
-            .map_or(0, |p| p.iter().map(Part::len).sum())
+            .map_or(0, |p| p.iter().map(FileRows::len).sum())
     }
 
     /// Number of objects of `kind`: its rows, less those that repeat an object.
@@ -221,7 +221,7 @@ fn holds<'a, T: Tables>(ctx: &mut Ctx<'a, T>, p: &'a RowPredicate, file: u32, ro
 }
 
 /// An identity value as compared: trimmed, lower-case, without a `sip:`/`tel:` prefix.
-pub fn normalized(cell: &str) -> String {
+pub fn normalised(cell: &str) -> String {
     without_scheme(cell).to_lowercase()
 }
 
@@ -239,7 +239,7 @@ fn without_scheme(cell: &str) -> &str {
 }
 
 /// The identity values of a row into `out`: (position in `identity`, hash of the value as
-/// [`normalized`] writes it) for each filled column. `buf` is scratch space: the hashing
+/// [`normalised`] writes it) for each filled column. `buf` is scratch space: the hashing
 /// allocates nothing per row once warm.
 fn identity_into<T: Tables>(
     tables: &T,
@@ -306,7 +306,7 @@ impl Holders {
     }
 }
 
-fn objects<T: Tables>(tables: &T, identity: &[ColumnId], parts: &[Part]) -> Objects {
+fn objects<T: Tables>(tables: &T, identity: &[ColumnId], parts: &[FileRows]) -> Objects {
     let mut objects = Objects::default();
     let mut seen: Vec<Holders> = identity.iter().map(|_| Holders::default()).collect();
     // Object → the last file that had a row of it (rows of one file are distinct objects).
@@ -364,11 +364,11 @@ mod tests {
     #[test]
     fn identity_values_ignore_case_blanks_and_prefixes() {
         assert_eq!(
-            normalized(" SIP:Ken.Myer@Contoso.com "),
+            normalised(" SIP:Ken.Myer@Contoso.com "),
             "ken.myer@contoso.com"
         );
-        assert_eq!(normalized("tel:+14255550101"), "+14255550101");
-        assert_eq!(normalized("CN=Ken"), "cn=ken");
+        assert_eq!(normalised("tel:+14255550101"), "+14255550101");
+        assert_eq!(normalised("CN=Ken"), "cn=ken");
     }
 
     #[test]

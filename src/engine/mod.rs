@@ -42,7 +42,8 @@ use crate::expr::value::RowRef;
 use crate::finding::{Finding, Severity};
 use crate::inventory::decl::TableDecl;
 use crate::inventory::{DiscoverOptions, Inventory, TableOverride};
-use crate::rule::{build_schema, RuleError, RuleSet};
+use crate::located::LocatedError;
+use crate::rule::{build_schema, RuleSet};
 use data::Data;
 use evaluate::evaluate;
 use keeper::Keeper;
@@ -100,7 +101,7 @@ pub struct MissingTable {
 
 /// The outcome of a run.
 #[derive(Debug, Default)]
-pub struct Report {
+pub struct Outcome {
     pub findings: Vec<Finding>,
     pub files: usize,
     pub rows: usize,
@@ -147,7 +148,7 @@ pub struct Kept {
     pub bytes: u64,
 }
 
-impl Report {
+impl Outcome {
     /// Columns `columns` of the objects of `kind`: the rows of its own tables and, for a
     /// view, of its base kind's tables that belong to it; one row per object (its first),
     /// and only the rows the kind's rules judge when `judged_only`.
@@ -239,12 +240,12 @@ impl Omitted {
 /// Why a run could not start.
 #[derive(Debug)]
 pub enum CheckError {
-    Rules(Vec<RuleError>),
+    Rules(Vec<LocatedError>),
     Input(String),
 }
 
 /// Check `roots` against `rules`.
-pub fn check(roots: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Report, CheckError> {
+pub fn check(roots: &[PathBuf], rules: &RuleSet, options: &Options) -> Result<Outcome, CheckError> {
     let decls = rules.decls();
     let (inventory, findings) =
         Inventory::open(roots, &options.discover, decls.clone(), &options.overrides)
@@ -260,7 +261,7 @@ pub fn run(
     rules: &RuleSet,
     decls: &[TableDecl],
     options: &Options,
-) -> Result<Report, CheckError> {
+) -> Result<Outcome, CheckError> {
     crate::inventory::known::raise_known(&inventory, &rules.known(), &mut findings);
     let (schema, compiled) = plan::compile(rules, decls, &inventory, options, &mut findings)?;
     let mut plan = Plan::new(&schema, &inventory, &compiled);

@@ -13,7 +13,8 @@ use crate::expr::compile::{ColumnId, KindId, RunParams, Schema};
 use crate::finding::{builtin, Anchor, Finding, Location};
 use crate::inventory::decl::TableDecl;
 use crate::inventory::Inventory;
-use crate::rule::{build_schema, CompiledRule, Rule, RuleError, RuleSet, Shape};
+use crate::located::LocatedError;
+use crate::rule::{build_schema, CompiledRule, Rule, RuleSet, Shape};
 use crate::target::Retiring;
 
 use super::select::is_selected;
@@ -54,7 +55,7 @@ pub(super) fn compile(
 fn compile_one(
     rule: &Rule,
     schema: &Schema,
-    errors: &mut Vec<RuleError>,
+    errors: &mut Vec<LocatedError>,
     findings: &mut Vec<Finding>,
 ) -> Option<CompiledRule> {
     let compile = || {

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::finding::{builtin, Anchor, Excerpt, Finding, Location, Severity, Span};
-use crate::rule::{RuleError, RuleSource};
+use crate::located::{LocatedError, SourceText};
 
 /// The file name looked for beside `invlint.toml` (or in the current folder).
 pub const FILE_NAME: &str = "invlint-suppressions.toml";
@@ -112,25 +112,25 @@ struct SuppressionsFile {
 }
 
 /// Read a suppressions file; every mistake is returned, located.
-pub fn load(path: &Path) -> Result<Vec<Suppression>, Vec<RuleError>> {
+pub fn load(path: &Path) -> Result<Vec<Suppression>, Vec<LocatedError>> {
     let text =
         crate::files::read_text_capped(path, crate::files::MAX_TEXT_FILE, "suppressions file")
-            .map_err(|e| vec![RuleError::plain(e)])?;
+            .map_err(|e| vec![LocatedError::plain(e)])?;
     parse(&display_path(path), &text)
 }
 
 /// Parse suppressions text; `name` is the file name shown in messages and locations.
-pub fn parse(name: &str, text: &str) -> Result<Vec<Suppression>, Vec<RuleError>> {
-    let source = RuleSource {
+pub fn parse(name: &str, text: &str) -> Result<Vec<Suppression>, Vec<LocatedError>> {
+    let source = SourceText {
         name: Arc::from(name),
         text: Arc::from(text),
     };
     let file: SuppressionsFile =
-        toml::from_str(text).map_err(|e| vec![RuleError::toml(&source, &e)])?;
+        toml::from_str(text).map_err(|e| vec![LocatedError::toml(&source, &e)])?;
     let mut errors = Vec::new();
     for entry in &file.suppress {
         if let Err(message) = entry.get_ref().validate() {
-            errors.push(RuleError::at_value(
+            errors.push(LocatedError::at_value(
                 &source,
                 entry.span(),
                 message,
@@ -272,9 +272,9 @@ impl<'s> Index<'s> {
     }
 }
 
-/// What applying suppressions did.
+/// What applying suppressions did (counts).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Applied {
     pub suppressed: usize,
     pub expired: usize,
     pub stale: usize,
@@ -289,9 +289,9 @@ pub fn apply(
     today: Date,
     strict: bool,
     ran: impl Fn(&str) -> bool,
-) -> Outcome {
+) -> Applied {
     let mut used = vec![false; suppressions.len()];
-    let mut outcome = Outcome::default();
+    let mut outcome = Applied::default();
     let index = Index::new(suppressions);
     findings.retain_mut(|f| {
         let Some(i) = index.first_match(f) else {
@@ -409,7 +409,7 @@ reason = "typo"
         });
         assert_eq!(
             outcome,
-            Outcome {
+            Applied {
                 suppressed: 1,
                 expired: 1,
                 stale: 1

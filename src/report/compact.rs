@@ -3,7 +3,7 @@
 use std::io;
 
 use super::visible::visible;
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::finding::Finding;
 
 /// One finding as a compact line (without the newline).
@@ -42,11 +42,11 @@ pub const REPORTER: super::Reporter = super::Reporter {
     excerpts: false,
     summary: super::Summary::Appended,
     terminal: true,
-    write: |c, out| write(c.report, c.options, out),
+    write: |c, out| write(c.outcome, c.options, out),
 };
 
 pub fn write(
-    report: &Report,
+    report: &Outcome,
     options: super::RenderOptions,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {

@@ -9,7 +9,7 @@
 
 use std::io;
 
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::finding::{Finding, Severity};
 
 /// Annotations of one level GitHub shows per step.
@@ -77,10 +77,10 @@ pub const REPORTER: super::Reporter = super::Reporter {
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,
-    write: |c, out| write(c.report, out),
+    write: |c, out| write(c.outcome, out),
 };
 
-pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+pub fn write(report: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
     let levels = [Severity::Error, Severity::Warning, Severity::Info];
     let total = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     let totals = levels.map(total);

@@ -29,7 +29,7 @@ use std::io;
 use rayon::prelude::*;
 use unicode_width::UnicodeWidthChar;
 
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::finding::{Excerpt, Finding, Location, Severity};
 
 mod layout;
@@ -48,11 +48,11 @@ pub const REPORTER: super::Reporter = super::Reporter {
     excerpts: true,
     summary: super::Summary::Own,
     terminal: true,
-    write: |c, out| write(c.report, c.options, out),
+    write: |c, out| write(c.outcome, c.options, out),
 };
 
 pub fn write(
-    report: &Report,
+    report: &Outcome,
     options: super::RenderOptions,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
@@ -94,7 +94,7 @@ pub fn write(
 
 /// A line per missing table with the command that exports it, then the other skipped rules
 /// grouped by reason: `skipped (no `Version` column …): TP005`.
-fn skipped_lines(report: &Report) -> Vec<String> {
+fn skipped_lines(report: &Outcome) -> Vec<String> {
     let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for s in report
         .skipped

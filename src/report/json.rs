@@ -4,7 +4,7 @@ use std::io;
 
 use serde::Serialize;
 
-use crate::engine::{MissingTable, Report, Skipped};
+use crate::engine::{MissingTable, Outcome, Skipped};
 use crate::finding::{Finding, Location, Severity};
 use crate::gate::GateSummary;
 
@@ -125,10 +125,10 @@ pub const REPORTER: super::Reporter = super::Reporter {
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,
-    write: |c, out| write(c.report, out),
+    write: |c, out| write(c.outcome, out),
 };
 
-pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+pub fn write(report: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
     let counts = report.counts();
     let n = |s| counts.get(&s).copied().unwrap_or(0);
     let doc = Document {

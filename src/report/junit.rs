@@ -13,7 +13,7 @@
 
 use std::io;
 
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::finding::{Finding, Severity};
 use crate::rule::RuleSet;
 
@@ -75,12 +75,12 @@ pub const REPORTER: super::Reporter = super::Reporter {
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,
-    write: |c, out| write(c.report, c.rules, c.options.fail_on, out),
+    write: |c, out| write(c.outcome, c.rules, c.options.fail_on, out),
 };
 
 /// `fail_on`: the lowest severity that fails the run (`None`: nothing fails).
 pub fn write(
-    report: &Report,
+    report: &Outcome,
     rules: &RuleSet,
     fail_on: Option<Severity>,
     out: &mut dyn io::Write,

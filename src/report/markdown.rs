@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::finding::{Finding, Severity};
 use crate::rule::RuleSet;
 
@@ -88,7 +88,7 @@ fn location(f: &Finding) -> String {
 }
 
 /// Render the summary of `report` within `limits`.
-pub fn render(report: &Report, rules: &RuleSet, limits: Limits) -> String {
+pub fn render(report: &Outcome, rules: &RuleSet, limits: Limits) -> String {
     let mut doc = String::new();
     doc.push_str("## invlint\n\n");
     doc.push_str(&format!("{}\n\n", cell(&super::summary_line(report), 1000)));
@@ -107,7 +107,7 @@ pub fn render(report: &Report, rules: &RuleSet, limits: Limits) -> String {
 }
 
 /// The table of findings per severity.
-fn by_severity(doc: &mut String, report: &Report) {
+fn by_severity(doc: &mut String, report: &Outcome) {
     let counts = crate::engine::counts(&report.findings);
     let n = |s: Severity| counts.get(&s).copied().unwrap_or(0);
     doc.push_str("| Severity | Findings |\n| --- | ---: |\n");
@@ -117,7 +117,7 @@ fn by_severity(doc: &mut String, report: &Report) {
 }
 
 /// Counts per code, by code.
-fn by_rule(doc: &mut String, report: &Report, rules: &RuleSet, limits: &Limits) {
+fn by_rule(doc: &mut String, report: &Outcome, rules: &RuleSet, limits: &Limits) {
     doc.push_str(
         "\n### By rule\n\n| Code | Severity | Title | Findings |\n| --- | --- | --- | ---: |\n",
     );
@@ -139,7 +139,7 @@ fn by_rule(doc: &mut String, report: &Report, rules: &RuleSet, limits: &Limits) 
 }
 
 /// Counts per file and severity, by file.
-fn by_file(doc: &mut String, report: &Report, limits: &Limits) {
+fn by_file(doc: &mut String, report: &Outcome, limits: &Limits) {
     doc.push_str(
         "\n### By file\n\n| File | Errors | Warnings | Infos |\n| --- | ---: | ---: | ---: |\n",
     );
@@ -163,7 +163,7 @@ fn by_file(doc: &mut String, report: &Report, limits: &Limits) {
 }
 
 /// The first findings, in output order.
-fn findings(doc: &mut String, report: &Report, limits: &Limits) {
+fn findings(doc: &mut String, report: &Outcome, limits: &Limits) {
     doc.push_str(
         "\n### Findings\n\n| Location | Code | Severity | Message |\n| --- | --- | --- | --- |\n",
     );
@@ -187,7 +187,7 @@ fn findings(doc: &mut String, report: &Report, limits: &Limits) {
 
 /// The rules that did not run: once per missing table (with its export command), then the
 /// rules skipped otherwise.
-fn not_run(doc: &mut String, report: &Report, limits: &Limits) {
+fn not_run(doc: &mut String, report: &Outcome, limits: &Limits) {
     doc.push_str("\n### Rules not run\n\n");
     let coverage = super::coverage_lines(report);
     let others: Vec<_> = report
@@ -218,10 +218,10 @@ pub const REPORTER: super::Reporter = super::Reporter {
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,
-    write: |c, out| write(c.report, c.rules, out),
+    write: |c, out| write(c.outcome, c.rules, out),
 };
 
-pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
+pub fn write(report: &Outcome, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
     out.write_all(render(report, rules, Limits::default()).as_bytes())
 }
 
@@ -240,7 +240,7 @@ mod tests {
         assert_eq!(cell("abcdef", 3), "abc…");
     }
 
-    fn synthetic(n: usize, message: &str) -> Report {
+    fn synthetic(n: usize, message: &str) -> Outcome {
         let findings = (0..n)
             .map(|i| {
                 let mut l = Location::new(
@@ -261,12 +261,12 @@ mod tests {
                 Finding::new(format!("XX{:03}", i % 40), severity, message, l)
             })
             .collect();
-        Report {
+        Outcome {
             findings,
             files: 7,
             rows: n,
             rules_run: 40,
-            ..Report::default()
+            ..Outcome::default()
         }
     }
 

@@ -24,7 +24,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::io;
 
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::finding::{builtin, Anchor, Location, Severity, Span};
 use crate::rule::{Rule, RuleSet};
 pub use crate::visible;
@@ -47,7 +47,7 @@ pub enum Summary {
 /// Everything a reporter may read to write its format.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
-    pub report: &'a Report,
+    pub outcome: &'a Outcome,
     /// The metadata of each rule (title, help, documentation link).
     pub rules: &'a RuleSet,
     pub options: RenderOptions,
@@ -154,7 +154,7 @@ pub fn rule_info<'a>(rules: &'a RuleSet, code: &str) -> Option<RuleInfo<'a>> {
 }
 
 /// The described rules of a run (see the module doc), sorted by code.
-pub fn described_rules<'a>(report: &'a Report, rules: &'a RuleSet) -> Vec<RuleInfo<'a>> {
+pub fn described_rules<'a>(report: &'a Outcome, rules: &'a RuleSet) -> Vec<RuleInfo<'a>> {
     let codes: BTreeSet<&str> = report
         .ran
         .iter()
@@ -224,14 +224,14 @@ impl Default for RenderOptions {
 /// the default [`html::HtmlOptions`]; [`write_with`] chooses them.
 pub fn write(
     format: Format,
-    report: &Report,
+    report: &Outcome,
     rules: &RuleSet,
     options: RenderOptions,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
     let page = html::HtmlOptions::default();
     let context = Context {
-        report,
+        outcome: report,
         rules,
         options,
         page: &page,
@@ -249,7 +249,7 @@ pub fn write_with(
 }
 
 /// The line that says how many findings `--max-findings` left out, if any.
-pub fn omitted_line(report: &Report) -> Option<String> {
+pub fn omitted_line(report: &Outcome) -> Option<String> {
     let n = report.omitted.count();
     (n > 0).then(|| {
         format!(
@@ -261,7 +261,7 @@ pub fn omitted_line(report: &Report) -> Option<String> {
 }
 
 /// One line summarising a run: counts per severity, files, rows, rules.
-pub fn summary_line(report: &Report) -> String {
+pub fn summary_line(report: &Outcome) -> String {
     let counts = report.counts();
     let n = |s: Severity| counts.get(&s).copied().unwrap_or(0);
     let plural = |k: usize, word: &str| format!("{k} {word}{}", if k == 1 { "" } else { "s" });
@@ -284,7 +284,7 @@ pub fn summary_line(report: &Report) -> String {
 
 /// One line per table whose absence kept rules from running, with the command that exports
 /// it: `no `registrars` table: 9 rules skipped (PC001, …); export it with `…``.
-pub fn coverage_lines(report: &Report) -> Vec<String> {
+pub fn coverage_lines(report: &Outcome) -> Vec<String> {
     const SHOWN: usize = 5;
     report
         .missing_tables
@@ -317,7 +317,7 @@ pub fn coverage_lines(report: &Report) -> Vec<String> {
 
 /// Whether `code` was skipped because a table is absent (said once per table by
 /// [`coverage_lines`], not once per rule).
-pub fn skipped_for_missing_table(report: &Report, code: &str) -> bool {
+pub fn skipped_for_missing_table(report: &Outcome, code: &str) -> bool {
     report
         .missing_tables
         .iter()
@@ -325,7 +325,7 @@ pub fn skipped_for_missing_table(report: &Report, code: &str) -> bool {
 }
 
 /// Lines telling what suppressions and the baseline did (empty when neither was used).
-pub fn gate_lines(report: &Report) -> Vec<String> {
+pub fn gate_lines(report: &Outcome) -> Vec<String> {
     let gate = &report.gate;
     let plural =
         |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });

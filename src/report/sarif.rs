@@ -19,7 +19,7 @@ use std::io;
 use serde::Serialize;
 
 use super::RuleInfo;
-use crate::engine::{Report, Skipped};
+use crate::engine::{Outcome, Skipped};
 use crate::finding::{Finding, Location, Severity};
 use crate::rule::RuleSet;
 
@@ -297,17 +297,17 @@ pub const REPORTER: super::Reporter = super::Reporter {
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,
-    write: |c, out| write(c.report, c.rules, out),
+    write: |c, out| write(c.outcome, c.rules, out),
 };
 
 /// Write `report` as SARIF, capped at [`MAX_RESULTS`].
-pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
+pub fn write(report: &Outcome, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
     write_capped(report, rules, MAX_RESULTS, out)
 }
 
 /// Write `report` as SARIF with at most `max_results` results.
 pub fn write_capped(
-    report: &Report,
+    report: &Outcome,
     rules: &RuleSet,
     max_results: usize,
     out: &mut dyn io::Write,
@@ -374,7 +374,7 @@ fn descriptor<'a>(r: &RuleInfo<'a>) -> Descriptor<'a> {
 /// The results of the findings `keep` marks, in output order; `described` gives each its
 /// rule's index.
 fn results<'a>(
-    report: &'a Report,
+    report: &'a Outcome,
     described: &[RuleInfo<'_>],
     keep: &[bool],
 ) -> Vec<SarifResult<'a>> {
@@ -431,7 +431,7 @@ fn results<'a>(
 }
 
 /// Why `omitted` findings are not results: `--max-findings`, the cap per run, or both.
-fn truncation_note(report: &Report, omitted: usize, max_results: usize) -> String {
+fn truncation_note(report: &Outcome, omitted: usize, max_results: usize) -> String {
     let capped = report.omitted.count();
     let total = report.findings.len() + capped;
     let mut reasons = Vec::new();

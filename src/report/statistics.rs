@@ -6,7 +6,7 @@ use std::io;
 
 use serde::Serialize;
 
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::finding::Severity;
 use crate::rule::RuleSet;
 
@@ -20,7 +20,7 @@ pub struct Statistic<'a> {
 }
 
 /// Counts per code: most findings first, then by code.
-pub fn statistics<'a>(report: &'a Report, rules: &'a RuleSet) -> Vec<Statistic<'a>> {
+pub fn statistics<'a>(report: &'a Outcome, rules: &'a RuleSet) -> Vec<Statistic<'a>> {
     let mut by_code: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
     for f in &report.findings {
         by_code.entry(&f.code).or_insert((f.severity, 0)).1 += 1;
@@ -39,7 +39,7 @@ pub fn statistics<'a>(report: &'a Report, rules: &'a RuleSet) -> Vec<Statistic<'
 }
 
 /// `count  code  severity  title`, one code a line, columns aligned.
-pub fn write_text(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
+pub fn write_text(report: &Outcome, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
     let stats = statistics(report, rules);
     let count_w = stats
         .iter()
@@ -61,7 +61,7 @@ pub fn write_text(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> 
 }
 
 /// A JSON array of `{code, count, severity, title}`.
-pub fn write_json(report: &Report, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
+pub fn write_json(report: &Outcome, rules: &RuleSet, out: &mut dyn io::Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &statistics(report, rules))
         .map_err(io::Error::other)?;
     writeln!(out)
@@ -74,7 +74,7 @@ pub const REPORTER: super::Reporter = super::Reporter {
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,
-    write: |c, out| write_text(c.report, c.rules, out),
+    write: |c, out| write_text(c.outcome, c.rules, out),
 };
 
 /// The `statistics-json` format (`--statistics --format json`) in the registry.
@@ -84,5 +84,5 @@ pub const REPORTER_JSON: super::Reporter = super::Reporter {
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,
-    write: |c, out| write_json(c.report, c.rules, out),
+    write: |c, out| write_json(c.outcome, c.rules, out),
 };

@@ -4,12 +4,13 @@
 use crate::expr::ast::Expr;
 use crate::expr::compile::{Compiler, KindId, Node, Schema};
 
-use super::error::RuleError;
-use super::model::{CompiledRule, Part, Program, Rule, RuleSource, Segment, Shape};
+use super::model::{CompiledPart, CompiledRule, Program, Rule, Shape, TemplatePart};
+use crate::located::LocatedError;
+use crate::located::SourceText;
 
 impl Rule {
     /// Compile for `schema`. Errors carry spans in the rule file.
-    pub fn compile(&self, schema: &Schema) -> Result<CompiledRule, Vec<RuleError>> {
+    pub fn compile(&self, schema: &Schema) -> Result<CompiledRule, Vec<LocatedError>> {
         let kinds: Vec<Option<String>> = match &self.shape {
             Shape::Rows(k) => vec![Some(k.clone())],
             Shape::Unique(ks) => ks.iter().cloned().map(Some).collect(),
@@ -18,7 +19,7 @@ impl Rule {
         let mut errors = Vec::new();
         for name in &self.optional_tables {
             if schema.kind(name).is_none() {
-                errors.push(RuleError::at_value(
+                errors.push(LocatedError::at_value(
                     &self.source,
                     table_span(&self.source, name),
                     format!("unknown table `{name}` in `optional-tables`"),
@@ -37,7 +38,7 @@ impl Rule {
                         let help = crate::expr::compile::suggest(name, &names)
                             .map(|s| format!("did you mean `{s}`?"))
                             .or_else(|| Some(format!("declared tables: {}", names.join(", "))));
-                        errors.push(RuleError::at_value(
+                        errors.push(LocatedError::at_value(
                             &self.source,
                             table_span(&self.source, name),
                             format!("unknown table `{name}`"),
@@ -69,7 +70,7 @@ impl Rule {
         &self,
         schema: &Schema,
         this: Option<KindId>,
-    ) -> Result<Program, Vec<RuleError>> {
+    ) -> Result<Program, Vec<LocatedError>> {
         let binding_exprs: Vec<(String, usize, Expr)> = self
             .bindings
             .iter()
@@ -220,11 +221,11 @@ impl Rule {
     }
 
     /// A message template compiled: its placeholders must show values, not rows.
-    fn parts(&self, c: &mut Compiler<'_>, segs: &[Segment]) -> Vec<Part> {
+    fn parts(&self, c: &mut Compiler<'_>, segs: &[TemplatePart]) -> Vec<CompiledPart> {
         segs.iter()
             .filter_map(|s| match s {
-                Segment::Text(t) => Some(Part::Text(t.clone())),
-                Segment::Expr(i) => {
+                TemplatePart::Text(t) => Some(CompiledPart::Text(t.clone())),
+                TemplatePart::Expr(i) => {
                     let compiled = c.compile(*i, self.expr(*i)?)?;
                     if matches!(
                         compiled.ty,
@@ -237,20 +238,19 @@ impl Rule {
                             help: None,
                         });
                     }
-                    Some(Part::Expr(compiled.node))
+                    Some(CompiledPart::Expr(compiled.node))
                 }
             })
             .collect()
     }
 
     /// The compiler's errors, with spans in the rule file.
-    fn errors_of(&self, c: &Compiler<'_>) -> Vec<RuleError> {
+    fn errors_of(&self, c: &Compiler<'_>) -> Vec<LocatedError> {
         c.errors
             .iter()
             .map(|e| {
-                RuleError::in_expr(
+                self.exprs[e.source].error(
                     &self.source,
-                    &self.exprs[e.source],
                     e.span.clone(),
                     e.message.clone(),
                     e.help.clone(),
@@ -261,7 +261,7 @@ impl Rule {
 }
 
 /// The span of `table = "name"` (or the name inside `tables`) in a rule file.
-fn table_span(source: &RuleSource, name: &str) -> std::ops::Range<usize> {
+fn table_span(source: &SourceText, name: &str) -> std::ops::Range<usize> {
     let quoted = [format!("\"{name}\""), format!("'{name}'")];
     quoted
         .iter()

@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use crate::inventory::decl::TablesFile;
 
-use super::error::RuleError;
-use super::model::{Pack, Rule, RuleSet, RuleSource};
+use super::model::{Pack, Rule, RuleSet};
 use super::parse::load_rule;
+use crate::located::LocatedError;
+use crate::located::SourceText;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
@@ -21,7 +22,7 @@ mod embedded {
 impl RuleSet {
     /// Load the embedded packs (when `defaults`) and the packs in `dirs`. A directory holding
     /// `tables.toml` or `*.toml` rules directly is one pack; otherwise each sub-folder is.
-    pub fn load(defaults: bool, dirs: &[PathBuf]) -> Result<RuleSet, Vec<RuleError>> {
+    pub fn load(defaults: bool, dirs: &[PathBuf]) -> Result<RuleSet, Vec<LocatedError>> {
         let mut files = embedded_files(defaults);
         let mut errors = Vec::new();
         for dir in dirs {
@@ -39,13 +40,13 @@ impl RuleSet {
     pub fn load_texts(
         defaults: bool,
         texts: &[(&str, &str, &str)],
-    ) -> Result<RuleSet, Vec<RuleError>> {
+    ) -> Result<RuleSet, Vec<LocatedError>> {
         let mut files = embedded_files(defaults);
         files.extend(texts.iter().map(|(pack, name, text)| {
             (
                 pack.to_string(),
                 name.to_string(),
-                RuleSource {
+                SourceText {
                     name: Arc::from(format!("{pack}/{name}").as_str()),
                     text: Arc::from(*text),
                 },
@@ -55,9 +56,9 @@ impl RuleSet {
     }
 
     fn from_files(
-        files: Vec<(String, String, RuleSource)>,
-        mut errors: Vec<RuleError>,
-    ) -> Result<RuleSet, Vec<RuleError>> {
+        files: Vec<(String, String, SourceText)>,
+        mut errors: Vec<LocatedError>,
+    ) -> Result<RuleSet, Vec<LocatedError>> {
         let mut packs: BTreeMap<String, Pack> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
         for (pack_name, name, source) in files {
@@ -75,7 +76,7 @@ impl RuleSet {
                         pack.tables.maps.extend(tables.maps);
                         pack.tables.known.extend(tables.known);
                     }
-                    Err(e) => errors.push(RuleError::toml(&source, &e)),
+                    Err(e) => errors.push(LocatedError::toml(&source, &e)),
                 }
                 continue;
             }
@@ -91,7 +92,7 @@ impl RuleSet {
         let mut seen: BTreeMap<&str, &Rule> = BTreeMap::new();
         for rule in set.rules() {
             if let Some(first) = seen.insert(&rule.code, rule) {
-                errors.push(RuleError::at_value(
+                errors.push(LocatedError::at_value(
                     &rule.source,
                     0..0,
                     format!(
@@ -112,7 +113,7 @@ impl RuleSet {
 
 /// The embedded rule files as `(pack, file name, source)`; only the table declarations when
 /// not `defaults`.
-fn embedded_files(defaults: bool) -> Vec<(String, String, RuleSource)> {
+fn embedded_files(defaults: bool) -> Vec<(String, String, SourceText)> {
     let mut files = Vec::new();
     for (path, text) in embedded::EMBEDDED {
         let (pack, name) = path.split_once('/').unwrap_or(("default", path));
@@ -122,7 +123,7 @@ fn embedded_files(defaults: bool) -> Vec<(String, String, RuleSource)> {
         files.push((
             pack.to_string(),
             name.to_string(),
-            RuleSource {
+            SourceText {
                 name: Arc::from(format!("<embedded>/{path}").as_str()),
                 text: Arc::from(*text),
             },
@@ -131,7 +132,7 @@ fn embedded_files(defaults: bool) -> Vec<(String, String, RuleSource)> {
     files
 }
 
-fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<RuleError>> {
+fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, SourceText)>, Box<LocatedError>> {
     let is_pack = |d: &Path| {
         std::fs::read_dir(d)
             .map(|entries| {
@@ -146,7 +147,7 @@ fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<Ru
         packs.push(dir.to_path_buf());
     } else {
         let entries = std::fs::read_dir(dir).map_err(|e| {
-            Box::new(RuleError::plain(format!(
+            Box::new(LocatedError::plain(format!(
                 "cannot read rule folder `{}`: {e}",
                 dir.display()
             )))
@@ -159,7 +160,7 @@ fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<Ru
         subdirs.sort();
         packs.extend(subdirs.into_iter().filter(|d| is_pack(d)));
         if packs.is_empty() {
-            return Err(Box::new(RuleError::plain(format!(
+            return Err(Box::new(LocatedError::plain(format!(
                 "no rule files (*.toml) in `{}`",
                 dir.display()
             ))));
@@ -172,7 +173,7 @@ fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<Ru
             .map_or_else(|| "rules".into(), |n| n.to_string_lossy().into_owned());
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&pack)
             .map_err(|e| {
-                Box::new(RuleError::plain(format!(
+                Box::new(LocatedError::plain(format!(
                     "cannot read rule folder `{}`: {e}",
                     pack.display()
                 )))
@@ -186,14 +187,14 @@ fn read_pack_dir(dir: &Path) -> Result<Vec<(String, String, RuleSource)>, Box<Ru
             let display = path.to_string_lossy().replace('\\', "/");
             let text =
                 crate::files::read_text_capped(&path, crate::files::MAX_TEXT_FILE, "rule file")
-                    .map_err(|e| Box::new(RuleError::plain(e)))?;
+                    .map_err(|e| Box::new(LocatedError::plain(e)))?;
             let name = path
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             out.push((
                 pack_name.clone(),
                 name,
-                RuleSource {
+                SourceText {
                     name: Arc::from(display.as_str()),
                     text: Arc::from(text.as_str()),
                 },

@@ -3,7 +3,7 @@
 //! A rule is one TOML file under `rules/<pack>/` (see [`mod@file`]); a pack is a folder of rules
 //! plus its `tables.toml` (table declarations and value maps). The shipped packs are embedded
 //! in the binary. Loading parses every file and every expression and reports *all* mistakes
-//! at once as [`RuleError`]s with spans inside the rule file; [`Rule::compile`] then binds
+//! at once as [`LocatedError`]s with spans inside the rule file; [`Rule::compile`] then binds
 //! the expressions to the kinds and headers of the inventory.
 //!
 //! The files, in the order a rule goes through them: `load` (packs and files → [`RuleSet`]),
@@ -12,7 +12,7 @@
 //! types they share are in `model`.
 
 mod compile;
-pub mod error;
+
 pub mod file;
 mod load;
 mod model;
@@ -21,9 +21,8 @@ mod reference;
 mod schema;
 pub mod tables;
 
-pub use error::RuleError;
 pub use model::{
-    CompiledRule, ExprSource, Pack, Part, Program, Rule, RuleSet, RuleSource, Segment, Shape,
+    CompiledPart, CompiledRule, ExprSource, Pack, Program, Rule, RuleSet, Shape, TemplatePart,
 };
 pub use parse::is_web_url;
 pub use reference::reference_markdown;

@@ -2,11 +2,12 @@
 //!
 //! A [`Rule`] is one parsed rule file: its metadata, its [`Shape`] (what it iterates) and its
 //! expressions as [`ExprSource`]s (source text plus where it sits in the file, for error
-//! spans). A message **template** is a list of [`Segment`]s. Compiling a rule against a
+//! spans). A message **template** is a list of [`TemplatePart`]s. Compiling a rule against a
 //! [`Schema`](crate::expr::compile::Schema) gives a [`CompiledRule`]: one [`Program`] per
-//! table kind it checks, message templates compiled to [`Part`]s.
+//! table kind it checks, message templates compiled to [`CompiledPart`]s.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::expr::ast::Expr;
@@ -15,14 +16,7 @@ use crate::finding::Severity;
 use crate::inventory::decl::{KnownDecl, TableDecl, TablesFile};
 
 use super::file::{Doc, Example};
-
-/// One source text of a rule file, with where its expressions start.
-#[derive(Debug, Clone)]
-pub struct RuleSource {
-    /// Display name (`rules/persistent-chat/client-needs-2013-home.toml` or `<embedded>/…`).
-    pub name: Arc<str>,
-    pub text: Arc<str>,
-}
+use crate::located::{LocatedError, SourceText};
 
 /// One expression of a rule and where it sits in the rule file.
 #[derive(Debug, Clone)]
@@ -38,9 +32,28 @@ pub struct ExprSource {
     pub expr: Option<Expr>,
 }
 
+impl ExprSource {
+    /// An error at `span` (offsets in the expression text) of an expression.
+    pub fn error(
+        &self,
+        source: &SourceText,
+        span: Range<usize>,
+        message: String,
+        help: Option<String>,
+    ) -> LocatedError {
+        let file_span = if self.exact {
+            self.base + span.start..self.base + span.end.max(span.start)
+        } else {
+            self.value_span.clone()
+        };
+        let message = format!("in `{}`: {message}", self.what);
+        LocatedError::at_value(source, file_span, message, help)
+    }
+}
+
 /// A part of a message template.
 #[derive(Debug, Clone)]
-pub enum Segment {
+pub enum TemplatePart {
     Text(String),
     /// Index into the rule's expression sources.
     Expr(usize),
@@ -66,7 +79,7 @@ pub struct Rule {
     pub help: Arc<str>,
     pub doc: Doc,
     pub pack: String,
-    pub source: RuleSource,
+    pub source: SourceText,
     pub profiles: Vec<String>,
     /// Targets the rule is for (empty: every target, and none).
     pub targets: Vec<crate::target::Target>,
@@ -83,8 +96,8 @@ pub struct Rule {
     /// Columns of the checked table a file may lack (`optional-columns`).
     pub optional_columns: Vec<String>,
     pub at: Option<usize>,
-    pub message: Vec<Segment>,
-    pub related: Vec<(usize, Vec<Segment>)>,
+    pub message: Vec<TemplatePart>,
+    pub related: Vec<(usize, Vec<TemplatePart>)>,
     pub examples: Vec<Example>,
 }
 
@@ -159,8 +172,8 @@ pub struct Program {
     pub unique: Option<Node>,
     pub group_by: Option<Node>,
     pub at: Option<Node>,
-    pub message: Vec<Part>,
-    pub related: Vec<(Node, Vec<Part>)>,
+    pub message: Vec<CompiledPart>,
+    pub related: Vec<(Node, Vec<CompiledPart>)>,
     /// Kinds read (rule skipped when one is absent) and columns read per kind.
     pub kinds_used: Vec<KindId>,
     pub columns_used: Vec<(KindId, usize)>,
@@ -171,7 +184,7 @@ pub struct Program {
 }
 
 #[derive(Debug)]
-pub enum Part {
+pub enum CompiledPart {
     Text(String),
     Expr(Node),
 }

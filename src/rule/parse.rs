@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use crate::finding::Severity;
 
-use super::error::RuleError;
 use super::file::RuleFile;
-use super::model::{ExprSource, Rule, RuleSource, Segment, Shape};
+use super::model::{ExprSource, Rule, Shape, TemplatePart};
 use super::MAX_EXPR_DEPTH;
+use crate::located::LocatedError;
+use crate::located::SourceText;
 
 /// Whether `url` is a web address (`https:` or `http:`): the only links a rule pack may give,
 /// since the HTML report renders them (a `javascript:` URL would run in the reader's browser).
@@ -48,9 +49,9 @@ fn content_start(text: &str, span: &std::ops::Range<usize>) -> (usize, bool) {
 /// One rule file being parsed: its source, the expressions parsed so far (numbered in the
 /// order they are met) and the mistakes found so far.
 struct Parsing<'s> {
-    source: &'s RuleSource,
+    source: &'s SourceText,
     exprs: Vec<ExprSource>,
-    errors: Vec<RuleError>,
+    errors: Vec<LocatedError>,
 }
 
 impl Parsing<'_> {
@@ -78,7 +79,7 @@ impl Parsing<'_> {
         self.exprs.len() - 1
     }
 
-    fn template(&mut self, what: &str, value: &toml::Spanned<String>) -> Vec<Segment> {
+    fn template(&mut self, what: &str, value: &toml::Spanned<String>) -> Vec<TemplatePart> {
         template(self.source, what, value, &mut self.exprs, &mut self.errors)
     }
 }
@@ -86,30 +87,21 @@ impl Parsing<'_> {
 /// Parse `text` into `es.expr`, or record why it does not parse (`deep_help`: the help given
 /// when it nests too deeply).
 fn parse_into(
-    source: &RuleSource,
+    source: &SourceText,
     es: &mut ExprSource,
     text: &str,
     deep_help: Option<String>,
-    errors: &mut Vec<RuleError>,
+    errors: &mut Vec<LocatedError>,
 ) {
     match crate::expr::parse(text) {
-        Ok(expr) if crate::expr::ast::depth(&expr) > MAX_EXPR_DEPTH => {
-            errors.push(RuleError::in_expr(
-                source,
-                es,
-                expr.span.clone(),
-                format!("expression nested too deeply (more than {MAX_EXPR_DEPTH} levels)"),
-                deep_help,
-            ))
-        }
-        Ok(expr) => es.expr = Some(expr),
-        Err(e) => errors.push(RuleError::in_expr(
+        Ok(expr) if crate::expr::ast::depth(&expr) > MAX_EXPR_DEPTH => errors.push(es.error(
             source,
-            es,
-            e.span.clone(),
-            e.message.clone(),
-            e.help.clone(),
+            expr.span.clone(),
+            format!("expression nested too deeply (more than {MAX_EXPR_DEPTH} levels)"),
+            deep_help,
         )),
+        Ok(expr) => es.expr = Some(expr),
+        Err(e) => errors.push(es.error(source, e.span.clone(), e.message.clone(), e.help.clone())),
     }
 }
 
@@ -121,8 +113,8 @@ struct Slots {
     unique: Option<usize>,
     group_by: Option<usize>,
     at: Option<usize>,
-    message: Vec<Segment>,
-    related: Vec<(usize, Vec<Segment>)>,
+    message: Vec<TemplatePart>,
+    related: Vec<(usize, Vec<TemplatePart>)>,
 }
 
 impl Slots {
@@ -167,10 +159,10 @@ impl Slots {
 pub(super) fn load_rule(
     pack: &str,
     file_name: &str,
-    source: RuleSource,
-) -> Result<Rule, Vec<RuleError>> {
+    source: SourceText,
+) -> Result<Rule, Vec<LocatedError>> {
     let parsed: RuleFile =
-        toml::from_str(&source.text).map_err(|e| vec![RuleError::toml(&source, &e)])?;
+        toml::from_str(&source.text).map_err(|e| vec![LocatedError::toml(&source, &e)])?;
     let mut p = Parsing {
         source: &source,
         exprs: Vec::new(),
@@ -186,7 +178,7 @@ pub(super) fn load_rule(
     check_shape(&source, &parsed, &shape, slots.assert, &mut errors);
     let (profiles, targets) = profiles_and_targets(&source, &parsed, &mut errors);
     if let (Some(group_by), false) = (&parsed.group_by, matches!(shape, Shape::Rows(_))) {
-        errors.push(RuleError::at_value(
+        errors.push(LocatedError::at_value(
             &source,
             group_by.span(),
             "`group-by` groups the rows of a row rule: it needs `table` (and no `unique`)".into(),
@@ -195,7 +187,7 @@ pub(super) fn load_rule(
     }
     let stem = file_name.trim_end_matches(".toml");
     if stem.is_empty() {
-        errors.push(RuleError::plain(format!(
+        errors.push(LocatedError::plain(format!(
             "{}: empty rule file name",
             source.name
         )));
@@ -231,11 +223,11 @@ pub(super) fn load_rule(
 }
 
 /// The rule's severity (`error` standing in for an unknown one, reported).
-fn severity(source: &RuleSource, parsed: &RuleFile, errors: &mut Vec<RuleError>) -> Severity {
+fn severity(source: &SourceText, parsed: &RuleFile, errors: &mut Vec<LocatedError>) -> Severity {
     match Severity::parse(parsed.severity.get_ref()) {
         Some(s) => s,
         None => {
-            errors.push(RuleError::at_value(
+            errors.push(LocatedError::at_value(
                 source,
                 parsed.severity.span(),
                 format!("unknown severity `{}`", parsed.severity.get_ref()),
@@ -247,14 +239,14 @@ fn severity(source: &RuleSource, parsed: &RuleFile, errors: &mut Vec<RuleError>)
 }
 
 /// The rule's code, checked, and its `[doc] url`, checked.
-fn code(source: &RuleSource, parsed: &RuleFile, errors: &mut Vec<RuleError>) -> String {
+fn code(source: &SourceText, parsed: &RuleFile, errors: &mut Vec<LocatedError>) -> String {
     let code = parsed.code.get_ref().trim().to_string();
     if code.is_empty()
         || !code
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        errors.push(RuleError::at_value(
+        errors.push(LocatedError::at_value(
             source,
             parsed.code.span(),
             "a rule code is letters and digits, e.g. `PC001`".into(),
@@ -263,7 +255,7 @@ fn code(source: &RuleSource, parsed: &RuleFile, errors: &mut Vec<RuleError>) -> 
     }
     if let Some(url) = parsed.doc.url.as_deref() {
         if !is_web_url(url) {
-            errors.push(RuleError::plain(format!(
+            errors.push(LocatedError::plain(format!(
                 "{}: [doc] url `{}` must be an https: (or http:) address",
                 source.name,
                 crate::visible::visible(url)
@@ -274,7 +266,7 @@ fn code(source: &RuleSource, parsed: &RuleFile, errors: &mut Vec<RuleError>) -> 
 }
 
 /// What the rule iterates, from `table`, `tables` and `unique`.
-fn shape(source: &RuleSource, parsed: &RuleFile, errors: &mut Vec<RuleError>) -> Shape {
+fn shape(source: &SourceText, parsed: &RuleFile, errors: &mut Vec<LocatedError>) -> Shape {
     match (&parsed.table, &parsed.unique, parsed.tables.is_empty()) {
         (Some(t), None, true) => Shape::Rows(t.get_ref().clone()),
         (table, Some(unique), _) => {
@@ -284,7 +276,7 @@ fn shape(source: &RuleSource, parsed: &RuleFile, errors: &mut Vec<RuleError>) ->
                 kinds.insert(0, t.get_ref().clone());
             }
             if kinds.is_empty() {
-                errors.push(RuleError::at_value(
+                errors.push(LocatedError::at_value(
                     source,
                     unique.span(),
                     "a `unique` rule needs `table` or `tables`".into(),
@@ -295,7 +287,7 @@ fn shape(source: &RuleSource, parsed: &RuleFile, errors: &mut Vec<RuleError>) ->
         }
         (None, None, true) => Shape::Whole,
         (_, None, false) => {
-            errors.push(RuleError::at_value(
+            errors.push(LocatedError::at_value(
                 source,
                 parsed.tables[0].span(),
                 "`tables` is for `unique` rules; a row rule names one `table`".into(),
@@ -308,20 +300,20 @@ fn shape(source: &RuleSource, parsed: &RuleFile, errors: &mut Vec<RuleError>) ->
 
 /// Whether the rule has an `assert` exactly when its shape needs one.
 fn check_shape(
-    source: &RuleSource,
+    source: &SourceText,
     parsed: &RuleFile,
     shape: &Shape,
     assert: Option<usize>,
-    errors: &mut Vec<RuleError>,
+    errors: &mut Vec<LocatedError>,
 ) {
     match (shape, assert) {
-        (Shape::Unique(_), Some(_)) => errors.push(RuleError::at_value(
+        (Shape::Unique(_), Some(_)) => errors.push(LocatedError::at_value(
             source,
             parsed.assert.as_ref().map_or(0..0, |a| a.span()),
             "a `unique` rule has no `assert`".into(),
             None,
         )),
-        (Shape::Rows(_) | Shape::Whole, None) => errors.push(RuleError::at_value(
+        (Shape::Rows(_) | Shape::Whole, None) => errors.push(LocatedError::at_value(
             source,
             parsed.message.span(),
             "this rule has no `assert` (what must hold)".into(),
@@ -334,27 +326,27 @@ fn check_shape(
 /// The rule's profiles and targets, and its examples' targets, checked: a typo would
 /// silently never run the rule.
 fn profiles_and_targets(
-    source: &RuleSource,
+    source: &SourceText,
     parsed: &RuleFile,
-    errors: &mut Vec<RuleError>,
+    errors: &mut Vec<LocatedError>,
 ) -> (Vec<String>, Vec<crate::target::Target>) {
     let mut profiles = Vec::new();
     for p in &parsed.profiles {
         match crate::target::parse_profile(p) {
             Ok(p) => profiles.push(p.to_string()),
-            Err(e) => errors.push(RuleError::plain(format!("{}: {e}", source.name))),
+            Err(e) => errors.push(LocatedError::plain(format!("{}: {e}", source.name))),
         }
     }
     let mut targets = Vec::new();
     for t in &parsed.targets {
         match crate::target::Target::parse(t) {
             Ok(t) => targets.push(t),
-            Err(e) => errors.push(RuleError::plain(format!("{}: {e}", source.name))),
+            Err(e) => errors.push(LocatedError::plain(format!("{}: {e}", source.name))),
         }
     }
     for example in &parsed.examples {
         if let Some(Err(e)) = example.target.as_deref().map(crate::target::Target::parse) {
-            errors.push(RuleError::plain(format!(
+            errors.push(LocatedError::plain(format!(
                 "{}: example `{}`: {e}",
                 source.name, example.name
             )));
@@ -365,12 +357,12 @@ fn profiles_and_targets(
 
 /// Split a message template into text and `{expression}` placeholders (`{{`/`}}` escape).
 fn template(
-    source: &RuleSource,
+    source: &SourceText,
     what: &str,
     value: &toml::Spanned<String>,
     exprs: &mut Vec<ExprSource>,
-    errors: &mut Vec<RuleError>,
-) -> Vec<Segment> {
+    errors: &mut Vec<LocatedError>,
+) -> Vec<TemplatePart> {
     let text = value.get_ref();
     let span = value.span();
     let (base, exact) = content_start(&source.text, &span);
@@ -397,9 +389,8 @@ fn template(
             }
             '{' => {
                 let Some(end) = closing_brace(&mut chars) else {
-                    errors.push(RuleError::in_expr(
+                    errors.push(source_at(text.clone(), base).error(
                         source,
-                        &source_at(text.clone(), base),
                         i..text.len(),
                         "unclosed `{` in the message".into(),
                         Some("write `{{` for a literal brace".into()),
@@ -407,19 +398,19 @@ fn template(
                     return segments;
                 };
                 if !literal.is_empty() {
-                    segments.push(Segment::Text(std::mem::take(&mut literal)));
+                    segments.push(TemplatePart::Text(std::mem::take(&mut literal)));
                 }
                 let inner = &text[i + 1..end];
                 let mut es = source_at(inner.to_string(), base + i + 1);
                 parse_into(source, &mut es, inner, None, errors);
                 exprs.push(es);
-                segments.push(Segment::Expr(exprs.len() - 1));
+                segments.push(TemplatePart::Expr(exprs.len() - 1));
             }
             c => literal.push(c),
         }
     }
     if !literal.is_empty() {
-        segments.push(Segment::Text(literal));
+        segments.push(TemplatePart::Text(literal));
     }
     segments
 }

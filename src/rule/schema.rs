@@ -13,7 +13,7 @@ use crate::expr::compile::{
 use crate::inventory::decl::TableDecl;
 use crate::inventory::Inventory;
 
-use super::error::RuleError;
+use crate::located::LocatedError;
 
 /// The columns of one family of kinds (a kind and its views): the declared ones, then the
 /// header names of the family's files; and the aliases (lower-case) → column.
@@ -81,10 +81,10 @@ fn predicate(
     decl: &TableDecl,
     what: &str,
     text: &toml::Spanned<String>,
-    errors: &mut Vec<RuleError>,
+    errors: &mut Vec<LocatedError>,
 ) -> Option<RowPredicate> {
     let fail =
-        |m: String| RuleError::plain(format!("table `{}`: `{what}` expression: {m}", decl.kind));
+        |m: String| LocatedError::plain(format!("table `{}`: `{what}` expression: {m}", decl.kind));
     let expr = match crate::expr::parse(text.get_ref()) {
         Ok(e) => e,
         Err(e) => {
@@ -116,7 +116,7 @@ pub fn build_schema(
     decls: &[TableDecl],
     maps: &BTreeMap<String, BTreeMap<String, String>>,
     inventory: Option<&Inventory>,
-) -> (Schema, Vec<RuleError>) {
+) -> (Schema, Vec<LocatedError>) {
     let mut schema = Schema::default();
     let mut errors = Vec::new();
     let family = families(decls, &mut errors);
@@ -135,7 +135,7 @@ pub fn build_schema(
         for c in &decl.identity {
             match schema.column(kind, c) {
                 Some(i) => identity.push(i),
-                None => errors.push(RuleError::plain(format!(
+                None => errors.push(LocatedError::plain(format!(
                     "table `{}`: `identity` names unknown column `{c}`",
                     decl.kind
                 ))),
@@ -162,7 +162,7 @@ pub fn build_schema(
 /// The family root of each declaration (its own number, or the base kind's for a view). A
 /// view shares the columns of the kind it is a view of, so that a column number means the
 /// same cell in the base kind's files and in the view's own.
-fn families(decls: &[TableDecl], errors: &mut Vec<RuleError>) -> Vec<usize> {
+fn families(decls: &[TableDecl], errors: &mut Vec<LocatedError>) -> Vec<usize> {
     decls
         .iter()
         .enumerate()
@@ -171,7 +171,7 @@ fn families(decls: &[TableDecl], errors: &mut Vec<RuleError>) -> Vec<usize> {
             match decls.iter().position(|d| d.kind.eq_ignore_ascii_case(base)) {
                 Some(b) if decls[b].view_of.is_none() && b != i => b,
                 _ => {
-                    errors.push(RuleError::plain(format!(
+                    errors.push(LocatedError::plain(format!(
                         "table `{}`: `view-of` names `{base}`, which is not a declared table \
                          (or is a view itself)",
                         decl.kind
@@ -226,7 +226,7 @@ fn keys(
     schema: &Schema,
     kind: KindId,
     decl: &TableDecl,
-    errors: &mut Vec<RuleError>,
+    errors: &mut Vec<LocatedError>,
 ) -> Vec<KeyInfo> {
     let all: Vec<(String, &crate::inventory::decl::KeyDecl)> = decl
         .key
@@ -240,16 +240,16 @@ fn keys(
         for c in &key.columns {
             match schema.column(kind, c) {
                 Some(i) => columns.push(i),
-                None => errors.push(RuleError::plain(format!(
+                None => errors.push(LocatedError::plain(format!(
                     "table `{}`: key `{name}` names unknown column `{c}`",
                     decl.kind
                 ))),
             }
         }
-        let normalize = key.normalize.as_ref().and_then(|n| {
+        let normalise = key.normalize.as_ref().and_then(|n| {
             normaliser(schema, n.get_ref())
                 .map_err(|m| {
-                    errors.push(RuleError::plain(format!(
+                    errors.push(LocatedError::plain(format!(
                         "table `{}`: key `{name}` normalize: {m}",
                         decl.kind
                     )))
@@ -259,7 +259,7 @@ fn keys(
         keys.push(KeyInfo {
             name,
             columns,
-            normalize,
+            normalise,
             ignore_case: key.ignore_case,
             split: key.split.clone().filter(|s| !s.is_empty()),
         });
@@ -270,7 +270,7 @@ fn keys(
 /// A key's `normalize` expression compiled, or why it does not compile.
 fn normaliser(schema: &Schema, text: &str) -> Result<Node, String> {
     let expr = crate::expr::parse(text).map_err(|e| e.message)?;
-    let mut c = Compiler::for_normalize(schema);
+    let mut c = Compiler::for_normalise(schema);
     let compiled = c.compile(0, &expr);
     match (compiled, c.errors.first()) {
         (Some(compiled), None) => Ok(compiled.node),

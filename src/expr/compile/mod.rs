@@ -165,7 +165,7 @@ impl<'s> Compiler<'s> {
     }
 
     /// A compiler for a key's `normalize` expression: only `_` and functions.
-    pub fn for_normalize(schema: &'s Schema) -> Self {
+    pub fn for_normalise(schema: &'s Schema) -> Self {
         let mut c = Compiler::new(schema, None, Vec::new());
         c.underscore = true;
         c

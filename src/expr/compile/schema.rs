@@ -58,7 +58,7 @@ pub struct KeyInfo {
     pub name: String,
     pub columns: Vec<ColumnId>,
     /// Compiled `normalize` expression over `_`, applied to cells and looked-up values alike.
-    pub normalize: Option<Node>,
+    pub normalise: Option<Node>,
     pub ignore_case: bool,
     /// Separator of a multi-valued key (see `KeyDecl::split`).
     pub split: Option<String>,

@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 
 use super::compile::{AggOp, CmpOp, ColumnId, KindId, Node, Schema};
 use super::value::{self, RowRef, RowSet, Value};
-use text::{into_text, normalize_natively};
+use text::{into_text, normalise_natively};
 
 /// What evaluation reads: cells, key indexes, whole tables, value maps.
 pub trait Tables {
@@ -337,7 +337,7 @@ impl<'a, T: Tables> Ctx<'a, T> {
         if let [single] = args {
             let v = self.eval(single);
             let text = into_text(v)?;
-            return Some(self.normalize(kind, key, 0, text));
+            return Some(self.normalise(kind, key, 0, text));
         }
         let mut joined = String::new();
         for (i, arg) in args.iter().enumerate() {
@@ -346,13 +346,13 @@ impl<'a, T: Tables> Ctx<'a, T> {
             if i > 0 {
                 joined.push('\u{1f}');
             }
-            joined.push_str(&self.normalize(kind, key, i, text));
+            joined.push_str(&self.normalise(kind, key, i, text));
         }
         Some(Cow::Owned(joined))
     }
 
     /// Apply a key's normalisation to one value (also used when building the index).
-    pub fn normalize(
+    pub fn normalise(
         &mut self,
         kind: KindId,
         key: usize,
@@ -363,9 +363,9 @@ impl<'a, T: Tables> Ctx<'a, T> {
         let Some(info) = schema.kinds.get(kind).and_then(|k| k.keys.get(key)) else {
             return text;
         };
-        let normalized = match &info.normalize {
+        let normalised = match &info.normalise {
             None => text,
-            Some(norm) => match normalize_natively(norm, text) {
+            Some(norm) => match normalise_natively(norm, text) {
                 Ok(done) => done,
                 Err(text) => {
                     let saved = self.underscore.replace(Value::Str(text));
@@ -383,9 +383,9 @@ impl<'a, T: Tables> Ctx<'a, T> {
             },
         };
         if info.ignore_case {
-            value::lower(normalized)
+            value::lower(normalised)
         } else {
-            normalized
+            normalised
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::expr::value::{self, Value};
 /// The key normalisations of the shipped table declarations, `trim(_)` and
 /// `strip_prefix(trim(_), "…")`, computed without the interpreter (with the same result: they
 /// run once per row per key index and per join). Other expressions give the text back.
-pub(super) fn normalize_natively<'t>(
+pub(super) fn normalise_natively<'t>(
     norm: &Node,
     text: Cow<'t, str>,
 ) -> Result<Cow<'t, str>, Cow<'t, str>> {

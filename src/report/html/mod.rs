@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::finding::{Finding, Severity};
 use crate::rule::RuleSet;
 use model::Audit;
@@ -79,12 +79,12 @@ pub const REPORTER: super::Reporter = super::Reporter {
     excerpts: false,
     summary: super::Summary::Never,
     terminal: false,
-    write: |c, out| write(c.report, c.rules, c.page, out),
+    write: |c, out| write(c.outcome, c.rules, c.page, out),
 };
 
 /// Write the page for `report` to `out`.
 pub fn write(
-    report: &Report,
+    report: &Outcome,
     rules: &RuleSet,
     options: &HtmlOptions,
     out: &mut dyn io::Write,
@@ -93,7 +93,7 @@ pub fn write(
 }
 
 /// The page for `report`, as one string.
-pub fn render(report: &Report, rules: &RuleSet, options: &HtmlOptions) -> String {
+pub fn render(report: &Outcome, rules: &RuleSet, options: &HtmlOptions) -> String {
     let audit = Audit::build(report, rules);
     let page = Page {
         report,
@@ -190,7 +190,7 @@ fn code_stats(findings: &[Finding]) -> Vec<CodeStats<'_>> {
 
 /// What every section reads: the run, its audit model, the options, and figures computed once.
 struct Page<'a> {
-    report: &'a Report,
+    report: &'a Outcome,
     rules: &'a RuleSet,
     audit: &'a Audit,
     options: &'a HtmlOptions,

@@ -12,7 +12,7 @@ use super::{
     key, pool_name, strip_prefix_ci, CategoryCell, CategoryRow, Chat, ChatPool, ChatUser,
     Registrar, RowFindings, CHAT_USER_CODES,
 };
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::finding::FileId;
 use crate::inventory::extract::ExtractRow;
 
@@ -102,7 +102,7 @@ impl Pools {
 
 /// The Persistent Chat view of a run.
 pub(super) fn chat(
-    report: &Report,
+    report: &Outcome,
     rows: &ChatRows,
     user_rows: &[ExtractRow],
     registrars: &HashMap<String, Registrar>,
@@ -160,7 +160,7 @@ pub(super) fn chat(
 /// The users of the [`CHAT_USER_CODES`] findings, described by their users row when it is
 /// one of `user_rows` (the columns of [`super::sources::USERS`]).
 fn chat_users(
-    report: &Report,
+    report: &Outcome,
     user_rows: &[ExtractRow],
     registrars: &HashMap<String, Registrar>,
 ) -> Vec<ChatUser> {

@@ -18,7 +18,7 @@ pub mod sources;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::engine::Report;
+use crate::engine::Outcome;
 use crate::finding::{FileId, Finding, Severity};
 use crate::inventory::extract::ExtractRow;
 use crate::rule::RuleSet;
@@ -212,7 +212,7 @@ impl<'a> RowFindings<'a> {
 
 impl Audit {
     /// Build the model from a finished run.
-    pub fn build(report: &Report, rules: &RuleSet) -> Audit {
+    pub fn build(report: &Outcome, rules: &RuleSet) -> Audit {
         let product = rules.maps().remove("product").unwrap_or_default();
         let mut errors = Vec::new();
         let mut take = |source: Source, judged_only: bool| {

@@ -5,7 +5,7 @@
 //! here and nowhere else. Each name is a kind or a canonical column of the shipped table
 //! declarations (`rules/*/tables.toml`), which the test below checks, so a renamed
 //! declaration fails the tests instead of emptying a section of the page; aliases are
-//! resolved by [`crate::engine::Report::extract`] as for rules.
+//! resolved by [`crate::engine::Outcome::extract`] as for rules.
 
 /// A table kind and the columns read from it, in the order the model destructures its cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

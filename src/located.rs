@@ -1,15 +1,27 @@
-//! Rule-file errors as miette diagnostics, labelled inside the rule file.
+//! **Located errors**: a mistake in a text the user wrote (a rule file, the configuration, a
+//! suppressions file), as a miette diagnostic labelled at its place in that text.
+//!
+//! A [`SourceText`] is one such text with its display name; a [`LocatedError`] holds the
+//! message, the help and the span, and prints as `file:line:col: message` in compact output.
 
 use std::fmt;
 use std::ops::Range;
 
+use std::sync::Arc;
+
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
-use super::model::{ExprSource, RuleSource};
-
-/// A mistake in a rule file or a pack.
+/// One text the user wrote (a rule file, the configuration…) and its display name.
 #[derive(Debug, Clone)]
-pub struct RuleError {
+pub struct SourceText {
+    /// Display name (`rules/persistent-chat/client-needs-2013-home.toml` or `<embedded>/…`).
+    pub name: Arc<str>,
+    pub text: Arc<str>,
+}
+
+/// A mistake in a rule file, a pack, the configuration or a suppressions file.
+#[derive(Debug, Clone)]
+pub struct LocatedError {
     pub file: Option<String>,
     pub message: String,
     pub help: Option<String>,
@@ -20,9 +32,9 @@ pub struct RuleError {
     pub line_col: Option<(usize, usize)>,
 }
 
-impl RuleError {
-    pub fn plain(message: String) -> RuleError {
-        RuleError {
+impl LocatedError {
+    pub fn plain(message: String) -> LocatedError {
+        LocatedError {
             file: None,
             message,
             help: None,
@@ -33,11 +45,11 @@ impl RuleError {
     }
 
     pub fn at_value(
-        source: &RuleSource,
+        source: &SourceText,
         span: Range<usize>,
         message: String,
         help: Option<String>,
-    ) -> RuleError {
+    ) -> LocatedError {
         let text = &*source.text;
         let span = clamp(text, span);
         let line_col = line_col(text, span.start);
@@ -48,14 +60,14 @@ impl RuleError {
         if text.len() > MAX_SNIPPET_FILE || line.len() > MAX_SNIPPET_LINE {
             // Each error holds a copy of its file, and miette prints the whole line: for a
             // huge rule file or line, the position only (errors stay small and short).
-            return RuleError {
+            return LocatedError {
                 message: format!("{}:{}:{}: {message}", source.name, line_col.0, line_col.1),
                 help,
-                ..RuleError::plain(String::new())
+                ..LocatedError::plain(String::new())
             };
         }
         let text = text.to_string();
-        RuleError {
+        LocatedError {
             file: Some(source.name.to_string()),
             message,
             help,
@@ -67,30 +79,13 @@ impl RuleError {
         }
     }
 
-    /// An error at `span` (offsets in the expression text) of an expression.
-    pub fn in_expr(
-        source: &RuleSource,
-        expr: &ExprSource,
-        span: Range<usize>,
-        message: String,
-        help: Option<String>,
-    ) -> RuleError {
-        let file_span = if expr.exact {
-            expr.base + span.start..expr.base + span.end.max(span.start)
-        } else {
-            expr.value_span.clone()
-        };
-        let message = format!("in `{}`: {message}", expr.what);
-        RuleError::at_value(source, file_span, message, help)
-    }
-
-    pub fn toml(source: &RuleSource, err: &toml::de::Error) -> RuleError {
+    pub fn toml(source: &SourceText, err: &toml::de::Error) -> LocatedError {
         let message = err.message().trim().to_string();
         match err.span() {
-            Some(span) => RuleError::at_value(source, span, message, None),
-            None => RuleError {
+            Some(span) => LocatedError::at_value(source, span, message, None),
+            None => LocatedError {
                 file: Some(source.name.to_string()),
-                ..RuleError::plain(message)
+                ..LocatedError::plain(message)
             },
         }
     }
@@ -130,15 +125,15 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-impl fmt::Display for RuleError {
+impl fmt::Display for LocatedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for RuleError {}
+impl std::error::Error for LocatedError {}
 
-impl Diagnostic for RuleError {
+impl Diagnostic for LocatedError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new("invlint::rule"))
     }
