@@ -3,7 +3,7 @@
 //! A rule is one TOML file under `rules/<pack>/` (see [`mod@file`]); a pack is a folder of rules
 //! plus its `tables.toml` (table declarations and value maps). The shipped packs are embedded
 //! in the binary. Loading parses every file and every expression and reports *all* mistakes
-//! at once as [`LocatedError`]s with spans inside the rule file; [`Rule::compile`] then binds
+//! at once as [`LocatedError`](crate::located::LocatedError)s with spans inside the rule file; [`Rule::compile`] then binds
 //! the expressions to the kinds and headers of the inventory.
 //!
 //! The files, in the order a rule goes through them: `load` (packs and files → [`RuleSet`]),
