@@ -21,7 +21,11 @@ pub(super) struct Keeper<'o> {
     options: &'o Options,
     /// Kinds of table the selected rules read (see [`guards_selected_rules`]).
     read: Option<&'o BTreeSet<String>>,
-    kept: Vec<Finding>,
+    /// The findings as the tasks handed them over, joined once at the end: appending each
+    /// batch to one vector made it double and copy itself, a third more memory at the peak.
+    kept: Vec<Vec<Finding>>,
+    /// Findings in `kept`.
+    count: usize,
     pub(super) omitted: Omitted,
 }
 
@@ -32,6 +36,7 @@ impl<'o> Keeper<'o> {
             options,
             read,
             kept: Vec::new(),
+            count: 0,
             omitted: Omitted::default(),
         }
     }
@@ -43,23 +48,47 @@ impl<'o> Keeper<'o> {
                 || (read.is_some_and(|kinds| guards_selected_rules(f, kinds))
                     && !matches_any(&f.code, &self.options.ignore))
         });
-        self.kept.append(&mut found);
-        // Pruning costs a pass over what is kept: do it when that has doubled.
+        if !found.is_empty() {
+            self.count += found.len();
+            self.kept.push(found);
+        }
+        self.prune_when_over();
+    }
+
+    pub(super) fn merge(mut self, other: Keeper<'o>) -> Keeper<'o> {
+        self.omitted.merge(other.omitted);
+        self.count += other.count;
+        self.kept.extend(other.kept);
+        self.prune_when_over();
+        self
+    }
+
+    /// Pruning costs a pass over what is kept: done when that has doubled.
+    fn prune_when_over(&mut self) {
         if let Some(max) = self.max {
-            if self.kept.len() > max.saturating_mul(2).max(max.saturating_add(16 * 1024)) {
+            if self.count > max.saturating_mul(2).max(max.saturating_add(16 * 1024)) {
                 self.prune();
             }
         }
     }
 
-    pub(super) fn merge(mut self, other: Keeper<'o>) -> Keeper<'o> {
-        self.omitted.merge(other.omitted);
-        self.add(other.kept);
-        self
+    /// The kept findings in one vector of exactly their number (each batch is freed as soon
+    /// as it is moved).
+    fn joined(&mut self) -> Vec<Finding> {
+        self.count = 0;
+        if self.kept.len() == 1 {
+            return self.kept.pop().unwrap_or_default();
+        }
+        let mut all = Vec::with_capacity(self.kept.iter().map(Vec::len).sum());
+        for batch in self.kept.drain(..) {
+            all.extend(batch);
+        }
+        all
     }
 
-    pub(super) fn into_parts(self) -> (Vec<Finding>, Omitted) {
-        (self.kept, self.omitted)
+    pub(super) fn into_parts(mut self) -> (Vec<Finding>, Omitted) {
+        let kept = self.joined();
+        (kept, self.omitted)
     }
 
     pub(super) fn prune(&mut self) {
@@ -74,8 +103,12 @@ impl<'o> Keeper<'o> {
                 Anchor::File | Anchor::Position { .. } => None,
             }
         }
-        let mut keys: Vec<(&str, u64, usize)> = self.kept.iter().filter_map(key).collect();
+        let mut kept = self.joined();
+        let mut keys: Vec<(&str, u64, usize)> = kept.iter().filter_map(key).collect();
         if keys.len() <= max {
+            drop(keys);
+            self.count = kept.len();
+            self.kept.push(kept);
             return;
         }
         let boundary = match max.checked_sub(1) {
@@ -85,8 +118,9 @@ impl<'o> Keeper<'o> {
             }
             None => None,
         };
+        drop(keys);
         let omitted = &mut self.omitted;
-        self.kept.retain(|f| {
+        kept.retain(|f| {
             let keep = match (key(f), &boundary) {
                 (None, _) => true,
                 (Some(_), None) => false,
@@ -97,5 +131,7 @@ impl<'o> Keeper<'o> {
             }
             keep
         });
+        self.count = kept.len();
+        self.kept.push(kept);
     }
 }

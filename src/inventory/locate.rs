@@ -21,7 +21,8 @@ use super::split::Boundary;
 use super::starts::{skip_bytes, RecordStarts};
 use super::Source;
 
-pub use super::resolve::{resolve, RecordText};
+pub use super::resolve::{resolve, Captured, RecordText, Resolved};
+pub use super::scanner::Keep;
 
 /// How to read a file again: its encoding, `#TYPE` line length and delimiter, and where it
 /// was split when it was read in parts (each part's start with the number of data rows before
@@ -45,12 +46,31 @@ pub fn scan_records(
     wanted: &BTreeSet<u64>,
     starts: &RecordStarts,
 ) -> io::Result<BTreeMap<u64, RecordText>> {
+    scan_records_with(source, plan, wanted, starts, &|_, record| record)
+}
+
+/// [`scan_records`], keeping of each wanted record what `keep` makes of it (as it is read,
+/// so that only one record's text is held at a time).
+pub fn scan_records_with<T: Captured>(
+    source: &Source,
+    plan: ScanPlan<'_>,
+    wanted: &BTreeSet<u64>,
+    starts: &RecordStarts,
+    keep: &Keep<'_, T>,
+) -> io::Result<BTreeMap<u64, T>> {
     let first_line = if plan.type_line_len > 0 { 2 } else { 1 };
     let positions = starts.positions(wanted);
     let (Some(positions), false) = (positions.as_ref(), plan.split.is_empty()) else {
         let mut text = DecodingReader::new(source.open()?, plan.encoding);
         skip_bytes(&mut text, plan.type_line_len)?;
-        return scan_text_at(text, plan.delimiter, first_line, wanted, positions.as_ref());
+        return scan_text_at(
+            text,
+            plan.delimiter,
+            first_line,
+            wanted,
+            positions.as_ref(),
+            keep,
+        );
     };
     // A file read in parts is scanned in the same parts at once. Each part but the last
     // wanted one also counts its lines to its end, where the next part's line numbers start.
@@ -67,7 +87,7 @@ pub fn scan_records(
         .iter()
         .rposition(|w| !w.is_empty())
         .unwrap_or(0);
-    let scan_part = |k: usize| -> io::Result<(BTreeMap<u64, RecordText>, u64)> {
+    let scan_part = |k: usize| -> io::Result<(BTreeMap<u64, T>, u64)> {
         let wanted = &wanted_by_part[k];
         let start = k.checked_sub(1).map(|i| plan.split[i].0);
         let end = plan.split.get(k).map(|(b, _)| b.text);
@@ -101,9 +121,10 @@ pub fn scan_records(
             Some(positions),
             BUF,
             to_end,
+            keep,
         )
     };
-    let scanned: Vec<io::Result<(BTreeMap<u64, RecordText>, u64)>> =
+    let scanned: Vec<io::Result<(BTreeMap<u64, T>, u64)>> =
         (0..=last_part).into_par_iter().map(scan_part).collect();
     let mut found = BTreeMap::new();
     // The line number of the current part's first character.
@@ -112,7 +133,7 @@ pub fn scan_records(
         let (records, end_line) = part?;
         let start_line = if k == 0 { first_line } else { 1 };
         for (record, mut text) in records {
-            text.first_line += line - start_line;
+            text.shift_lines(line - start_line);
             found.insert(record, text);
         }
         line += end_line - start_line;
@@ -127,18 +148,19 @@ pub fn scan_text<R: Read>(
     line: u64,
     wanted: &BTreeSet<u64>,
 ) -> io::Result<BTreeMap<u64, RecordText>> {
-    scan_text_at(source, delimiter, line, wanted, None)
+    scan_text_at(source, delimiter, line, wanted, None, &|_, record| record)
 }
 
 /// [`scan_text`], jumping straight to the wanted records when their `positions` are known.
-fn scan_text_at<R: Read>(
+fn scan_text_at<R: Read, T>(
     source: R,
     delimiter: u8,
     line: u64,
     wanted: &BTreeSet<u64>,
     positions: Option<&BTreeMap<u64, u64>>,
-) -> io::Result<BTreeMap<u64, RecordText>> {
-    scan_with_buffer(source, delimiter, line, wanted, positions, BUF, false).map(|(f, _)| f)
+    keep: &Keep<'_, T>,
+) -> io::Result<BTreeMap<u64, T>> {
+    scan_with_buffer(source, delimiter, line, wanted, positions, BUF, false, keep).map(|(f, _)| f)
 }
 
 #[cfg(test)]
@@ -191,8 +213,15 @@ mod tests {
                     .iter()
                     .map(|&r| (r, if r == 0 { 0 } else { starts[r as usize - 1] }))
                     .collect();
-                let jumped =
-                    scan_text_at(text.as_bytes(), b',', 1, &wanted, Some(&positions)).unwrap();
+                let jumped = scan_text_at(
+                    text.as_bytes(),
+                    b',',
+                    1,
+                    &wanted,
+                    Some(&positions),
+                    &|_, r| r,
+                )
+                .unwrap();
                 assert_eq!(full, jumped, "{text:?} {wanted:?}");
                 assert_eq!(full.len(), wanted.len());
                 // Buffer ends anywhere, between a CR and its LF included.
@@ -205,6 +234,7 @@ mod tests {
                         Some(&positions),
                         size,
                         true,
+                        &|_, r| r,
                     )
                     .unwrap();
                     assert_eq!(full, small, "{text:?} {wanted:?} buffer {size}");

@@ -9,12 +9,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rayon::prelude::*;
 
 use super::file::{TableFile, LOCATING};
-use super::locate::{self, RecordText};
+use super::locate::{self, Resolved};
 use super::{file_name, Inventory};
 use crate::finding::{builtin, Anchor, FileId, Finding, Location};
 
-/// The captured records of each file, by record number.
-type Scanned = BTreeMap<FileId, BTreeMap<u64, RecordText>>;
+/// The anchors wanted in each file, by record number (sorted, without repeats).
+type Wanted = BTreeMap<FileId, BTreeMap<u64, Vec<Anchor>>>;
+
+/// The resolved anchors of each file, by record number.
+type Scanned = BTreeMap<FileId, BTreeMap<u64, Resolved>>;
 
 /// The findings about locating itself, gathered from several threads.
 #[derive(Default)]
@@ -45,15 +48,31 @@ impl Inventory {
     /// files that could not be read again; the findings concerned keep no span.
     pub fn locate(&self, findings: &mut [Finding], with_excerpt: bool) -> Vec<Finding> {
         let caught = Caught::default();
-        let scanned: Scanned = wanted_records(findings)
+        let wanted = wanted_records(findings);
+        // One shared name per header field: a fresh string per located cell cost as much as
+        // the finding's own message.
+        let names: BTreeMap<FileId, Vec<Arc<str>>> = wanted
+            .keys()
+            .filter_map(|&id| {
+                let file = self.files.get(id)?;
+                Some((
+                    id,
+                    file.header()
+                        .iter()
+                        .map(|h| Arc::from(h.as_str()))
+                        .collect(),
+                ))
+            })
+            .collect();
+        let scanned: Scanned = wanted
             .into_par_iter()
-            .filter_map(|(id, records)| self.scan_file(id, &records, &caught))
+            .filter_map(|(id, records)| self.scan_file(id, &records, with_excerpt, &caught))
             .collect();
         findings.par_iter_mut().for_each(|finding| {
             let filled = catch_unwind(AssertUnwindSafe(|| {
                 let related = finding.related.iter_mut().map(|r| &mut r.location);
                 for location in std::iter::once(&mut finding.location).chain(related) {
-                    self.fill(location, &scanned, with_excerpt);
+                    self.fill(location, &scanned, &names);
                 }
             }));
             if let (Err(payload), Some(file)) = (filled, self.files.get(finding.location.file_id)) {
@@ -70,9 +89,10 @@ impl Inventory {
     fn scan_file(
         &self,
         id: FileId,
-        records: &BTreeSet<u64>,
+        anchors: &BTreeMap<u64, Vec<Anchor>>,
+        with_excerpt: bool,
         caught: &Caught,
-    ) -> Option<(FileId, BTreeMap<u64, RecordText>)> {
+    ) -> Option<(FileId, BTreeMap<u64, Resolved>)> {
         let file = self.files.get(id)?;
         let head = file.head.as_ref()?;
         let plan = locate::ScanPlan {
@@ -83,7 +103,12 @@ impl Inventory {
         };
         let scanned = catch_unwind(AssertUnwindSafe(|| {
             crate::fault::inject("locate", file_name(&file.display));
-            locate::scan_records(&file.source, plan, records, &file.rows.starts)
+            let records: BTreeSet<u64> = anchors.keys().copied().collect();
+            let keep = |record: u64, text: locate::RecordText| {
+                let wanted = anchors.get(&record).map_or(&[][..], Vec::as_slice);
+                Resolved::of(&text, wanted, with_excerpt)
+            };
+            locate::scan_records_with(&file.source, plan, &records, &file.rows.starts, &keep)
                 // Positions in a file that changed since it was read would point
                 // at other rows.
                 .and_then(|found| file.source.check_unchanged().map(|()| found))
@@ -113,7 +138,12 @@ impl Inventory {
         }
     }
 
-    fn fill(&self, location: &mut Location, scanned: &Scanned, with_excerpt: bool) {
+    fn fill(
+        &self,
+        location: &mut Location,
+        scanned: &Scanned,
+        names: &BTreeMap<FileId, Vec<Arc<str>>>,
+    ) {
         if let Anchor::Position { line, column } = location.anchor {
             location.span = Some(crate::finding::Span {
                 line,
@@ -128,31 +158,41 @@ impl Inventory {
         };
         if let Anchor::Cell { field, .. } = location.anchor {
             if location.field.is_none() {
-                location.field = file.header().get(field).map(|h| Arc::from(h.as_str()));
+                location.field = match names.get(&location.file_id) {
+                    Some(names) => names.get(field).cloned(),
+                    None => file.header().get(field).map(|h| Arc::from(h.as_str())),
+                };
             }
         }
         let Some(record) = location.anchor.record() else {
             return;
         };
-        let Some(text) = scanned.get(&location.file_id).and_then(|m| m.get(&record)) else {
+        let Some(resolved) = scanned.get(&location.file_id).and_then(|m| m.get(&record)) else {
             return;
         };
-        if let Some((span, excerpt)) = locate::resolve(text, location.anchor, with_excerpt) {
+        if let Some((span, excerpt)) = resolved.get(location.anchor) {
             location.span = Some(span);
-            location.excerpt = excerpt;
+            location.excerpt = excerpt.cloned();
         }
     }
 }
 
-/// The records each file's findings (and their related locations) point at.
-fn wanted_records(findings: &[Finding]) -> BTreeMap<FileId, BTreeSet<u64>> {
-    let mut wanted: BTreeMap<FileId, BTreeSet<u64>> = BTreeMap::new();
+/// The anchors each file's findings (and their related locations) point at, by record.
+fn wanted_records(findings: &[Finding]) -> Wanted {
+    let mut wanted: Wanted = BTreeMap::new();
     for finding in findings {
         for location in
             std::iter::once(&finding.location).chain(finding.related.iter().map(|r| &r.location))
         {
             if let Some(record) = location.anchor.record() {
-                wanted.entry(location.file_id).or_default().insert(record);
+                let anchors = wanted
+                    .entry(location.file_id)
+                    .or_default()
+                    .entry(record)
+                    .or_default();
+                if !anchors.contains(&location.anchor) {
+                    anchors.push(location.anchor);
+                }
             }
         }
     }

@@ -7,6 +7,57 @@ use std::sync::Arc;
 
 use crate::finding::{Anchor, Excerpt, Span};
 
+/// What the scanner keeps of a captured record: the record itself ([`RecordText`]) or only
+/// what was wanted of it ([`Resolved`]). Records of a file read in parts are captured with
+/// line numbers counted from their part's start, and shifted once the parts are joined.
+pub trait Captured: Send {
+    fn shift_lines(&mut self, by: u64);
+}
+
+/// The spans (and excerpts) of the anchors wanted in one record, resolved as it was read, so
+/// that a record's text is never held longer than it takes to resolve them: at 400,000
+/// findings, the captured records held 430 MB more than their spans.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolved(pub Vec<(Anchor, Span, Option<Excerpt>)>);
+
+impl Resolved {
+    /// Resolve `anchors` (of one record) in `record`.
+    pub fn of(record: &RecordText, anchors: &[Anchor], with_excerpt: bool) -> Resolved {
+        let mut out = Vec::with_capacity(anchors.len());
+        for &anchor in anchors {
+            if let Some((span, excerpt)) = resolve(record, anchor, with_excerpt) {
+                out.push((anchor, span, excerpt));
+            }
+        }
+        Resolved(out)
+    }
+
+    pub fn get(&self, anchor: Anchor) -> Option<(Span, Option<&Excerpt>)> {
+        self.0
+            .iter()
+            .find(|(a, _, _)| *a == anchor)
+            .map(|(_, span, excerpt)| (*span, excerpt.as_ref()))
+    }
+}
+
+impl Captured for Resolved {
+    fn shift_lines(&mut self, by: u64) {
+        for (_, span, excerpt) in &mut self.0 {
+            span.line += by;
+            span.end_line += by;
+            if let Some(e) = excerpt {
+                e.first_line += by;
+            }
+        }
+    }
+}
+
+impl Captured for RecordText {
+    fn shift_lines(&mut self, by: u64) {
+        self.first_line += by;
+    }
+}
+
 /// The raw text of one record and where its fields are in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordText {

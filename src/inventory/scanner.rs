@@ -8,10 +8,16 @@ use std::ops::Range;
 
 use super::resolve::RecordText;
 
+/// What to keep of each captured record, given its number and text.
+pub type Keep<'k, T> = dyn Fn(u64, RecordText) -> T + Sync + 'k;
+
 /// The scanner, reading `size` bytes at a time (small sizes in tests). With `to_end`, it
 /// goes on counting lines to the end of `source` once the wanted records are found; it
 /// returns the line number it stopped on.
-pub(super) fn scan_with_buffer<R: Read>(
+// Eight arguments: the scan's own settings, each passed by its two callers (one file, one
+// part of a file); a struct for them would be built once per call and read once.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn scan_with_buffer<R: Read, T>(
     source: R,
     delimiter: u8,
     line: u64,
@@ -19,7 +25,8 @@ pub(super) fn scan_with_buffer<R: Read>(
     positions: Option<&BTreeMap<u64, u64>>,
     size: usize,
     to_end: bool,
-) -> io::Result<(BTreeMap<u64, RecordText>, u64)> {
+    keep: &Keep<'_, T>,
+) -> io::Result<(BTreeMap<u64, T>, u64)> {
     let mut found = BTreeMap::new();
     let last_wanted = wanted.last().copied();
     let mut parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
@@ -73,10 +80,9 @@ pub(super) fn scan_with_buffer<R: Read>(
                 }
                 if record_end {
                     if let Some(capture) = capture.take() {
-                        found.insert(record, capture.finish());
+                        found.insert(record, keep(record, capture.finish()));
                     }
-                    in_record = false;
-                    positioned = false;
+                    (in_record, positioned) = (false, false);
                     if record == last_wanted {
                         break;
                     }
