@@ -126,6 +126,15 @@ pub fn scan_records_with<T: Captured>(
     };
     let scanned: Vec<io::Result<(BTreeMap<u64, T>, u64)>> =
         (0..=last_part).into_par_iter().map(scan_part).collect();
+    join_parts(scanned, first_line)
+}
+
+/// The records of the parts of a file, their lines counted from the file's start: each part
+/// but the first counts its lines from 1, and says the line it ended on.
+fn join_parts<T: Captured>(
+    scanned: Vec<io::Result<(BTreeMap<u64, T>, u64)>>,
+    first_line: u64,
+) -> io::Result<BTreeMap<u64, T>> {
     let mut found = BTreeMap::new();
     // The line number of the current part's first character.
     let mut line = first_line;
