@@ -305,6 +305,7 @@ fn check_steps(mut args: CheckArgs) -> Result<u8, u8> {
     let options = RenderOptions {
         fail_on: threshold,
         summary: !args.quiet,
+        help_in_findings: !args.lean_json,
         ..RenderOptions::default()
     };
     let outputs_ok = write_outputs(&outputs, &checked, &page, options);

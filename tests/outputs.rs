@@ -161,3 +161,38 @@ fn quiet_is_the_same_for_every_text_output() {
         }
     }
 }
+
+/// The JSON document describes each code once in `rules`; `--lean-json` leaves `help` out of
+/// the findings and changes nothing else.
+#[test]
+fn json_rules_once_and_lean_findings() {
+    let parse = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["check", CONTOSO, "--format", "json"];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&invlint(&args).1).expect("json")
+    };
+    let full = parse(&[]);
+    let lean = parse(&["--lean-json"]);
+    let findings = full["findings"].as_array().expect("findings");
+    assert!(findings.len() > 10, "{}", findings.len());
+    for f in findings {
+        let code = f["code"].as_str().expect("code");
+        let rule = &full["rules"][code];
+        assert!(
+            rule["title"].as_str().is_some_and(|t| !t.is_empty()),
+            "{code}: {rule}"
+        );
+        assert_eq!(f["help"], rule["help"], "{code}");
+    }
+    assert_eq!(
+        full["rules"]["PC002"]["docs"]
+            .as_str()
+            .map(|d| d.starts_with("https://")),
+        Some(true)
+    );
+    let mut stripped = full.clone();
+    for f in stripped["findings"].as_array_mut().expect("findings") {
+        f.as_object_mut().expect("object").remove("help");
+    }
+    assert_eq!(stripped, lean);
+}

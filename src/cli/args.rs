@@ -54,7 +54,8 @@ pub enum Command {
         mut_arg("exit_zero", |a| a.hide(true)),
         mut_arg("color", |a| a.hide(true)),
         mut_arg("output", |a| a.hide(true)),
-        mut_arg("statistics", |a| a.hide(true))
+        mut_arg("statistics", |a| a.hide(true)),
+        mut_arg("lean_json", |a| a.hide(true))
     )]
     Report(Box<ReportArgs>),
     /// List the rules: code, severity, title, pack.
@@ -183,6 +184,10 @@ pub struct CheckArgs {
     /// findings; JSON with --format json.
     #[arg(long)]
     pub statistics: bool,
+    /// JSON findings leave out `help`, which the document's `rules` object gives once per
+    /// code: a smaller document when the findings are many.
+    #[arg(long)]
+    pub lean_json: bool,
     /// Exit 1 when a finding at or above this severity remains [default: error].
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,

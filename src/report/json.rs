@@ -1,18 +1,54 @@
 //! `json`: the machine-readable contract (`version` 1). Consumers must ignore unknown fields.
 
+use std::collections::BTreeMap;
 use std::io;
 
 use serde::Serialize;
 
 use crate::engine::{MissingTable, Outcome, Skipped};
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location, Related, Severity};
 use crate::gate::GateSummary;
+use crate::rule::RuleSet;
+
+use super::RenderOptions;
 
 #[derive(Serialize)]
 struct Document<'a> {
     version: u32,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Findings<'a>,
     summary: Summary<'a>,
+    /// Code → what it is (title, help, documentation), once per code that ran or has a
+    /// finding (additive to the version 1 contract).
+    rules: BTreeMap<&'a str, JsonRule<'a>>,
+}
+
+/// The findings, written one by one as the document is (never gathered in memory first).
+struct Findings<'a> {
+    findings: &'a [Finding],
+    /// Repeat each rule's help in its findings (the contract; off with `--lean-json`).
+    help: bool,
+}
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.findings.iter().map(|f| finding(f, self.help)))
+    }
+}
+
+/// The related locations of a finding, written as they are read.
+struct RelatedList<'a>(&'a [Related]);
+
+impl Serialize for RelatedList<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|r| related(&r.location, &r.message)))
+    }
+}
+
+#[derive(Serialize)]
+struct JsonRule<'a> {
+    title: &'a str,
+    help: Option<&'a str>,
+    docs: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -20,7 +56,9 @@ struct JsonFinding<'a> {
     code: &'a str,
     severity: Severity,
     message: &'a str,
-    help: Option<&'a str>,
+    /// `None`: left out (`--lean-json`); `Some(None)`: `null`, a rule without help.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<Option<&'a str>>,
     file: &'a str,
     line: u64,
     column: u64,
@@ -34,7 +72,7 @@ struct JsonFinding<'a> {
     /// version 1 contract).
     #[serde(skip_serializing_if = "Option::is_none")]
     count: Option<usize>,
-    related: Vec<JsonRelated<'a>>,
+    related: RelatedList<'a>,
 }
 
 #[derive(Serialize)]
@@ -77,13 +115,13 @@ struct Summary<'a> {
     truncated: Option<usize>,
 }
 
-fn finding(f: &Finding) -> JsonFinding<'_> {
+fn finding(f: &Finding, help: bool) -> JsonFinding<'_> {
     let s = f.location.span_or_start();
     JsonFinding {
         code: &f.code,
         severity: f.severity,
         message: &f.message,
-        help: f.help.as_deref(),
+        help: help.then_some(f.help.as_deref()),
         file: &f.location.file,
         line: s.line,
         column: s.column,
@@ -94,11 +132,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         field: f.location.field.as_deref(),
         value: f.location.value.as_deref(),
         count: f.count,
-        related: f
-            .related
-            .iter()
-            .map(|r| related(&r.location, &r.message))
-            .collect(),
+        related: RelatedList(&f.related),
     }
 }
 
@@ -125,15 +159,23 @@ pub const REPORTER: super::Reporter = super::Reporter {
     excerpts: false,
     summary: super::Summary::Never,
     terminal: true,
-    write: |c, out| write(c.outcome, out),
+    write: |c, out| write(c.outcome, c.rules, c.options, out),
 };
 
-pub fn write(report: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+pub fn write(
+    report: &Outcome,
+    rules: &RuleSet,
+    options: RenderOptions,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
     let counts = report.counts();
     let n = |s| counts.get(&s).copied().unwrap_or(0);
     let doc = Document {
         version: 1,
-        findings: report.findings.iter().map(finding).collect(),
+        findings: Findings {
+            findings: &report.findings,
+            help: options.help_in_findings,
+        },
         summary: Summary {
             files: report.files,
             rows: report.rows,
@@ -148,6 +190,17 @@ pub fn write(report: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
             config: report.config.as_deref(),
             truncated: Some(report.omitted.count()).filter(|&n| n > 0),
         },
+        rules: super::described_rules(report, rules)
+            .into_iter()
+            .map(|r| {
+                let rule = JsonRule {
+                    title: r.title,
+                    help: r.help,
+                    docs: r.url,
+                };
+                (r.code, rule)
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)

@@ -205,6 +205,9 @@ pub struct RenderOptions {
     /// The lowest severity that fails the run (`--fail-on`; `None`: never), for formats that
     /// mark failures (JUnit).
     pub fail_on: Option<Severity>,
+    /// Repeat each rule's `help` in every JSON finding (the contract); off with `--lean-json`,
+    /// which leaves it to the document's `rules` object, once per code.
+    pub help_in_findings: bool,
 }
 
 impl Default for RenderOptions {
@@ -215,6 +218,7 @@ impl Default for RenderOptions {
             ascii: false,
             summary: true,
             fail_on: Some(Severity::Error),
+            help_in_findings: true,
         }
     }
 }
