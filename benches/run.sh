@@ -11,13 +11,16 @@
 #   1. builds invlint, the generator (examples/gen.rs) and the reference checker
 #      (benches/reference.rs: PC001, PC002, AD001, AD002, TP001, PC004 written by hand);
 #   2. generates inventories: 100,000 and 1,000,000 users (UTF-8), 1,000,000 users UTF-16LE,
-#      the 1M one with a 200-byte column no rule reads added to users.csv ("wide"), and
-#      250,000 users with 25 % defects (more than 50,000 findings);
+#      the 1M one with a 200-byte column no rule reads added to users.csv ("wide"),
+#      250,000 users with 40 % defects (about 100,000 findings) and 1,000,000 users with 40 %
+#      defects ("many findings": about 400,000);
 #   3. checks that the reference and invlint find exactly the same six-rule findings;
 #   4. times `invlint check DIR --format json` with all the default packs and the reference,
 #      with --jobs 1 and 2 (hyperfine, median of RUNS; installed with apt-get when missing,
 #      else a median of repeated runs), measures peak RSS (/usr/bin/time), the bytes of the
-#      columns invlint keeps (the referenced columns), and the human rendering of 50k findings;
+#      columns invlint keeps (the referenced columns), the human rendering of 100k findings to
+#      a file, and, on the many-findings inventory, time and peak RSS of json, json
+#      --lean-json, compact and json --max-findings 100 side by side;
 #   5. prints a Markdown table with the targets met or missed, also written to
 #      target/bench-results.md.
 #
@@ -69,7 +72,8 @@ generate() { # name, generator arguments...
 generate u100k --users 100000 --seed 42
 generate u1m --users 1000000 --seed 42
 generate u1m-utf16 --users 1000000 --seed 42 --utf16
-generate f50k --users 250000 --seed 42 --defects 0.25
+generate f100k --users 250000 --seed 42 --defects 0.4
+generate many1m --users 1000000 --seed 42 --defects 0.4
 # The 1M inventory plus a 200-byte column no rule reads, in users.csv.
 WIDE="$DATA/u1m-wide"
 if [ ! -f "$WIDE/.done" ] || [ "$WIDE/.done" -ot "$DATA/u1m/planted.json" ]; then
@@ -153,11 +157,31 @@ KEPT_TABLE=$("$REF" "$DATA/u1m" --columns | awk -F'\t' 'NR > 1 && $1 != "TOTAL" 
 RSS_WIDE=$(rss "$INVLINT" check "$WIDE" --format json --jobs 2 --exit-zero)
 WIDE_EXTRA=$(( $(csv_bytes "$WIDE") - $(csv_bytes "$DATA/u1m") ))
 
-log "== rendering 50,000+ findings"
-F="$DATA/f50k"
-FINDINGS=$("$INVLINT" check "$F" --format json --exit-zero | grep -o '"code":' | wc -l)
-read -r T_HUMAN SD_HUMAN < <(timeit "$INVLINT" check "$F" --format human --color never --exit-zero)
+log "== rendering 100,000 findings to a file"
+F="$DATA/f100k"
+FINDINGS=$("$INVLINT" check "$F" --format compact -q --exit-zero | wc -l)
+HUMAN_TO_FILE="$DATA/human-to-file.sh"
+printf '#!/bin/sh\nexec "%s" check "%s" --format human --color never --exit-zero >"%s"\n' \
+  "$(realpath "$INVLINT")" "$F" "$DATA/human.txt" >"$HUMAN_TO_FILE"
+chmod +x "$HUMAN_TO_FILE"
+read -r T_HUMAN SD_HUMAN < <(timeit "$HUMAN_TO_FILE")
 read -r T_JSON SD_JSON < <(timeit "$INVLINT" check "$F" --format json --exit-zero)
+
+log "== many findings: 1M users, 40 % defects"
+M="$DATA/many1m"
+MANY=$("$INVLINT" check "$M" --format compact -q --exit-zero | wc -l)
+MANY_TABLE=""
+declare -A MT MR
+for case in "json:--format json" "lean:--format json --lean-json" "compact:--format compact" \
+  "capped:--format json --max-findings 100"; do
+  key=${case%%:*} args=${case#*:}
+  # shellcheck disable=SC2086 # the arguments are words
+  read -r t sd < <(timeit "$INVLINT" check "$M" $args --jobs 2 --exit-zero)
+  # shellcheck disable=SC2086
+  MR[$key]=$(rss "$INVLINT" check "$M" $args --jobs 2 --exit-zero)
+  MT[$key]=$t
+  MANY_TABLE+="| \`$args\` | $t ± $sd | ${MR[$key]} |"$'\n'
+done
 LOAD_AFTER=$(load1)
 
 # --- 5. report -----------------------------------------------------------------------------
@@ -197,6 +221,14 @@ verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi; 
   echo "| peak RSS ≤ 2 × referenced column bytes (1M, 2 threads) | ${RSS_MB[u1m/2]} MB / $(calc "$KEPT_1M / 1048576" 0) MB = **$rss_ratio ×** | $(verdict "$rss_ratio <= 2") |"
   echo "| RSS not proportional to unreferenced columns | +$(calc "$WIDE_EXTRA / 1048576" 0) MB of unread column: RSS ${RSS_MB[u1m/2]} → $RSS_WIDE MB | $(verdict "$RSS_WIDE - ${RSS_MB[u1m/2]} < $WIDE_EXTRA / 1048576 / 10") |"
   echo "| 2 threads ≥ 1.6 × faster than 1 (1M) | ${T[u1m/1]} s / ${T[u1m/2]} s = **$scaling ×** (reference: $ref_scaling ×) | $(verdict "$scaling >= 1.6") |"
-  echo "| $FINDINGS findings in the human format < 2 s | whole run $T_HUMAN s (JSON run $T_JSON s, so rendering ≈ $render s) | $(verdict "$T_HUMAN < 2") |"
+  echo "| $FINDINGS findings in the human format to a file < 2 s | whole run $T_HUMAN s (JSON run $T_JSON s, so rendering ≈ $render s) | $(verdict "$T_HUMAN < 2") |"
+  echo "| many findings: json ≤ 1.4 × the time of --max-findings 100 | ${MT[json]} s / ${MT[capped]} s = **$(calc "${MT[json]} / ${MT[capped]}") ×** | $(verdict "${MT[json]} <= 1.4 * ${MT[capped]}") |"
+  echo "| many findings: json ≤ 1.3 × the peak RSS of --max-findings 100 | ${MR[json]} MB / ${MR[capped]} MB = **$(calc "${MR[json]} / ${MR[capped]}") ×** | $(verdict "${MR[json]} <= 1.3 * ${MR[capped]}") |"
+  echo
+  echo "Many findings: \`invlint check many1m ... --jobs 2\` (1,000,000 users, 40 % defects, $MANY findings):"
+  echo
+  echo "| arguments | s | peak RSS MB |"
+  echo "|---|---|---|"
+  printf '%s' "$MANY_TABLE"
 } | tee "$OUT"
 log "written to $OUT"
