@@ -117,12 +117,8 @@ impl TableDecl {
                     .get(&canonical.to_ascii_lowercase())
                     .copied()
                     .or_else(|| {
-                        let alts = self
-                            .aliases
+                        self.aliases_of(canonical)
                             .iter()
-                            .find(|(c, _)| c.eq_ignore_ascii_case(canonical))?
-                            .1;
-                        alts.iter()
                             .filter_map(|a| first.get(&a.to_ascii_lowercase()).copied())
                             .min()
                     })
@@ -135,15 +131,19 @@ impl TableDecl {
             .iter()
             .position(|h| h.trim().eq_ignore_ascii_case(canonical))
             .or_else(|| {
-                let alts = self
-                    .aliases
-                    .iter()
-                    .find(|(c, _)| c.eq_ignore_ascii_case(canonical))?
-                    .1;
+                let alts = self.aliases_of(canonical);
                 header
                     .iter()
                     .position(|h| alts.iter().any(|a| a.eq_ignore_ascii_case(h.trim())))
             })
+    }
+
+    /// The other header names declared for column `canonical` (none when it has none).
+    fn aliases_of(&self, canonical: &str) -> &[String] {
+        self.aliases
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(canonical))
+            .map_or(&[], |(_, alts)| alts.as_slice())
     }
 
     /// Whether one of the declared type names is `type_name` itself (not a `*` family).

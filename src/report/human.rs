@@ -322,14 +322,17 @@ fn window(
     avail: usize,
     style: &Style,
 ) -> (String, (usize, usize)) {
-    let cells: Vec<(usize, String, usize)> = line
+    // Each character with its byte offset and shown width, and the widths summed: the window
+    // is measured many times, and a string per character was most of this format's time.
+    let cells: Vec<(usize, char, usize)> = line
         .char_indices()
-        .map(|(at, c)| {
-            let text = display_char(c);
-            let w = text.chars().map(|c| c.width().unwrap_or(0)).sum();
-            (at, text, w)
-        })
+        .map(|(at, c)| (at, c, shown_width(c)))
         .collect();
+    let mut sums = Vec::with_capacity(cells.len() + 1);
+    sums.push(0);
+    for &(_, _, w) in &cells {
+        sums.push(sums[sums.len() - 1] + w);
+    }
     let first = cells
         .iter()
         .position(|(at, _, _)| *at >= s)
@@ -338,7 +341,7 @@ fn window(
         .iter()
         .position(|(at, _, _)| *at >= e)
         .unwrap_or(cells.len());
-    let width = |from: usize, to: usize| -> usize { cells[from..to].iter().map(|c| c.2).sum() };
+    let width = |from: usize, to: usize| -> usize { sums[to] - sums[from] };
     let mark = style.ellipsis_width();
     // Room for a mark at each end, so the window never needs to be recomputed.
     let room = avail.saturating_sub(2 * mark).max(1);
@@ -372,11 +375,11 @@ fn window(
         column += mark;
     }
     let mut underline_start = column;
-    for (k, (_, piece, w)) in cells.iter().enumerate().take(b).skip(a) {
+    for (k, &(_, c, w)) in cells.iter().enumerate().take(b).skip(a) {
         if k == first {
             underline_start = column;
         }
-        text.push_str(piece);
+        super::visible::push_visible(&mut text, c);
         column += w;
     }
     if first >= b {
@@ -405,18 +408,21 @@ fn fit(text: &str, width: usize, style: &Style) -> String {
 // ---- Display text: the one place where input (cell values, file names, messages that quote
 // them) becomes text on a console.
 
-/// Input text as shown: every character through [`display_char`].
+/// Input text as shown: control, bidi and invisible characters are written as `\u{…}`
+/// escapes (raw, they would move the cursor, retitle the window, reverse text or hide a
+/// difference; see [`super::visible`]).
 fn shown(text: &str) -> String {
-    text.chars().map(display_char).collect()
+    super::visible::visible(text).into_owned()
 }
 
-/// One character of input as shown: control, bidi and invisible characters are written as
-/// `\u{…}` escapes (raw, they would move the cursor, retitle the window, reverse text or hide
-/// a difference; see [`super::visible`]).
-fn display_char(c: char) -> String {
-    let mut out = String::new();
-    super::visible::push_visible(&mut out, c);
-    out
+/// The console columns character `c` takes once shown (an escape `\u{…}` for a hidden one).
+fn shown_width(c: char) -> usize {
+    if super::visible::is_hidden_char(c) {
+        let digits = (32 - (c as u32).leading_zeros()).div_ceil(4).max(1) as usize;
+        "\\u{}".len() + digits
+    } else {
+        c.width().unwrap_or(0)
+    }
 }
 
 // ---- Style: colours and the glyphs the console can show.
@@ -478,6 +484,25 @@ impl Style {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_width_is_the_width_of_what_is_shown() {
+        for c in [
+            'a',
+            'é',
+            '漢',
+            '\u{1b}',
+            '\u{7f}',
+            '\u{202e}',
+            '\u{200b}',
+            '\u{feff}',
+            '\u{e0001}',
+        ] {
+            let mut out = String::new();
+            super::super::visible::push_visible(&mut out, c);
+            assert_eq!(shown_width(c), text_width_of(&out), "{c:?} shown as {out}");
+        }
+    }
 
     #[test]
     fn window_keeps_the_cell_in_view_and_marks_cuts() {

@@ -10,35 +10,35 @@ use super::MIN_WIDTH;
 /// a line is broken at its spaces, then (a long word) between characters.
 pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     let width = width.max(MIN_WIDTH);
+    let room = width - text_width_of(rest).min(width - 1);
     let mut lines = Vec::new();
     let mut line = first.to_string();
     let mut line_width = text_width_of(first);
     let mut empty = true;
+    let mut place = |piece: &str| {
+        let w = text_width_of(piece);
+        if !empty && line_width + 1 + w > width {
+            lines.push(std::mem::take(&mut line));
+            line = rest.to_string();
+            line_width = text_width_of(rest);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+            line_width += 1;
+        }
+        line.push_str(piece);
+        line_width += w;
+        empty = false;
+    };
     for unit in units(text) {
-        let unit_width = text_width_of(&unit);
-        let pieces: Vec<String> = if unit_width <= width - text_width_of(rest).min(width - 1) {
-            vec![unit]
+        if text_width_of(&unit) <= room {
+            place(&unit);
         } else {
             // Too wide for any line: its words, then the characters of a too long word.
-            unit.split(' ')
-                .flat_map(|w| chop(w, width - text_width_of(rest).min(width - 1)))
-                .collect()
-        };
-        for piece in pieces {
-            let w = text_width_of(&piece);
-            if !empty && line_width + 1 + w > width {
-                lines.push(std::mem::take(&mut line));
-                line = rest.to_string();
-                line_width = text_width_of(rest);
-                empty = true;
+            for piece in unit.split(' ').flat_map(|w| chop(w, room)) {
+                place(&piece);
             }
-            if !empty {
-                line.push(' ');
-                line_width += 1;
-            }
-            line.push_str(&piece);
-            line_width += w;
-            empty = false;
         }
     }
     lines.push(line);
