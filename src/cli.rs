@@ -296,6 +296,8 @@ fn check_steps(mut args: CheckArgs) -> Result<u8, u8> {
         return Err(2);
     }
     asked.excerpts = format.needs_excerpts() || outputs.iter().any(|(f, _)| f.needs_excerpts());
+    let formats = std::iter::once(format).chain(outputs.iter().map(|(f, _)| *f));
+    asked.columns = formats.flat_map(Format::columns).collect();
     let checked = run_check(asked, config)?;
     for (_, path) in &outputs {
         refuse_input(path, &checked.inputs)?;
@@ -362,11 +364,13 @@ fn html_report(args: &ReportArgs) -> u8 {
     }
     // The paths as typed (globs unexpanded) are the page's record of what was checked.
     let mut check_args = args.check.clone();
-    let checked =
-        match prepare(&mut check_args).and_then(|(asked, config)| run_check(asked, config)) {
-            Ok(c) => c,
-            Err(code) => return code,
-        };
+    let checked = match prepare(&mut check_args).and_then(|(mut asked, config)| {
+        asked.columns = Format::Html.columns();
+        run_check(asked, config)
+    }) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     if args.html.as_os_str() != "-" {
         if let Err(code) = refuse_input(&args.html, &checked.inputs) {
             return code;

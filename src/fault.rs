@@ -5,8 +5,8 @@
 //! or `rule:AD001`. Points: `open` (reading a file's head), `read` (reading its rows),
 //! `locate` (re-reading it to locate findings), `compile` (compiling a rule), `index` (building
 //! a key index of a table kind, e.g. `index:registrars`), `join` (`join:all`, resolving the
-//! shared lookups), `rule` (evaluating
-//! a rule). Release builds
+//! shared lookups), `rule` (evaluating a rule), `reread` (reading a file again for columns a
+//! reporter wanted and the run did not keep). Release builds
 //! compile this to nothing, so it cannot fire in production.
 
 /// Panic here if the tests asked for it (debug builds only).

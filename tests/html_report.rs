@@ -666,3 +666,48 @@ fn overlapping_exports_count_people_not_rows() {
     assert_eq!(pools["sba01.contoso.com"].0, 1, "{pools:?}");
     assert_eq!(text(one(&services, "#total-users")), "4");
 }
+
+/// The page's columns are kept while the rows are read: making a second read of any file
+/// panic (a debug build's fault point `reread`) changes nothing, through `report --html` or
+/// `check --output html=FILE`.
+#[test]
+fn the_page_reads_no_file_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("page.html");
+    let page_arg = page.to_string_lossy().into_owned();
+    let output = format!("html={page_arg}");
+    let files: Vec<String> = walkdir::WalkDir::new(crate::common::root().join(CONTOSO))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "csv"))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(files.len() > 5, "{files:?}");
+    let run = |args: &[&str], file: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_invlint"))
+            .args(args)
+            .current_dir(crate::common::root())
+            .env("INVLINT_TEST_PANIC", format!("reread:{file}"))
+            .output()
+            .expect("invlint runs")
+    };
+    for file in &files {
+        let out = run(&["report", CONTOSO, "--html", &page_arg, "-q"], file);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run(
+        &["check", CONTOSO, "--format", "compact", "--output", &output],
+        "users.csv",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

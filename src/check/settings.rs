@@ -54,6 +54,8 @@ pub struct Asked {
     pub exit_zero: bool,
     /// Keep the source lines of each location (for the formats that show them).
     pub excerpts: bool,
+    /// Columns the asked formats read besides the rules' (see [`engine::Options::columns`]).
+    pub columns: Vec<(String, Vec<String>)>,
 }
 
 impl Asked {
@@ -231,6 +233,7 @@ fn engine_options(asked: &Asked, config: &Config) -> Options {
         select,
         ignore: file.ignore.iter().chain(&asked.ignore).cloned().collect(),
         excerpts: asked.excerpts,
+        columns: asked.columns.clone(),
         progress: None,
         max_findings: None,
     }

@@ -300,6 +300,7 @@ impl CheckArgs {
             fail_on: self.fail_on.map(FailOn::into_config),
             exit_zero: self.exit_zero,
             excerpts,
+            columns: Vec::new(),
         }
     }
 }

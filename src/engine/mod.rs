@@ -67,6 +67,9 @@ pub struct Options {
     /// Codes or prefixes to run (empty: all) and to leave out.
     pub select: Vec<String>,
     pub ignore: Vec<String>,
+    /// Columns that reporters read besides the rules' (kind, canonical column names), kept
+    /// while the rows are read so that no file is read twice for them (the HTML page).
+    pub columns: Vec<(String, Vec<String>)>,
     /// Keep the source lines of each location (for the human format).
     pub excerpts: bool,
     /// Where to send progress events (the library draws nothing).
@@ -265,6 +268,7 @@ pub fn run(
     crate::inventory::known::raise_known(&inventory, &rules.known(), &mut findings);
     let (schema, compiled) = plan::compile(rules, decls, &inventory, options, &mut findings)?;
     let mut plan = Plan::new(&schema, &inventory, &compiled);
+    plan.keep_reported(&schema, &options.columns);
     let read = plan::kinds_read(&schema, &compiled);
     let mut opened = Keeper::new(options, Some(&read));
     opened.add(findings);

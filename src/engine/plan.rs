@@ -224,6 +224,25 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// Keep also the columns reporters asked for (`kind` → canonical names or aliases); names
+    /// the schema does not know are left out, as the reporter reads them as empty anyway.
+    pub(super) fn keep_reported(&mut self, schema: &Schema, columns: &[(String, Vec<String>)]) {
+        for (kind, names) in columns {
+            let Some(k) = schema.kind(kind) else { continue };
+            let info = &schema.kinds[k];
+            for name in names {
+                let column = info
+                    .columns
+                    .iter()
+                    .position(|c| c.eq_ignore_ascii_case(name))
+                    .or_else(|| info.aliases.get(&name.to_ascii_lowercase()).copied());
+                if let Some(c) = column {
+                    self.used.insert((k, c));
+                }
+            }
+        }
+    }
+
     /// Which fields of `file` to keep: the columns the plan uses of its kind (a view's
     /// columns are its base kind's: they are read from its files too).
     pub(super) fn fields_to_keep(&self, schema: &Schema, file: usize, width: usize) -> Vec<bool> {

@@ -3,8 +3,10 @@
 //! The engine keeps only the columns its rules read, so a reporter that needs other columns
 //! (the HTML report's readiness needs each user's home pool and each pool's site, whatever
 //! rules ran) asks for them by canonical name here. Cells the run already kept are used as
-//! they are; a file lacking one of them is read again, that file only and those columns only,
-//! with the dialect (encoding, delimiter, `#TYPE` line) found when the inventory was opened.
+//! they are (a reporter declares its columns, `Reporter::columns`, and the check keeps them
+//! while it reads the rows); a file lacking one of them is read again, that file only and
+//! those columns only, with the dialect (encoding, delimiter, `#TYPE` line) found when the
+//! inventory was opened.
 
 use rayon::prelude::*;
 
@@ -94,6 +96,7 @@ impl Inventory {
                     *k = true;
                 }
             }
+            crate::fault::inject("reread", super::file_name(&file.display));
             reread = table::read_rows(&file.source, head, &keep)
                 .map_err(|e| (file.display.to_string(), e.to_string()))?;
             &reread

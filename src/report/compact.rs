@@ -40,6 +40,7 @@ pub const REPORTER: super::Reporter = super::Reporter {
     name: "compact",
     aliases: &["concise"],
     excerpts: false,
+    columns: &[],
     summary: super::Summary::Appended,
     terminal: true,
     write: |c, out| write(c.outcome, c.options, out),

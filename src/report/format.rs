@@ -105,6 +105,18 @@ impl Format {
         self.reporter().name
     }
 
+    /// The table columns this format reads besides the rules', as kind and canonical names.
+    pub fn columns(self) -> Vec<(String, Vec<String>)> {
+        self.reporter()
+            .columns
+            .iter()
+            .map(|s| {
+                let names = s.columns.iter().map(|c| c.to_string()).collect();
+                (s.kind.to_string(), names)
+            })
+            .collect()
+    }
+
     /// Whether the reader must keep source excerpts for this format.
     pub fn needs_excerpts(self) -> bool {
         self.reporter().excerpts

@@ -75,6 +75,7 @@ pub const REPORTER: super::Reporter = super::Reporter {
     name: "github",
     aliases: &[],
     excerpts: false,
+    columns: &[],
     summary: super::Summary::Never,
     terminal: true,
     write: |c, out| write(c.outcome, out),

@@ -46,6 +46,7 @@ pub const REPORTER: super::Reporter = super::Reporter {
     name: "human",
     aliases: &[],
     excerpts: true,
+    columns: &[],
     summary: super::Summary::Own,
     terminal: true,
     write: |c, out| write(c.outcome, c.options, out),

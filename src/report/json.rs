@@ -157,6 +157,7 @@ pub const REPORTER: super::Reporter = super::Reporter {
     name: "json",
     aliases: &[],
     excerpts: false,
+    columns: &[],
     summary: super::Summary::Never,
     terminal: true,
     write: |c, out| write(c.outcome, c.rules, c.options, out),

@@ -73,6 +73,7 @@ pub const REPORTER: super::Reporter = super::Reporter {
     name: "junit",
     aliases: &[],
     excerpts: false,
+    columns: &[],
     summary: super::Summary::Never,
     terminal: true,
     write: |c, out| write(c.outcome, c.rules, c.options.fail_on, out),

@@ -216,6 +216,7 @@ pub const REPORTER: super::Reporter = super::Reporter {
     name: "markdown",
     aliases: &[],
     excerpts: false,
+    columns: &[],
     summary: super::Summary::Never,
     terminal: true,
     write: |c, out| write(c.outcome, c.rules, out),

@@ -67,6 +67,8 @@ pub struct Reporter {
     pub aliases: &'static [&'static str],
     /// It shows source excerpts, which the reader must keep for it (they cost memory).
     pub excerpts: bool,
+    /// The table columns it reads besides the rules' (kept while the rows are read).
+    pub columns: &'static [html::model::sources::Source],
     /// Who writes the summary lines.
     pub summary: Summary,
     /// Its output is fit to print on an interactive terminal (text or lines, not a page).

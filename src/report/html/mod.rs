@@ -77,6 +77,7 @@ pub const REPORTER: super::Reporter = super::Reporter {
     name: "html",
     aliases: &[],
     excerpts: false,
+    columns: model::sources::SOURCES,
     summary: super::Summary::Never,
     terminal: false,
     write: |c, out| write(c.outcome, c.rules, c.page, out),
