@@ -45,6 +45,9 @@
 //! are read at the same time (every check but PC001 runs during that pass, PC001 keeps its few
 //! candidate rows), then the candidates are joined with the registrations.
 //!
+//! One file of about 1,300 lines on purpose: a bench target is one source file, and a
+//! yardstick is easiest to trust when it shares no code with what it measures.
+//!
 //! ```text
 //! cargo bench --bench reference -- DIR [--jobs N] [--list] [--verify]
 //! cargo bench --bench reference -- DIR --columns
