@@ -1,6 +1,8 @@
 //! Text laid out in columns: wrapping at spaces with `code spans` kept whole, paths broken
 //! after a `/`, widths in console columns (wide letters count two).
 
+use std::borrow::Cow;
+
 use unicode_width::UnicodeWidthChar;
 
 use super::MIN_WIDTH;
@@ -46,29 +48,42 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
 }
 
 /// Words of `text` split at spaces, except inside a `code span`, which is one unit together
-/// with what is glued to it (`(`Move-CsUser …`),`).
-fn units(text: &str) -> Vec<String> {
+/// with what is glued to it (`(`Move-CsUser …`),`). A unit is borrowed from `text` unless a
+/// line break or tab inside a span had to become a space.
+fn units(text: &str) -> Vec<Cow<'_, str>> {
     let mut units = Vec::new();
-    let mut current = String::new();
+    let mut start = None;
     let mut in_code = false;
-    for c in text.chars() {
+    let mut breaks = false;
+    let mut end_unit = |from: Option<usize>, to: usize, breaks: bool| {
+        if let Some(from) = from {
+            let unit = &text[from..to];
+            units.push(if breaks {
+                Cow::Owned(unit.replace(['\n', '\t'], " "))
+            } else {
+                Cow::Borrowed(unit)
+            });
+        }
+    };
+    for (i, c) in text.char_indices() {
         match c {
             '`' => {
                 in_code = !in_code;
-                current.push(c);
+                start.get_or_insert(i);
             }
             ' ' | '\n' | '\t' if !in_code => {
-                if !current.is_empty() {
-                    units.push(std::mem::take(&mut current));
-                }
+                end_unit(start.take(), i, std::mem::take(&mut breaks));
             }
-            '\n' | '\t' => current.push(' '),
-            _ => current.push(c),
+            '\n' | '\t' => {
+                start.get_or_insert(i);
+                breaks = true;
+            }
+            _ => {
+                start.get_or_insert(i);
+            }
         }
     }
-    if !current.is_empty() {
-        units.push(current);
-    }
+    end_unit(start, text.len(), breaks);
     units
 }
 
@@ -115,6 +130,17 @@ pub(super) fn text_width_of(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn units_split_at_spaces_outside_code_spans() {
+        let units = units("Run `Move-CsUser\n -Target x`, then\tpublish  it");
+        assert_eq!(
+            units,
+            ["Run", "`Move-CsUser  -Target x`,", "then", "publish", "it"]
+        );
+        assert!(matches!(units[0], Cow::Borrowed(_)));
+        assert!(matches!(units[1], Cow::Owned(_)));
+    }
 
     #[test]
     fn wrap_keeps_code_spans_whole_when_they_fit() {
