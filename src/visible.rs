@@ -43,10 +43,21 @@ pub fn is_hidden_char(c: char) -> bool {
 /// Append `c` to `out`, as `\u{…}` when it is hidden.
 pub fn push_visible(out: &mut String, c: char) {
     if is_hidden_char(c) {
-        out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = write!(out, "\\u{{{:x}}}", c as u32);
     } else {
         out.push(c);
     }
+}
+
+/// The length in characters of the escape [`push_visible`] writes for `c`, `None` when `c`
+/// is shown as itself.
+pub fn escape_len(c: char) -> Option<usize> {
+    is_hidden_char(c).then(|| {
+        let hex_digits = (32 - (c as u32).leading_zeros()).div_ceil(4).max(1) as usize;
+        "\\u{}".len() + hex_digits
+    })
 }
 
 /// `text` with every hidden character written as `\u{…}` (borrowed when there is none).
@@ -102,6 +113,25 @@ pub fn visible_excerpt(excerpt: &Excerpt) -> Excerpt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_len_is_the_length_of_the_escape() {
+        for c in [
+            'a',
+            '\u{0}',
+            '\u{1b}',
+            '\u{7f}',
+            '\u{9b}',
+            '\u{202e}',
+            '\u{feff}',
+            '\u{e0001}',
+        ] {
+            let mut out = String::new();
+            push_visible(&mut out, c);
+            let expected = is_hidden_char(c).then(|| out.chars().count());
+            assert_eq!(escape_len(c), expected, "{c:?} written as {out}");
+        }
+    }
 
     #[test]
     fn terminal_escapes_bidi_and_zero_width_become_visible() {

@@ -75,11 +75,11 @@ impl<'o> Keeper<'o> {
     /// The kept findings in one vector of exactly their number (each batch is freed as soon
     /// as it is moved).
     fn joined(&mut self) -> Vec<Finding> {
-        self.count = 0;
+        let count = std::mem::take(&mut self.count);
         if self.kept.len() == 1 {
             return self.kept.pop().unwrap_or_default();
         }
-        let mut all = Vec::with_capacity(self.kept.iter().map(Vec::len).sum());
+        let mut all = Vec::with_capacity(count);
         for batch in self.kept.drain(..) {
             all.extend(batch);
         }

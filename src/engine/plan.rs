@@ -229,17 +229,8 @@ impl<'a> Plan<'a> {
     pub(super) fn keep_reported(&mut self, schema: &Schema, columns: &[(String, Vec<String>)]) {
         for (kind, names) in columns {
             let Some(k) = schema.kind(kind) else { continue };
-            let info = &schema.kinds[k];
-            for name in names {
-                let column = info
-                    .columns
-                    .iter()
-                    .position(|c| c.eq_ignore_ascii_case(name))
-                    .or_else(|| info.aliases.get(&name.to_ascii_lowercase()).copied());
-                if let Some(c) = column {
-                    self.used.insert((k, c));
-                }
-            }
+            let columns = names.iter().filter_map(|name| schema.column(k, name));
+            self.used.extend(columns.map(|c| (k, c)));
         }
     }
 

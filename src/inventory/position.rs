@@ -72,7 +72,7 @@ impl Inventory {
             let filled = catch_unwind(AssertUnwindSafe(|| {
                 let related = finding.related.iter_mut().map(|r| &mut r.location);
                 for location in std::iter::once(&mut finding.location).chain(related) {
-                    self.fill(location, &scanned, &names);
+                    fill(location, &scanned, &names);
                 }
             }));
             if let (Err(payload), Some(file)) = (filled, self.files.get(finding.location.file_id)) {
@@ -137,43 +137,36 @@ impl Inventory {
             }
         }
     }
+}
 
-    fn fill(
-        &self,
-        location: &mut Location,
-        scanned: &Scanned,
-        names: &BTreeMap<FileId, Vec<Arc<str>>>,
-    ) {
-        if let Anchor::Position { line, column } = location.anchor {
-            location.span = Some(crate::finding::Span {
-                line,
-                column,
-                end_line: line,
-                end_column: column,
-            });
-            return;
+/// Fill in `location`'s span (and excerpt) from the resolved records, and its field name.
+fn fill(location: &mut Location, scanned: &Scanned, names: &BTreeMap<FileId, Vec<Arc<str>>>) {
+    if let Anchor::Position { line, column } = location.anchor {
+        location.span = Some(crate::finding::Span {
+            line,
+            column,
+            end_line: line,
+            end_column: column,
+        });
+        return;
+    }
+    // `names` and `scanned` only hold files of the inventory: an unknown id finds nothing.
+    if let Anchor::Cell { field, .. } = location.anchor {
+        if location.field.is_none() {
+            location.field = names
+                .get(&location.file_id)
+                .and_then(|names| names.get(field).cloned());
         }
-        let Some(file) = self.files.get(location.file_id) else {
-            return;
-        };
-        if let Anchor::Cell { field, .. } = location.anchor {
-            if location.field.is_none() {
-                location.field = match names.get(&location.file_id) {
-                    Some(names) => names.get(field).cloned(),
-                    None => file.header().get(field).map(|h| Arc::from(h.as_str())),
-                };
-            }
-        }
-        let Some(record) = location.anchor.record() else {
-            return;
-        };
-        let Some(resolved) = scanned.get(&location.file_id).and_then(|m| m.get(&record)) else {
-            return;
-        };
-        if let Some((span, excerpt)) = resolved.get(location.anchor) {
-            location.span = Some(span);
-            location.excerpt = excerpt.cloned();
-        }
+    }
+    let Some(record) = location.anchor.record() else {
+        return;
+    };
+    let Some(resolved) = scanned.get(&location.file_id).and_then(|m| m.get(&record)) else {
+        return;
+    };
+    if let Some((span, excerpt)) = resolved.get(location.anchor) {
+        location.span = Some(span);
+        location.excerpt = excerpt.cloned();
     }
 }
 

@@ -418,12 +418,7 @@ fn shown(text: &str) -> String {
 
 /// The console columns character `c` takes once shown (an escape `\u{…}` for a hidden one).
 fn shown_width(c: char) -> usize {
-    if super::visible::is_hidden_char(c) {
-        let digits = (32 - (c as u32).leading_zeros()).div_ceil(4).max(1) as usize;
-        "\\u{}".len() + digits
-    } else {
-        c.width().unwrap_or(0)
-    }
+    super::visible::escape_len(c).unwrap_or_else(|| c.width().unwrap_or(0))
 }
 
 // ---- Style: colours and the glyphs the console can show.

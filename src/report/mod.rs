@@ -58,6 +58,14 @@ pub struct Context<'a> {
 /// Writes one format of a run.
 pub type WriteFn = fn(&Context<'_>, &mut dyn io::Write) -> io::Result<()>;
 
+/// A table kind and the columns a reporter reads from it (canonical names or aliases), in
+/// the order it destructures its cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source {
+    pub kind: &'static str,
+    pub columns: &'static [&'static str],
+}
+
 /// One output format, declared by its file as `pub const REPORTER`.
 #[derive(Clone, Copy)]
 pub struct Reporter {
@@ -68,7 +76,7 @@ pub struct Reporter {
     /// It shows source excerpts, which the reader must keep for it (they cost memory).
     pub excerpts: bool,
     /// The table columns it reads besides the rules' (kept while the rows are read).
-    pub columns: &'static [html::model::sources::Source],
+    pub columns: &'static [Source],
     /// Who writes the summary lines.
     pub summary: Summary,
     /// Its output is fit to print on an interactive terminal (text or lines, not a page).

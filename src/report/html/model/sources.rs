@@ -7,12 +7,7 @@
 //! declaration fails the tests instead of emptying a section of the page; aliases are
 //! resolved by [`crate::engine::Outcome::extract`] as for rules.
 
-/// A table kind and the columns read from it, in the order the model destructures its cells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Source {
-    pub kind: &'static str,
-    pub columns: &'static [&'static str],
-}
+pub use crate::report::Source;
 
 /// Registrar pools (Get-CsService -Registrar): FQDN, version, site.
 pub const REGISTRARS: Source = Source {
