@@ -1167,7 +1167,7 @@ fn verify(dir: &Path, ours: &BTreeSet<(String, String, u64)>) -> Result<usize, S
         .map(|f| {
             (
                 f.code.to_string(),
-                file_name(&f.location.file).to_string(),
+                file_name(f.location.file()).to_string(),
                 f.location.anchor.record().unwrap_or(0),
             )
         })

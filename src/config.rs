@@ -480,7 +480,7 @@ mod tests {
         adjust.apply(&mut findings);
         let got: Vec<(&str, &str, Severity)> = findings
             .iter()
-            .map(|f| (&*f.code, &*f.location.file, f.severity))
+            .map(|f| (&*f.code, &**f.location.file(), f.severity))
             .collect();
         assert_eq!(
             got,

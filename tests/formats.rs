@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use invlint::engine::Outcome;
-use invlint::finding::{Anchor, Finding, Location, Related, Severity, Span};
+use invlint::finding::{Anchor, Finding, Location, Place, Related, Severity, Span};
 use invlint::report::{github, sarif, Format, RenderOptions};
 use invlint::rule::RuleSet;
 
@@ -180,9 +180,12 @@ fn edge_report() -> Outcome {
             span(5, 10, 10),
         ),
     );
-    cell.location.table = Some("users".into());
-    cell.location.field = Some("SipAddress".into());
-    cell.location.value = Some(String::new());
+    cell.location.place = std::sync::Arc::new(Place {
+        file: cell.location.file().clone(),
+        table: Some("users".into()),
+        fields: vec!["Identity".into(), "SipAddress".into()].into(),
+    });
+    cell.location.value = Some("".into());
     cell.identity = Some("users:a@contoso.com".into());
     cell.related.push(Related {
         location: location(
@@ -641,7 +644,7 @@ fn junit_is_well_formed_xml() {
         (Severity::Warning, 0),
         (Severity::Info, 0),
     ]);
-    report.findings[0].message = "<b>&\"quoted\"\u{1} ]]> end".to_string();
+    report.findings[0].message = "<b>&\"quoted\"\u{1} ]]> end".into();
     let rules = RuleSet::load(true, &[]).expect("rules");
     let mut buf = Vec::new();
     invlint::report::write(

@@ -343,7 +343,7 @@ fn file_disappears_or_changes_between_discovery_and_read() {
         .iter()
         .map(|f| {
             (
-                f.location.file.to_string(),
+                f.location.file().to_string(),
                 format!("{} {}", f.code, f.message),
             )
         })

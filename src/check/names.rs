@@ -121,7 +121,7 @@ pub fn nothing_read(report: &Outcome, settings: &Settings) -> Option<String> {
         .collect();
     // Paths that do not exist are said in one line each; an input that exists but cannot be
     // read (a FIFO, a socket) is a finding of the report, in whatever format was asked for.
-    let missing = |f: &&Finding| std::fs::symlink_metadata(&*f.location.file).is_err();
+    let missing = |f: &&Finding| std::fs::symlink_metadata(&**f.location.file()).is_err();
     if !unreadable.is_empty() {
         if !unreadable.iter().all(missing) {
             return None;

@@ -60,11 +60,16 @@ pub fn rename(report: &mut Outcome, from: &str, to: &str) {
             *name = to.clone();
         }
     };
+    let rename = |location: &mut crate::finding::Location| {
+        if &**location.file() == from {
+            location.rename_file(to.clone());
+        }
+    };
     for f in &mut report.findings {
-        swap(&mut f.location.file);
-        f.message = f.message.replace(from, &to);
+        rename(&mut f.location);
+        f.message = f.message.text().replace(from, &to).into();
         for r in &mut f.related {
-            swap(&mut r.location.file);
+            rename(&mut r.location);
         }
     }
     for k in &mut report.kept {

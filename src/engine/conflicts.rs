@@ -77,7 +77,8 @@ pub(super) fn findings(data: &Data<'_>) -> Vec<Finding> {
                             "the same {} with `{name}` = `{}`",
                             info.name,
                             there.trim()
-                        ),
+                        )
+                        .into(),
                     });
                     out.push(finding);
                 }

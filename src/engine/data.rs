@@ -195,12 +195,12 @@ impl<'a> Data<'a> {
 
     pub(super) fn location(&self, row: RowRef, anchor: Anchor, value: Option<String>) -> Location {
         let mut location = self.inventory.files[row.file as usize].location(anchor);
-        location.value = value;
+        location.value = value.map(String::into_boxed_str);
         location
     }
 
     /// Identity of a row of `kind` for baselines: its primary key, else its record number.
-    pub(super) fn identity(&self, kind: KindId, row: RowRef) -> Option<String> {
+    pub(super) fn identity(&self, kind: KindId, row: RowRef) -> Option<Box<str>> {
         let info = &self.schema.kinds[kind];
         if !info.has_primary {
             return None;
@@ -209,7 +209,7 @@ impl<'a> Data<'a> {
         // Composite keys are joined with `|` here: identities are written into baselines and
         // suppression files by people, where the internal separator would be invisible.
         self.row_key(&mut ctx, kind, 0, row)
-            .map(|k| format!("{}:{}", info.name, k.replace('\u{1f}', "|")))
+            .map(|k| format!("{}:{}", info.name, k.replace('\u{1f}', "|")).into())
     }
 }
 

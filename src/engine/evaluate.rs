@@ -375,7 +375,8 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule, emit: &mut dyn Fn
                 if let Some(mut finding) = make_finding(&mut ctx, rule, program, Some(row)) {
                     // Which row counts as the repeat depends on row order; the repeated value
                     // does not, so baselines and suppressions key on it.
-                    finding.identity = Some(format!("{}:{key}", data.schema.kinds[kind].name));
+                    finding.identity =
+                        Some(format!("{}:{key}", data.schema.kinds[kind].name).into());
                     finding
                         .related
                         .insert(0, first_use(data, rule, earlier, &value));
@@ -427,7 +428,7 @@ fn first_use(data: &Data<'_>, rule: &CompiledRule, earlier: RowRef, value: &str)
     };
     Related {
         location: data.location(earlier, anchor, Some(value.to_string())),
-        message: format!("first used here (row {})", earlier.row + 1),
+        message: format!("first used here (row {})", earlier.row + 1).into(),
     }
 }
 

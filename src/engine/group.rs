@@ -44,7 +44,7 @@ pub(super) fn eval_grouped<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Ve
         ctx.set_group_count(None);
         let Some(mut finding) = finding else { continue };
         finding.count = Some(group.count);
-        finding.identity = Some(format!("{kind_name}:{}", group.key));
+        finding.identity = Some(format!("{kind_name}:{}", group.key).into());
         for row in group.more {
             finding.related.push(sample(&mut ctx, program, kind, row));
         }
@@ -143,9 +143,9 @@ fn sample<'a>(
     Related {
         location,
         message: if who.is_empty() {
-            format!("same cause (row {})", row.row + 1)
+            format!("same cause (row {})", row.row + 1).into()
         } else {
-            format!("same cause: {who} (row {})", row.row + 1)
+            format!("same cause: {who} (row {})", row.row + 1).into()
         },
     }
 }

@@ -21,7 +21,7 @@ use super::Data;
 use crate::expr::compile::{ColumnId, KindId, Node};
 use crate::expr::eval::{by_own_column, Ctx};
 use crate::expr::value::RowRef;
-use crate::rule::{CompiledPart, CompiledRule, Program};
+use crate::rule::{CompiledMessage, CompiledRule, Program};
 
 /// The lookup key text was missing (the file lacks the column): the lookup is missing.
 const MISSING: u32 = u32::MAX;
@@ -50,11 +50,8 @@ fn each_node<'n>(node: &'n Node, f: &mut impl FnMut(&'n Node)) {
     node.each_child(&mut |child| each_node(child, f));
 }
 
-fn parts(parts: &[CompiledPart]) -> impl Iterator<Item = &Node> {
-    parts.iter().filter_map(|part| match part {
-        CompiledPart::Expr(n) => Some(n),
-        CompiledPart::Text(_) => None,
-    })
+fn parts(message: &CompiledMessage) -> impl Iterator<Item = &Node> {
+    message.values.iter()
 }
 
 fn program_nodes(p: &Program) -> impl Iterator<Item = &Node> {

@@ -5,28 +5,24 @@
 use crate::expr::compile::{ColumnId, Node};
 use crate::expr::eval::{Ctx, Tables};
 use crate::expr::value::{RowRef, Value};
-use crate::finding::{Anchor, Finding, Related};
-use crate::rule::{CompiledPart, CompiledRule, Program};
+use crate::finding::{Anchor, Finding, Message, Related};
+use crate::rule::{CompiledMessage, CompiledRule, Program};
 
 use super::data::Data;
 
-/// A message template rendered for the context's row. Its capacity is its length: a run can
-/// hold hundreds of thousands of messages, and growth slack was a third of their bytes.
-fn render<'a>(ctx: &mut Ctx<'a, Data<'a>>, parts: &'a [CompiledPart]) -> String {
-    let mut out = String::new();
-    let mut value = String::new();
-    for part in parts {
-        match part {
-            CompiledPart::Text(t) => out.push_str(t),
-            CompiledPart::Expr(node) => {
-                value.clear();
-                ctx.eval(node).render(&mut value);
-                crate::finding::push_quoted(&mut out, &value);
-            }
-        }
+/// A message of `compiled` for the context's row: its template and the values of its holes,
+/// each quoted as [`crate::finding::push_quoted`] cuts a long one.
+fn fill<'a>(ctx: &mut Ctx<'a, Data<'a>>, compiled: &'a CompiledMessage) -> Message {
+    let mut filling = Message::fill(&compiled.template);
+    let (mut value, mut quoted) = (String::new(), String::new());
+    for node in &compiled.values {
+        value.clear();
+        quoted.clear();
+        ctx.eval(node).render(&mut value);
+        crate::finding::push_quoted(&mut quoted, &value);
+        filling.push(&quoted);
     }
-    out.shrink_to_fit();
-    out
+    filling.finish()
 }
 
 /// The row and column a cell node (`Col`, `x.Col`) points at.
@@ -53,7 +49,7 @@ pub(super) fn make_finding<'a>(
     row: Option<RowRef>,
 ) -> Option<Finding> {
     let data = ctx.tables;
-    let message = render(ctx, &program.message);
+    let message = fill(ctx, &program.message);
     let primary = program.at.as_ref().and_then(|at| cell_target(ctx, at));
     let location = match (primary, row) {
         (Some((r, column, value)), _) => {
@@ -77,15 +73,15 @@ pub(super) fn make_finding<'a>(
     finding.help = Some(rule.rule.help.clone());
     // Exactly as many as the rule declares: a first push would reserve four.
     finding.related.reserve_exact(program.related.len());
-    for (at, parts) in &program.related {
+    for (at, compiled) in &program.related {
         if let Some((r, column, value)) = cell_target(ctx, at) {
-            let message = if parts.is_empty() {
-                format!(
+            let message = if compiled.template.is_empty() {
+                Message::from(format!(
                     "{} = {value}",
                     data.schema.kinds[data.file_kind(r).unwrap_or(0)].columns[column]
-                )
+                ))
             } else {
-                render(ctx, parts)
+                fill(ctx, compiled)
             };
             finding.related.push(Related {
                 location: data.location(r, data.anchor_of_cell(r, column), Some(value)),

@@ -49,6 +49,8 @@ impl<'o> Keeper<'o> {
                     && !matches_any(&f.code, &self.options.ignore))
         });
         if !found.is_empty() {
+            // A task's vector grew by doubling: up to half of it is slack, held to the end.
+            found.shrink_to_fit();
             self.count += found.len();
             self.kept.push(found);
         }
@@ -96,7 +98,7 @@ impl<'o> Keeper<'o> {
             return;
         };
         fn key(f: &Finding) -> Option<(&str, u64, usize)> {
-            let file = &*f.location.file;
+            let file = f.location.file();
             match f.location.anchor {
                 Anchor::Record { record } => Some((file, record, 0)),
                 Anchor::Cell { record, field } => Some((file, record, field)),

@@ -301,9 +301,11 @@ pub fn run(
     keeper.prune();
     let (findings, more) = keeper.into_parts();
     omitted.merge(more);
-    let findings = finish::locate(&inventory, findings, &mut omitted, options);
+    // The evaluation's tables and lookups go before the files are read again to locate the
+    // findings: 64 MB of the peak on 1M users.
     let members = std::mem::take(&mut data.members);
     drop(data);
+    let findings = finish::locate(&inventory, findings, &mut omitted, options);
     Ok(finish::report(
         inventory, &schema, plan, members, findings, omitted, decls,
     ))

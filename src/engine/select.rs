@@ -47,9 +47,5 @@ pub(super) fn guards_selected_rules(finding: &Finding, read: &BTreeSet<String>) 
     }
     code == builtin::NOT_CSV.0
         || ((code == builtin::RAGGED_ROW.0 || code == builtin::MISSING_COLUMN.0)
-            && finding
-                .location
-                .table
-                .as_deref()
-                .is_none_or(|t| read.contains(t)))
+            && finding.location.table().is_none_or(|t| read.contains(t)))
 }

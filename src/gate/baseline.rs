@@ -64,7 +64,7 @@ impl Baseline {
                     super::finding_key(f),
                     matched_value(f).to_string(),
                 ))
-                .or_insert((0, f.message.clone()));
+                .or_insert((0, f.message.to_string()));
             entry.0 += 1;
         }
         Baseline {
@@ -147,9 +147,9 @@ mod tests {
                 field: 0,
             },
         );
-        location.value = Some(value.to_string());
+        location.value = Some(value.into());
         let mut f = Finding::new(code, Severity::Error, format!("line {line}"), location);
-        f.identity = identity.map(str::to_string);
+        f.identity = identity.map(Box::from);
         f
     }
 

@@ -90,7 +90,7 @@ impl Adjust {
                 f.severity = s;
             }
             for settings in &self.per_path {
-                if !settings.paths.is_match(&*f.location.file) {
+                if !settings.paths.is_match(&**f.location.file()) {
                     continue;
                 }
                 if settings.ignore.iter().any(|p| code_matches(&f.code, p)) {
@@ -122,9 +122,9 @@ pub fn code_matches(code: &str, pattern: &str) -> bool {
 /// whose key is empty, its table kind (`users:`), which survives renamed and moved exports;
 /// else its file (findings about a whole file).
 pub fn finding_key(finding: &Finding) -> String {
-    match (&finding.identity, &finding.location.table) {
-        (Some(identity), _) => identity.clone(),
+    match (&finding.identity, finding.location.table()) {
+        (Some(identity), _) => identity.to_string(),
         (None, Some(table)) if finding.location.row().is_some() => format!("{table}:"),
-        (None, _) => format!("file:{}", finding.location.file),
+        (None, _) => format!("file:{}", finding.location.file()),
     }
 }

@@ -254,7 +254,7 @@ impl<'s> Index<'s> {
             .as_deref()
             .filter(|_| finding.count.is_none())
             .map(normalise);
-        let file_key = Some(normalise(&finding.location.file));
+        let file_key = Some(normalise(finding.location.file()));
         [identity_key, value_key, file_key]
             .iter()
             .flatten()
@@ -266,7 +266,7 @@ impl<'s> Index<'s> {
                     .entry
                     .table
                     .as_ref()
-                    .is_none_or(|table| finding.location.table.as_deref() == Some(table.trim()))
+                    .is_none_or(|table| finding.location.table() == Some(table.trim()))
             })
             .min()
     }
@@ -303,10 +303,12 @@ pub fn apply(
             Some(expiry) if expiry < today => {
                 outcome.expired += 1;
                 let (y, m, d) = expiry;
-                f.message.push_str(&format!(
-                    " (suppression expired on {y:04}-{m:02}-{d:02}: {})",
+                f.message = format!(
+                    "{} (suppression expired on {y:04}-{m:02}-{d:02}: {})",
+                    f.message,
                     s.entry.reason.trim()
-                ));
+                )
+                .into();
                 true
             }
             _ => {
@@ -329,7 +331,7 @@ pub fn apply(
             },
         );
         location.span = Some(s.span);
-        location.excerpt = Some(s.excerpt.clone());
+        location.excerpt = Some(Box::new(s.excerpt.clone()));
         let (code, default_severity) = builtin::STALE_SUPPRESSION;
         let severity = if strict {
             Severity::Error
@@ -358,15 +360,19 @@ mod tests {
     use super::*;
 
     fn finding(code: &str, identity: &str, value: &str) -> Finding {
-        let mut location = Location::new(
+        let place = crate::finding::Place {
+            file: Arc::from("exports/users.csv"),
+            table: Some(Arc::from("users")),
+            fields: Box::default(),
+        };
+        let mut location = Location::at(
             0,
-            Arc::from("exports/users.csv"),
+            Arc::new(place),
             Anchor::Cell {
                 record: 3,
                 field: 1,
             },
         );
-        location.table = Some(Arc::from("users"));
         location.value = Some(value.into());
         let mut f = Finding::new(code, Severity::Error, "dup", location);
         f.identity = Some(identity.into());
@@ -419,6 +425,7 @@ reason = "typo"
         assert_eq!(codes, ["PC001", "PC001", "INV002"]);
         assert!(findings[0]
             .message
+            .text()
             .ends_with("(suppression expired on 2000-01-31: moving next week)"));
         let stale = &findings[2];
         assert_eq!(stale.severity, Severity::Warning);

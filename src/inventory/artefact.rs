@@ -136,7 +136,7 @@ mod tests {
     fn messages(names: &[&str]) -> Vec<(String, Anchor)> {
         head_findings(&file(), &header(names))
             .into_iter()
-            .map(|f| (f.message, f.location.anchor))
+            .map(|f| (f.message.to_string(), f.location.anchor))
             .collect()
     }
 

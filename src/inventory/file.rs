@@ -2,14 +2,14 @@
 //! read, and the findings made about it (all made through [`TableFile::finding`], so that they
 //! carry the file's location and kind).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::decode;
 use super::head::Head;
 use super::recognise::RecognisedBy;
 use super::source::Source;
 use super::table::Rows;
-use crate::finding::{builtin, Anchor, FileId, Finding, Location};
+use crate::finding::{builtin, Anchor, FileId, Finding, Location, Place};
 
 /// What is being done to a file when [`TableFile::internal_error`] reports a panic that
 /// gives its findings without positions rather than leaving the file unchecked.
@@ -30,6 +30,12 @@ pub struct TableFile {
     pub rows: Rows,
     /// The rows could not be read (the file vanished, changed or failed mid-way).
     pub failed: bool,
+    /// Its header names, as soon as its head is read (before its findings are made).
+    fields: Box<[Box<str>]>,
+    /// The place its locations share, made again when its header names or kind become known
+    /// ([`TableFile::name_fields`], [`TableFile::set_kind`]): a finding made before its file was
+    /// recognised keeps no table, as it always did.
+    place: OnceLock<Arc<Place>>,
 }
 
 impl TableFile {
@@ -44,7 +50,30 @@ impl TableFile {
             recognised_by: None,
             rows: Rows::default(),
             failed: false,
+            fields: Box::default(),
+            place: OnceLock::new(),
         }
+    }
+
+    pub(super) fn name_fields(&mut self, header: &[String]) {
+        self.fields = header.iter().map(|h| Box::from(h.as_str())).collect();
+        self.place = OnceLock::new();
+    }
+
+    pub(super) fn set_kind(&mut self, kind: &str) {
+        self.kind = Some(Arc::from(kind));
+        self.place = OnceLock::new();
+    }
+
+    /// The place shared by the locations in this file.
+    pub fn place(&self) -> &Arc<Place> {
+        self.place.get_or_init(|| {
+            Arc::new(Place {
+                file: self.display.clone(),
+                table: self.kind.clone(),
+                fields: self.fields.clone(),
+            })
+        })
     }
 
     /// The internal-error finding for a panic caught while `doing` this file.
@@ -70,9 +99,7 @@ impl TableFile {
     }
 
     pub fn location(&self, anchor: Anchor) -> Location {
-        let mut location = Location::new(self.id, self.display.clone(), anchor);
-        location.table = self.kind.clone();
-        location
+        Location::at(self.id, self.place().clone(), anchor)
     }
 
     pub(super) fn finding(

@@ -156,7 +156,7 @@ fn type_name_cells(
             "join it before exporting: `Select-Object …, @{{n='{0}';e={{$_.{0} -join '; '}}}}`",
             name(file, field)
         ));
-    f.location.value = Some(value.to_string());
+    f.location.value = Some(value.into());
     f
 }
 
@@ -174,7 +174,7 @@ fn question_marks(file: &TableFile, record: u64, field: usize, value: &str, coun
             Anchor::Cell { record, field },
         )
         .with_help("re-export with `Export-Csv -Encoding UTF8`");
-    f.location.value = Some(value.to_string());
+    f.location.value = Some(value.into());
     f
 }
 

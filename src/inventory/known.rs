@@ -39,7 +39,8 @@ pub fn raise_known(inventory: &Inventory, known: &[KnownDecl], findings: &mut [F
             shape.cmdlet,
             shape.title,
             head.header.len()
-        );
+        )
+        .into();
         finding.help = Some(
             "nothing in this file was checked; ignore CSV005 for it (`[[per-path]]` in \
              invlint.toml), or declare the table and its rules in a rule pack"

@@ -3,7 +3,6 @@
 //! column names, missing required columns, an unrecognised or empty table.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use super::artefact;
 use super::decl::TableDecl;
@@ -49,6 +48,7 @@ pub(super) fn open_file(
             return (file, findings);
         }
     };
+    file.name_fields(&head.header);
     if let Some(bad) = head.fallback_from {
         findings.push(fallback_finding(&file, bad));
     }
@@ -113,7 +113,7 @@ fn recognised_as(
 ) -> Option<Finding> {
     let decl = &decls[index];
     file.decl = Some(index);
-    file.kind = Some(Arc::from(decl.kind.as_str()));
+    file.set_kind(&decl.kind);
     file.recognised_by = Some(by);
     let missing: Vec<&str> = decl
         .required

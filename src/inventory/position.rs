@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 
@@ -13,8 +13,9 @@ use super::locate::{self, Resolved};
 use super::{file_name, Inventory};
 use crate::finding::{builtin, Anchor, FileId, Finding, Location};
 
-/// The anchors wanted in each file, by record number (sorted, without repeats).
-type Wanted = BTreeMap<FileId, BTreeMap<u64, Vec<Anchor>>>;
+/// The anchors wanted, as (file, record, anchor), sorted and without repeats: one flat
+/// vector (a map of maps of vectors cost 170 bytes and 0.7 µs per finding at 400,000).
+type Wanted = Vec<(FileId, u64, Anchor)>;
 
 /// The resolved anchors of each file, by record number.
 type Scanned = BTreeMap<FileId, BTreeMap<u64, Resolved>>;
@@ -42,37 +43,24 @@ impl Caught {
 }
 
 impl Inventory {
-    /// Resolve the anchors of `findings` (and their related locations) into spans, filling in
-    /// field names and, when `with_excerpt`, the source lines for display. Returns the
+    /// Resolve the anchors of `findings` (and their related locations) into spans and, when
+    /// `with_excerpt`, the source lines for display. Returns the
     /// findings about locating itself: internal errors (panics caught while locating) and
     /// files that could not be read again; the findings concerned keep no span.
     pub fn locate(&self, findings: &mut [Finding], with_excerpt: bool) -> Vec<Finding> {
         let caught = Caught::default();
         let wanted = wanted_records(findings);
-        // One shared name per header field: a fresh string per located cell cost as much as
-        // the finding's own message.
-        let names: BTreeMap<FileId, Vec<Arc<str>>> = wanted
-            .keys()
-            .filter_map(|&id| {
-                let file = self.files.get(id)?;
-                Some((
-                    id,
-                    file.header()
-                        .iter()
-                        .map(|h| Arc::from(h.as_str()))
-                        .collect(),
-                ))
-            })
-            .collect();
-        let scanned: Scanned = wanted
+        let by_file: Vec<_> = wanted.chunk_by(|a, b| a.0 == b.0).collect();
+        let scanned: Scanned = by_file
             .into_par_iter()
-            .filter_map(|(id, records)| self.scan_file(id, &records, with_excerpt, &caught))
+            .filter_map(|anchors| self.scan_file(anchors, with_excerpt, &caught))
             .collect();
+        drop(wanted);
         findings.par_iter_mut().for_each(|finding| {
             let filled = catch_unwind(AssertUnwindSafe(|| {
                 let related = finding.related.iter_mut().map(|r| &mut r.location);
                 for location in std::iter::once(&mut finding.location).chain(related) {
-                    fill(location, &scanned, &names);
+                    fill(location, &scanned);
                 }
             }));
             if let (Err(payload), Some(file)) = (filled, self.files.get(finding.location.file_id)) {
@@ -84,15 +72,15 @@ impl Inventory {
         caught.into_inner()
     }
 
-    /// Read file `id` again and capture its `records`; `None` (with a finding in `caught`
-    /// saying why, when it is news) when that fails.
+    /// Read the file of `anchors` (all of one file, sorted) again and resolve them; `None`
+    /// (with a finding in `caught` saying why, when it is news) when that fails.
     fn scan_file(
         &self,
-        id: FileId,
-        anchors: &BTreeMap<u64, Vec<Anchor>>,
+        anchors: &[(FileId, u64, Anchor)],
         with_excerpt: bool,
         caught: &Caught,
     ) -> Option<(FileId, BTreeMap<u64, Resolved>)> {
+        let id = anchors.first()?.0;
         let file = self.files.get(id)?;
         let head = file.head.as_ref()?;
         let plan = locate::ScanPlan {
@@ -103,10 +91,12 @@ impl Inventory {
         };
         let scanned = catch_unwind(AssertUnwindSafe(|| {
             crate::fault::inject("locate", file_name(&file.display));
-            let records: BTreeSet<u64> = anchors.keys().copied().collect();
+            let records: BTreeSet<u64> = anchors.iter().map(|a| a.1).collect();
             let keep = |record: u64, text: locate::RecordText| {
-                let wanted = anchors.get(&record).map_or(&[][..], Vec::as_slice);
-                Resolved::of(&text, wanted, with_excerpt)
+                let start = anchors.partition_point(|a| a.1 < record);
+                let end = anchors.partition_point(|a| a.1 <= record);
+                let wanted: Vec<Anchor> = anchors[start..end].iter().map(|a| a.2).collect();
+                Resolved::of(&text, &wanted, with_excerpt)
             };
             locate::scan_records_with(&file.source, plan, &records, &file.rows.starts, &keep)
                 // Positions in a file that changed since it was read would point
@@ -140,7 +130,7 @@ impl Inventory {
 }
 
 /// Fill in `location`'s span (and excerpt) from the resolved records, and its field name.
-fn fill(location: &mut Location, scanned: &Scanned, names: &BTreeMap<FileId, Vec<Arc<str>>>) {
+fn fill(location: &mut Location, scanned: &Scanned) {
     if let Anchor::Position { line, column } = location.anchor {
         location.span = Some(crate::finding::Span {
             line,
@@ -150,14 +140,7 @@ fn fill(location: &mut Location, scanned: &Scanned, names: &BTreeMap<FileId, Vec
         });
         return;
     }
-    // `names` and `scanned` only hold files of the inventory: an unknown id finds nothing.
-    if let Anchor::Cell { field, .. } = location.anchor {
-        if location.field.is_none() {
-            location.field = names
-                .get(&location.file_id)
-                .and_then(|names| names.get(field).cloned());
-        }
-    }
+    // `scanned` only holds files of the inventory: an unknown id finds nothing.
     let Some(record) = location.anchor.record() else {
         return;
     };
@@ -166,28 +149,21 @@ fn fill(location: &mut Location, scanned: &Scanned, names: &BTreeMap<FileId, Vec
     };
     if let Some((span, excerpt)) = resolved.get(location.anchor) {
         location.span = Some(span);
-        location.excerpt = excerpt.cloned();
+        location.excerpt = excerpt.cloned().map(Box::new);
     }
 }
 
-/// The anchors each file's findings (and their related locations) point at, by record.
+/// The anchors the findings (and their related locations) point at.
 fn wanted_records(findings: &[Finding]) -> Wanted {
-    let mut wanted: Wanted = BTreeMap::new();
-    for finding in findings {
-        for location in
-            std::iter::once(&finding.location).chain(finding.related.iter().map(|r| &r.location))
-        {
-            if let Some(record) = location.anchor.record() {
-                let anchors = wanted
-                    .entry(location.file_id)
-                    .or_default()
-                    .entry(record)
-                    .or_default();
-                if !anchors.contains(&location.anchor) {
-                    anchors.push(location.anchor);
-                }
-            }
-        }
-    }
+    let mut wanted: Wanted = findings
+        .par_iter()
+        .flat_map_iter(|finding| {
+            std::iter::once(&finding.location)
+                .chain(finding.related.iter().map(|r| &r.location))
+                .filter_map(|l| Some((l.file_id, l.anchor.record()?, l.anchor)))
+        })
+        .collect();
+    wanted.par_sort_unstable();
+    wanted.dedup();
     wanted
 }

@@ -11,12 +11,12 @@ pub fn line(f: &Finding) -> String {
     let span = f.location.span_or_start();
     format!(
         "{}:{}:{}: {}[{}] {}",
-        visible(&f.location.file),
+        visible(f.location.file()),
         span.line,
         span.column,
         f.severity,
         visible(&f.code),
-        visible(&f.message)
+        visible(&f.message.text())
     )
 }
 
@@ -31,7 +31,12 @@ fn coloured_line(f: &Finding) -> String {
     };
     format!(
         "\x1b[1m{}:{}:{}:\x1b[0m \x1b[1;{colour}m{}[{}]\x1b[0m {}",
-        f.location.file, span.line, span.column, f.severity, f.code, f.message
+        f.location.file(),
+        span.line,
+        span.column,
+        f.severity,
+        f.code,
+        f.message
     )
 }
 

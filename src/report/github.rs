@@ -54,7 +54,7 @@ fn command(severity: Severity) -> &'static str {
 /// One annotation line (without the newline).
 pub fn annotation(f: &Finding) -> String {
     let l = &f.location;
-    let file = l.file.strip_prefix("./").unwrap_or(&l.file);
+    let file = l.file().strip_prefix("./").unwrap_or(l.file());
     let mut props = format!("file={}", escape_property(file));
     if let Some(s) = super::region(l) {
         props.push_str(&format!(
@@ -66,7 +66,7 @@ pub fn annotation(f: &Finding) -> String {
     format!(
         "::{} {props}::{}",
         command(f.severity),
-        escape_data(&f.message)
+        escape_data(&f.message.text())
     )
 }
 

@@ -130,7 +130,7 @@ fn render(finding: &Finding, style: &Style) -> String {
     let mut out = String::new();
     let color = severity_color(finding.severity);
     let head = format!("{}[{}]", finding.severity, finding.code);
-    let message = shown(&finding.message);
+    let message = shown(&finding.message.text());
     let lines = wrap(&format!("{head}: {message}"), style.width, "", "  ");
     for (i, line) in lines.iter().enumerate() {
         if i == 0 {
@@ -145,7 +145,7 @@ fn render(finding: &Finding, style: &Style) -> String {
     location(&mut out, style, &finding.location, color);
     for related in &finding.related {
         let title = "related evidence:";
-        let text = format!("{title} {}", shown(&related.message));
+        let text = format!("{title} {}", shown(&related.message.text()));
         for (i, line) in wrap(&text, style.width, "  ", "    ").iter().enumerate() {
             if i == 0 {
                 out.push_str("  ");
@@ -181,8 +181,8 @@ fn render(finding: &Finding, style: &Style) -> String {
 /// underlined and labelled with its column name.
 fn location(out: &mut String, style: &Style, l: &Location, color: &str) {
     let position = match (l.span, l.anchor) {
-        (_, crate::finding::Anchor::File) | (None, _) => shown(&l.file),
-        (Some(s), _) => format!("{}:{}:{}", shown(&l.file), s.line, s.column),
+        (_, crate::finding::Anchor::File) | (None, _) => shown(l.file()),
+        (Some(s), _) => format!("{}:{}:{}", shown(l.file()), s.line, s.column),
     };
     let arrow = "  --> ";
     for (i, line) in wrap_path(&position, style.width - arrow.len())
@@ -224,7 +224,7 @@ fn location(out: &mut String, style: &Style, l: &Location, color: &str) {
         out.push(' ');
         out.push_str(&" ".repeat(start));
         out.push_str(&style.paint(&"^".repeat(len.max(1)), color));
-        let label = l.field.as_deref().map(shown).unwrap_or_default();
+        let label = l.field().map(shown).unwrap_or_default();
         let last_row = i + 1 == rows.len();
         if last_row && !label.is_empty() {
             let used = start + len.max(1) + 1;

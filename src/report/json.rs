@@ -6,7 +6,7 @@ use std::io;
 use serde::Serialize;
 
 use crate::engine::{MissingTable, Outcome, Skipped};
-use crate::finding::{Finding, Location, Related, Severity};
+use crate::finding::{Finding, Location, Message, Related, Severity};
 use crate::gate::GateSummary;
 use crate::rule::RuleSet;
 
@@ -55,7 +55,7 @@ struct JsonRule<'a> {
 struct JsonFinding<'a> {
     code: &'a str,
     severity: Severity,
-    message: &'a str,
+    message: &'a Message,
     /// `None`: left out (`--lean-json`); `Some(None)`: `null`, a rule without help.
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<Option<&'a str>>,
@@ -86,7 +86,7 @@ struct JsonRelated<'a> {
     row: Option<u64>,
     field: Option<&'a str>,
     value: Option<&'a str>,
-    message: &'a str,
+    message: &'a Message,
 }
 
 #[derive(Serialize)]
@@ -122,31 +122,31 @@ fn finding(f: &Finding, help: bool) -> JsonFinding<'_> {
         severity: f.severity,
         message: &f.message,
         help: help.then_some(f.help.as_deref()),
-        file: &f.location.file,
+        file: f.location.file(),
         line: s.line,
         column: s.column,
         end_line: s.end_line,
         end_column: s.end_column,
-        table: f.location.table.as_deref(),
+        table: f.location.table(),
         row: f.location.row(),
-        field: f.location.field.as_deref(),
+        field: f.location.field(),
         value: f.location.value.as_deref(),
         count: f.count,
         related: RelatedList(&f.related),
     }
 }
 
-fn related<'a>(l: &'a Location, message: &'a str) -> JsonRelated<'a> {
+fn related<'a>(l: &'a Location, message: &'a Message) -> JsonRelated<'a> {
     let s = l.span_or_start();
     JsonRelated {
-        file: &l.file,
+        file: l.file(),
         line: s.line,
         column: s.column,
         end_line: s.end_line,
         end_column: s.end_column,
-        table: l.table.as_deref(),
+        table: l.table(),
         row: l.row(),
-        field: l.field.as_deref(),
+        field: l.field(),
         value: l.value.as_deref(),
         message,
     }

@@ -46,7 +46,11 @@ fn line(f: &Finding) -> String {
     let s = f.location.span_or_start();
     format!(
         "{}:{}:{}: {} {}",
-        f.location.file, s.line, s.column, f.severity, f.message
+        f.location.file(),
+        s.line,
+        s.column,
+        f.severity,
+        f.message
     )
 }
 

@@ -82,8 +82,8 @@ fn push_rows(
 
 fn location(f: &Finding) -> String {
     match f.location.span {
-        Some(s) => format!("{}:{}", f.location.file, s.line),
-        None => f.location.file.to_string(),
+        Some(s) => format!("{}:{}", f.location.file(), s.line),
+        None => f.location.file().to_string(),
     }
 }
 
@@ -145,7 +145,7 @@ fn by_file(doc: &mut String, report: &Outcome, limits: &Limits) {
     );
     let mut by_file: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
     for f in &report.findings {
-        by_file.entry(&f.location.file).or_insert([0; 3])[f.severity as usize] += 1;
+        by_file.entry(f.location.file()).or_insert([0; 3])[f.severity as usize] += 1;
     }
     let rows = by_file
         .iter()
@@ -173,7 +173,7 @@ fn findings(doc: &mut String, report: &Outcome, limits: &Limits) {
             cell(&location(f), limits.cell),
             cell(&f.code, limits.cell),
             f.severity,
-            cell(&f.message, limits.cell)
+            cell(&f.message.text(), limits.cell)
         )
     });
     let more = report.findings.len() - push_rows(doc, rows, RESERVE, limits);

@@ -85,6 +85,12 @@ struct Text<'a> {
     text: &'a str,
 }
 
+/// A finding's message as a SARIF message object, written straight from its template.
+#[derive(Serialize)]
+struct MessageText<'a> {
+    text: &'a crate::finding::Message,
+}
+
 #[derive(Serialize)]
 struct Configuration {
     level: &'static str,
@@ -102,7 +108,7 @@ struct SarifResult<'a> {
     rule_id: &'a str,
     rule_index: usize,
     level: &'static str,
-    message: Text<'a>,
+    message: MessageText<'a>,
     locations: [SarifLocation<'a>; 1],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<SarifLocation<'a>>,
@@ -117,7 +123,7 @@ struct SarifLocation<'a> {
     id: Option<usize>,
     physical_location: PhysicalLocation,
     #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<Text<'a>>,
+    message: Option<MessageText<'a>>,
 }
 
 #[derive(Serialize)]
@@ -213,15 +219,15 @@ pub fn fingerprint(f: &Finding) -> String {
     match &f.identity {
         Some(identity) => {
             h.field("row");
-            h.field(l.table.as_deref().unwrap_or(""));
+            h.field(l.table().unwrap_or(""));
             h.field(identity);
-            h.field(l.field.as_deref().unwrap_or(""));
+            h.field(l.field().unwrap_or(""));
         }
         None => {
             h.field("file");
-            h.field(&l.file);
-            h.field(l.table.as_deref().unwrap_or(""));
-            h.field(l.field.as_deref().unwrap_or(""));
+            h.field(l.file());
+            h.field(l.table().unwrap_or(""));
+            h.field(l.field().unwrap_or(""));
             h.field(l.value.as_deref().unwrap_or(""));
         }
     }
@@ -261,7 +267,7 @@ fn encode(text: &str) -> String {
 
 fn physical(l: &Location) -> PhysicalLocation {
     PhysicalLocation {
-        artifact_location: ArtifactLocation { uri: uri(&l.file) },
+        artifact_location: ArtifactLocation { uri: uri(l.file()) },
         region: super::region(l).map(|s| Region {
             start_line: s.line,
             start_column: s.column,
@@ -402,7 +408,7 @@ fn results<'a>(
             // The finding's own level: it may differ from its rule's default (a CSV005 about a
             // known cmdlet's export is a warning; configured severities).
             level: level(f.severity),
-            message: Text { text: &f.message },
+            message: MessageText { text: &f.message },
             locations: [SarifLocation {
                 id: None,
                 physical_location: physical(l),
@@ -415,14 +421,14 @@ fn results<'a>(
                 .map(|(i, r)| SarifLocation {
                     id: Some(i + 1),
                     physical_location: physical(&r.location),
-                    message: Some(Text { text: &r.message }),
+                    message: Some(MessageText { text: &r.message }),
                 })
                 .collect(),
             partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, print)]),
             properties: ResultProperties {
-                table: l.table.as_deref(),
+                table: l.table(),
                 row: l.row(),
-                field: l.field.as_deref(),
+                field: l.field(),
                 value: l.value.as_deref(),
                 identity: f.identity.as_deref(),
             },
@@ -513,7 +519,7 @@ mod tests {
         a.identity = Some("users:sip:a@contoso.com".into());
         let mut b = a.clone();
         b.location.anchor = Anchor::Record { record: 40 };
-        b.location.file = "elsewhere/f.csv".into();
+        b.location.rename_file("elsewhere/f.csv".into());
         assert_eq!(fingerprint(&a), fingerprint(&b));
         b.identity = Some("users:sip:b@contoso.com".into());
         assert_ne!(fingerprint(&a), fingerprint(&b));

@@ -4,7 +4,8 @@
 use crate::expr::ast::Expr;
 use crate::expr::compile::{Compiler, KindId, Node, Schema};
 
-use super::model::{CompiledPart, CompiledRule, Program, Rule, Shape, TemplatePart};
+use super::model::{CompiledMessage, CompiledRule, Program, Rule, Shape, TemplatePart};
+use crate::finding::{Piece, Template};
 use crate::located::LocatedError;
 use crate::located::SourceText;
 
@@ -221,27 +222,41 @@ impl Rule {
     }
 
     /// A message template compiled: its placeholders must show values, not rows.
-    fn parts(&self, c: &mut Compiler<'_>, segs: &[TemplatePart]) -> Vec<CompiledPart> {
-        segs.iter()
-            .filter_map(|s| match s {
-                TemplatePart::Text(t) => Some(CompiledPart::Text(t.clone())),
+    fn parts(&self, c: &mut Compiler<'_>, segs: &[TemplatePart]) -> CompiledMessage {
+        let mut pieces = Vec::with_capacity(segs.len());
+        let mut values = Vec::new();
+        for seg in segs {
+            match seg {
+                TemplatePart::Text(t) => pieces.push(Piece::Text(t.as_str().into())),
                 TemplatePart::Expr(i) => {
-                    let compiled = c.compile(*i, self.expr(*i)?)?;
-                    if matches!(
-                        compiled.ty,
-                        crate::expr::Ty::Row(_) | crate::expr::Ty::Rows(_)
-                    ) {
-                        c.errors.push(crate::expr::CompileError {
-                            source: *i,
-                            span: self.expr(*i)?.span.clone(),
-                            message: "a message shows values, not rows: name a column".into(),
-                            help: None,
-                        });
+                    if let Some(node) = self.hole(c, *i) {
+                        pieces.push(Piece::Hole);
+                        values.push(node);
                     }
-                    Some(CompiledPart::Expr(compiled.node))
                 }
-            })
-            .collect()
+            }
+        }
+        CompiledMessage {
+            template: Template::new(pieces),
+            values,
+        }
+    }
+
+    /// The expression `i` of a message compiled; an error when it shows rows.
+    fn hole(&self, c: &mut Compiler<'_>, i: usize) -> Option<Node> {
+        let compiled = c.compile(i, self.expr(i)?)?;
+        if matches!(
+            compiled.ty,
+            crate::expr::Ty::Row(_) | crate::expr::Ty::Rows(_)
+        ) {
+            c.errors.push(crate::expr::CompileError {
+                source: i,
+                span: self.expr(i)?.span.clone(),
+                message: "a message shows values, not rows: name a column".into(),
+                help: None,
+            });
+        }
+        Some(compiled.node)
     }
 
     /// The compiler's errors, with spans in the rule file.

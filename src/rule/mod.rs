@@ -22,7 +22,7 @@ mod schema;
 pub mod tables;
 
 pub use model::{
-    CompiledPart, CompiledRule, ExprSource, Pack, Program, Rule, RuleSet, Shape, TemplatePart,
+    CompiledMessage, CompiledRule, ExprSource, Pack, Program, Rule, RuleSet, Shape, TemplatePart,
 };
 pub use parse::is_web_url;
 pub use reference::reference_markdown;

@@ -4,7 +4,7 @@
 //! expressions as [`ExprSource`]s (source text plus where it sits in the file, for error
 //! spans). A message **template** is a list of [`TemplatePart`]s. Compiling a rule against a
 //! [`Schema`](crate::expr::compile::Schema) gives a [`CompiledRule`]: one [`Program`] per
-//! table kind it checks, message templates compiled to [`CompiledPart`]s.
+//! table kind it checks, message templates compiled to [`CompiledMessage`]s.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -172,8 +172,8 @@ pub struct Program {
     pub unique: Option<Node>,
     pub group_by: Option<Node>,
     pub at: Option<Node>,
-    pub message: Vec<CompiledPart>,
-    pub related: Vec<(Node, Vec<CompiledPart>)>,
+    pub message: CompiledMessage,
+    pub related: Vec<(Node, CompiledMessage)>,
     /// Kinds read (rule skipped when one is absent) and columns read per kind.
     pub kinds_used: Vec<KindId>,
     pub columns_used: Vec<(KindId, usize)>,
@@ -183,10 +183,12 @@ pub struct Program {
     pub lookups_used: Vec<(KindId, usize)>,
 }
 
+/// A message template compiled: its literal text and holes, and the expression whose value
+/// fills each hole, in order.
 #[derive(Debug)]
-pub enum CompiledPart {
-    Text(String),
-    Expr(Node),
+pub struct CompiledMessage {
+    pub template: crate::finding::Template,
+    pub values: Vec<Node>,
 }
 
 /// A rule compiled against the schema.

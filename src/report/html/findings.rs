@@ -99,7 +99,7 @@ impl Page<'_> {
                                     tr data-sev=(f.severity.as_str()) {
                                         td data-k=(severity_rank(f.severity)) { (badge(f.severity)) }
                                         td { (code_link(&f.code)) }
-                                        td.file.mono { (self.rel(&f.location.file)) }
+                                        td.file.mono { (self.rel(f.location.file())) }
                                         td.num { (s.line) }
                                         td.num { (s.column) }
                                         td.msg { (f.message) }

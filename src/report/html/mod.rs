@@ -109,7 +109,7 @@ pub fn render(report: &Outcome, rules: &RuleSet, options: &HtmlOptions) -> Strin
                 .files
                 .iter()
                 .map(|f| &*f.display)
-                .chain(report.findings.iter().map(|f| &*f.location.file)),
+                .chain(report.findings.iter().map(|f| &**f.location.file())),
         ),
     };
     page.render().into_string()

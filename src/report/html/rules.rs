@@ -45,7 +45,7 @@ impl Page<'_> {
                                     @for f in c.findings.iter().take(self.options.examples_per_rule) {
                                         @let s = f.location.span_or_start();
                                         li {
-                                            span.mono { (self.rel(&f.location.file)) ":" (s.line) ":" (s.column) } " — " (f.message)
+                                            span.mono { (self.rel(f.location.file())) ":" (s.line) ":" (s.column) } " — " (f.message)
                                         }
                                     }
                                 }

@@ -186,13 +186,13 @@ fn chat_users(
             let client = f
                 .related
                 .iter()
-                .find(|r| r.location.table.as_deref() == Some(REGISTRATIONS.kind))
-                .and_then(|r| r.location.value.clone())
+                .find(|r| r.location.table() == Some(REGISTRATIONS.kind))
+                .and_then(|r| r.location.value.as_deref().map(str::to_string))
                 .unwrap_or_default();
             let pool = user.map_or("", |u| u.2);
             ChatUser {
                 sip: user.map_or_else(
-                    || f.identity.clone().unwrap_or_default(),
+                    || f.identity.as_deref().unwrap_or_default().to_string(),
                     |u| u.0.to_string(),
                 ),
                 name: user.map_or("", |u| u.1).to_string(),
