@@ -14,13 +14,17 @@
 #      the 1M one with a 200-byte column no rule reads added to users.csv ("wide"),
 #      250,000 users with 40 % defects (about 100,000 findings) and 1,000,000 users with 40 %
 #      defects ("many findings": about 400,000);
-#   3. checks that the reference and invlint find exactly the same six-rule findings;
+#   3. checks that the reference and invlint find exactly the same six-rule findings, and that
+#      the same six checks in DuckDB SQL (benches/duckdb_checks.py) count as many per code;
 #   4. times `invlint check DIR --format json` with all the default packs and the reference,
 #      with --jobs 1 and 2 (hyperfine, median of RUNS; installed with apt-get when missing,
 #      else a median of repeated runs), measures peak RSS (/usr/bin/time), the bytes of the
 #      columns invlint keeps (the referenced columns), the human rendering of 100k findings to
 #      a file, and, on the many-findings inventory, time and peak RSS of json, json
-#      --lean-json, compact and json --max-findings 100 side by side;
+#      --lean-json, compact and json --max-findings 100 side by side, and issue 17's yardstick:
+#      the default packs against DuckDB's six checks on 1M users with 2 threads, run alternately
+#      (DuckDB's Python package is installed with pip when missing; without it those rows are
+#      skipped);
 #   5. prints a Markdown table with the targets met or missed, also written to
 #      target/bench-results.md.
 #
@@ -55,6 +59,22 @@ if ! command -v hyperfine >/dev/null 2>&1; then
 fi
 HYPERFINE=$(command -v hyperfine || true)
 [ -n "$HYPERFINE" ] || log "hyperfine not available: using the median of $RUNS runs timed with date"
+
+# DuckDB runs the six checks from Python (benches/duckdb_checks.py); a machine without its
+# package still gets every other figure.
+has_duckdb() { python3 -c 'import duckdb' >/dev/null 2>&1; }
+duckdb_checks() { python3 benches/duckdb_checks.py "$@"; }
+DUCKDB=""
+if command -v python3 >/dev/null 2>&1; then
+  if ! has_duckdb; then
+    log "== installing the duckdb Python package"
+    python3 -m pip install --quiet duckdb >/dev/null 2>&1 ||
+      pip install --quiet duckdb >/dev/null 2>&1 || true
+  fi
+  if has_duckdb; then DUCKDB=yes; fi
+fi
+[ -n "$DUCKDB" ] ||
+  log "the duckdb Python package is missing and pip could not install it: DuckDB is skipped"
 
 # --- 2. inventories ------------------------------------------------------------------------
 mkdir -p "$DATA"
@@ -92,12 +112,39 @@ log "== verifying the reference against invlint (six rules, same findings)"
 for dir in testdata/inventories/contoso "$DATA/u100k" "$DATA/u1m"; do
   "$REF" "$dir" --verify >/dev/null
 done
+# DuckDB's SQL reads files by name (a generated inventory's, not contoso's): its counts per code
+# must be the reference's, also with about 40,000 findings of each code (many1m).
+if [ -n "$DUCKDB" ]; then
+  log "== verifying DuckDB's six checks against the reference (findings per code)"
+  for name in u100k u1m many1m; do
+    ref_counts=$("$REF" "$DATA/$name")
+    duck_counts=$(duckdb_checks "$DATA/$name")
+    if [ "$duck_counts" != "$ref_counts" ]; then
+      log "DuckDB and the reference disagree on $name: DuckDB $duck_counts, reference $ref_counts"
+      exit 1
+    fi
+  done
+fi
 
 # --- 4. measurements -----------------------------------------------------------------------
 LOAD_BEFORE=$(load1)
 if awk "BEGIN { exit !($LOAD_BEFORE > 0.5) }"; then
   log "WARNING: load average $LOAD_BEFORE: other processes compete for the CPU, timings are noisy"
 fi
+
+# Median and standard deviation of wall times in seconds, one a line on stdin ("median sd").
+median_sd() {
+  sort -n | awk '{ t[NR] = $1; s += $1; q += $1 * $1 }
+    END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2;
+          v = q / NR - (s / NR) ^ 2; printf "%.3f %.3f\n", m, (v > 0 ? sqrt(v) : 0) }'
+}
+
+# Wall time of one run of a command, in seconds (its output discarded).
+walltime() {
+  local s e
+  s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N)
+  calc "$e - $s" 4
+}
 
 # Median and standard deviation of the wall time of a command, in seconds ("median sd").
 timeit() {
@@ -108,15 +155,12 @@ timeit() {
     awk -F, 'NR == 2 { printf "%.3f %.3f\n", $4, $3 + 0 }' "$csv"
     rm -f "$csv"
   else
-    local times=() i s e
+    local times=() i
     "$@" >/dev/null 2>&1 || true
     for ((i = 0; i < RUNS; i++)); do
-      s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N)
-      times+=("$(calc "$e - $s" 4)")
+      times+=("$(walltime "$@")")
     done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1; s += $1; q += $1 * $1 }
-      END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2;
-            v = q / NR - (s / NR) ^ 2; printf "%.3f %.3f\n", m, (v > 0 ? sqrt(v) : 0) }'
+    printf '%s\n' "${times[@]}" | median_sd
   fi
 }
 
@@ -182,6 +226,22 @@ for case in "json:--format json" "lean:--format json --lean-json" "compact:--for
   MT[$key]=$t
   MANY_TABLE+="| \`$args\` | $t ± $sd | ${MR[$key]} |"$'\n'
 done
+
+# Issue 17: with few findings, the default packs must take no longer than DuckDB's six checks,
+# CSV reading and process start included on both sides. The two alternate round by round (after
+# one warm-up each) so that a change in the machine's load hits both alike.
+if [ -n "$DUCKDB" ]; then
+  log "== invlint against DuckDB's six checks, u1m, 2 threads, alternately"
+  inv_times=() duck_times=()
+  walltime "$INVLINT" check "$DATA/u1m" --format json --jobs 2 --exit-zero >/dev/null
+  walltime duckdb_checks "$DATA/u1m" --threads 2 >/dev/null
+  for ((i = 0; i < RUNS; i++)); do
+    inv_times+=("$(walltime "$INVLINT" check "$DATA/u1m" --format json --jobs 2 --exit-zero)")
+    duck_times+=("$(walltime duckdb_checks "$DATA/u1m" --threads 2)")
+  done
+  read -r T_INV SD_INV < <(printf '%s\n' "${inv_times[@]}" | median_sd)
+  read -r T_DUCK SD_DUCK < <(printf '%s\n' "${duck_times[@]}" | median_sd)
+fi
 LOAD_AFTER=$(load1)
 
 # --- 5. report -----------------------------------------------------------------------------
@@ -192,6 +252,12 @@ ref_scaling=$(calc "${T[ref/u1m/1]} / ${T[ref/u1m/2]}")
 rss_ratio=$(calc "${RSS_MB[u1m/2]} * 1048576 / $KEPT_1M")
 render=$(calc "$T_HUMAN - $T_JSON")
 verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi; }
+DUCK_TARGET="few findings: default packs ≤ DuckDB's six checks (1M, 2 threads, alternating)"
+if [ -n "$DUCKDB" ]; then
+  DUCK_ROW="| $DUCK_TARGET | $T_INV ± $SD_INV s / $T_DUCK ± $SD_DUCK s = **$(calc "$T_INV / $T_DUCK") ×** | $(verdict "$T_INV <= $T_DUCK") |"
+else
+  DUCK_ROW="| $DUCK_TARGET | not measured: no duckdb Python package | skipped |"
+fi
 
 {
   echo "# invlint benchmarks"
@@ -203,6 +269,8 @@ verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi; 
   echo "invlint: \`invlint check DIR --format json --jobs N\`, every default rule pack."
   echo "Reference: \`benches/reference.rs DIR --jobs N\`, the six rules PC001 PC002 AD001 AD002 TP001 PC004"
   echo "by hand (same findings as invlint, verified above). MB/s and rows/s are invlint's."
+  echo "DuckDB: \`python3 benches/duckdb_checks.py DIR --threads 2\`, the same six checks in SQL over the CSV"
+  echo "files (same counts per code as the reference, verified above), timed alternately with invlint."
   echo
   echo "| inventory | MB | rows | threads | invlint s | MB/s | rows/s | invlint RSS MB | reference s | reference RSS MB | invlint / reference |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -224,6 +292,7 @@ verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi; 
   echo "| $FINDINGS findings in the human format to a file < 2 s | whole run $T_HUMAN s (JSON run $T_JSON s, so rendering ≈ $render s) | $(verdict "$T_HUMAN < 2") |"
   echo "| many findings: json ≤ 1.4 × the time of --max-findings 100 | ${MT[json]} s / ${MT[capped]} s = **$(calc "${MT[json]} / ${MT[capped]}") ×** | $(verdict "${MT[json]} <= 1.4 * ${MT[capped]}") |"
   echo "| many findings: json ≤ 1.3 × the peak RSS of --max-findings 100 | ${MR[json]} MB / ${MR[capped]} MB = **$(calc "${MR[json]} / ${MR[capped]}") ×** | $(verdict "${MR[json]} <= 1.3 * ${MR[capped]}") |"
+  echo "$DUCK_ROW"
   echo
   echo "Many findings: \`invlint check many1m ... --jobs 2\` (1,000,000 users, 40 % defects, $MANY findings):"
   echo
