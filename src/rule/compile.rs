@@ -187,6 +187,23 @@ impl Rule {
 
     /// The `group-by` expression: a value, not rows.
     fn group_value(&self, c: &mut Compiler<'_>, i: usize) -> Option<Node> {
+        self.value(
+            c,
+            i,
+            "`group-by` needs a value (text or number), not rows",
+            Some("name a column: `home.PoolFqdn`"),
+        )
+    }
+
+    /// Expression `i` compiled, with the error `message` (and `help`) when it gives rows
+    /// instead of a value.
+    fn value(
+        &self,
+        c: &mut Compiler<'_>,
+        i: usize,
+        message: &str,
+        help: Option<&str>,
+    ) -> Option<Node> {
         let compiled = c.compile(i, self.expr(i)?)?;
         if matches!(
             compiled.ty,
@@ -195,8 +212,8 @@ impl Rule {
             c.errors.push(crate::expr::CompileError {
                 source: i,
                 span: self.expr(i)?.span.clone(),
-                message: "`group-by` needs a value (text or number), not rows".into(),
-                help: Some("name a column: `home.PoolFqdn`".into()),
+                message: message.into(),
+                help: help.map(Into::into),
             });
         }
         Some(compiled.node)
@@ -229,7 +246,12 @@ impl Rule {
             match seg {
                 TemplatePart::Text(t) => pieces.push(Piece::Text(t.as_str().into())),
                 TemplatePart::Expr(i) => {
-                    if let Some(node) = self.hole(c, *i) {
+                    if let Some(node) = self.value(
+                        c,
+                        *i,
+                        "a message shows values, not rows: name a column",
+                        None,
+                    ) {
                         pieces.push(Piece::Hole);
                         values.push(node);
                     }
@@ -240,23 +262,6 @@ impl Rule {
             template: Template::new(pieces),
             values,
         }
-    }
-
-    /// The expression `i` of a message compiled; an error when it shows rows.
-    fn hole(&self, c: &mut Compiler<'_>, i: usize) -> Option<Node> {
-        let compiled = c.compile(i, self.expr(i)?)?;
-        if matches!(
-            compiled.ty,
-            crate::expr::Ty::Row(_) | crate::expr::Ty::Rows(_)
-        ) {
-            c.errors.push(crate::expr::CompileError {
-                source: i,
-                span: self.expr(i)?.span.clone(),
-                message: "a message shows values, not rows: name a column".into(),
-                help: None,
-            });
-        }
-        Some(compiled.node)
     }
 
     /// The compiler's errors, with spans in the rule file.
