@@ -11,16 +11,14 @@ use crate::rule::{CompiledMessage, CompiledRule, Program};
 use super::data::Data;
 
 /// A message of `compiled` for the context's row: its template and the values of its holes,
-/// each quoted as [`crate::finding::push_quoted`] cuts a long one.
+/// a long one cut as [`crate::finding::push_quoted`] cuts it.
 fn fill<'a>(ctx: &mut Ctx<'a, Data<'a>>, compiled: &'a CompiledMessage) -> Message {
     let mut filling = Message::fill(&compiled.template);
-    let (mut value, mut quoted) = (String::new(), String::new());
+    let mut value = String::new();
     for node in &compiled.values {
         value.clear();
-        quoted.clear();
         ctx.eval(node).render(&mut value);
-        crate::finding::push_quoted(&mut quoted, &value);
-        filling.push(&quoted);
+        filling.push_quoted(&value);
     }
     filling.finish()
 }

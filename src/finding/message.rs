@@ -32,11 +32,6 @@ impl Template {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-
-    /// How many values a message of this template holds.
-    pub fn holes(&self) -> usize {
-        self.0.iter().filter(|p| matches!(p, Piece::Hole)).count()
-    }
 }
 
 /// The text of a finding or related location: plain, or a template with its values.
@@ -58,8 +53,19 @@ impl Filling {
     /// Append the next hole's value.
     pub fn push(&mut self, value: &str) {
         use fmt::Write;
+        // Writing to a String cannot fail.
         let _ = write!(self.values, "{}:", value.len());
         self.values.push_str(value);
+    }
+
+    /// Append the next hole's value, cut in the middle when long as
+    /// [`super::push_quoted`] cuts it.
+    pub fn push_quoted(&mut self, value: &str) {
+        if value.len() <= super::MAX_QUOTED {
+            self.push(value);
+        } else {
+            self.push(&super::quoted(value));
+        }
     }
 
     pub fn finish(self) -> Message {
@@ -94,22 +100,12 @@ impl Message {
         }
     }
 
-    /// Write the text to `out`.
-    pub fn write_to<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
-        self.pieces().try_for_each(|p| out.write_str(p))
-    }
-
     /// The text, borrowed when the message is plain.
     pub fn text(&self) -> Cow<'_, str> {
         match self.template {
             None => Cow::Borrowed(&self.text),
             Some(_) => Cow::Owned(self.to_string()),
         }
-    }
-
-    /// Append the text to `out` (a buffer reused across messages).
-    pub fn push_to(&self, out: &mut String) {
-        self.pieces().for_each(|p| out.push_str(p));
     }
 
     pub fn contains(&self, needle: &str) -> bool {
@@ -155,8 +151,9 @@ impl<'a> Iterator for Pieces<'a> {
 }
 
 impl fmt::Display for Message {
+    /// The text written piece by piece, straight into the output.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_to(f)
+        self.pieces().try_for_each(|p| f.write_str(p))
     }
 }
 
@@ -168,8 +165,15 @@ impl fmt::Debug for Message {
 
 impl PartialEq for Message {
     fn eq(&self, other: &Message) -> bool {
-        if self.template == other.template && self.text == other.text {
-            return true;
+        // Two messages of one template (or two plain ones) are equal when their values are:
+        // no need to compare the template's text with itself.
+        let same_shape = match (&self.template, &other.template) {
+            (Some(a), Some(b)) => Arc::ptr_eq(&a.0, &b.0),
+            (None, None) => true,
+            _ => false,
+        };
+        if same_shape {
+            return self.text == other.text;
         }
         self.cmp(other) == Ordering::Equal
     }
@@ -257,7 +261,6 @@ mod tests {
             "sip:ken@contoso.com is homed on pool1:5061: no such pool"
         );
         assert_eq!(m.text(), m.to_string());
-        assert_eq!(template().holes(), 2);
     }
 
     #[test]
@@ -267,11 +270,33 @@ mod tests {
     }
 
     #[test]
+    fn long_values_are_cut_as_quoted_cuts_them() {
+        let long = "x".repeat(1000);
+        let mut filling = Message::fill(&template());
+        filling.push_quoted(&long);
+        filling.push_quoted("pool1");
+        let expected = format!(
+            "{} is homed on pool1: no such pool",
+            super::super::quoted(&long)
+        );
+        assert_eq!(filling.finish().to_string(), expected);
+    }
+
+    #[test]
     fn messages_compare_by_their_text() {
         let templated = message(&["a", "b"]);
         let plain = Message::plain("a is homed on b: no such pool");
         assert_eq!(templated, plain);
         assert!(templated == "a is homed on b: no such pool");
+        let shared = template();
+        let of_shared = |values: &[&str]| {
+            let mut filling = Message::fill(&shared);
+            values.iter().for_each(|v| filling.push(v));
+            filling.finish()
+        };
+        assert_eq!(of_shared(&["a", "b"]), of_shared(&["a", "b"]));
+        assert_ne!(of_shared(&["a", "b"]), of_shared(&["ab", ""]));
+        assert_eq!(of_shared(&["a", "b"]), message(&["a", "b"]));
         assert!(message(&["a", "b"]) < message(&["a", "c"]));
         assert!(message(&["a", "b"]) < Message::plain("b"));
         assert!(Message::plain("a") < Message::plain("ab"));

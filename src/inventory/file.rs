@@ -2,7 +2,7 @@
 //! read, and the findings made about it (all made through [`TableFile::finding`], so that they
 //! carry the file's location and kind).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use super::decode;
 use super::head::Head;
@@ -30,12 +30,10 @@ pub struct TableFile {
     pub rows: Rows,
     /// The rows could not be read (the file vanished, changed or failed mid-way).
     pub failed: bool,
-    /// Its header names, as soon as its head is read (before its findings are made).
-    fields: Box<[Box<str>]>,
     /// The place its locations share, made again when its header names or kind become known
     /// ([`TableFile::name_fields`], [`TableFile::set_kind`]): a finding made before its file was
     /// recognised keeps no table, as it always did.
-    place: OnceLock<Arc<Place>>,
+    place: Arc<Place>,
 }
 
 impl TableFile {
@@ -50,30 +48,29 @@ impl TableFile {
             recognised_by: None,
             rows: Rows::default(),
             failed: false,
-            fields: Box::default(),
-            place: OnceLock::new(),
+            place: Place::of_file(display),
         }
     }
 
+    /// Name its fields (as soon as its head is read, before its findings are made).
     pub(super) fn name_fields(&mut self, header: &[String]) {
-        self.fields = header.iter().map(|h| Box::from(h.as_str())).collect();
-        self.place = OnceLock::new();
+        self.place = Arc::new(Place {
+            fields: header.iter().map(|h| Box::from(h.as_str())).collect(),
+            ..(*self.place).clone()
+        });
     }
 
     pub(super) fn set_kind(&mut self, kind: &str) {
         self.kind = Some(Arc::from(kind));
-        self.place = OnceLock::new();
+        self.place = Arc::new(Place {
+            table: self.kind.clone(),
+            ..(*self.place).clone()
+        });
     }
 
     /// The place shared by the locations in this file.
     pub fn place(&self) -> &Arc<Place> {
-        self.place.get_or_init(|| {
-            Arc::new(Place {
-                file: self.display.clone(),
-                table: self.kind.clone(),
-                fields: self.fields.clone(),
-            })
-        })
+        &self.place
     }
 
     /// The internal-error finding for a panic caught while `doing` this file.

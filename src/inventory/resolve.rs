@@ -22,9 +22,13 @@ pub struct Resolved(pub Vec<(Anchor, Span, Option<Excerpt>)>);
 
 impl Resolved {
     /// Resolve `anchors` (of one record) in `record`.
-    pub fn of(record: &RecordText, anchors: &[Anchor], with_excerpt: bool) -> Resolved {
+    pub fn of(
+        record: &RecordText,
+        anchors: impl ExactSizeIterator<Item = Anchor>,
+        with_excerpt: bool,
+    ) -> Resolved {
         let mut out = Vec::with_capacity(anchors.len());
-        for &anchor in anchors {
+        for anchor in anchors {
             if let Some((span, excerpt)) = resolve(record, anchor, with_excerpt) {
                 out.push((anchor, span, excerpt));
             }
