@@ -295,6 +295,26 @@ fn hidden_characters_are_visible_in_text_outputs() {
             );
         }
     }
+    // In colour too: the only escapes are invlint's own colours (`ESC [ digits ; m`).
+    let own_colours = regex::Regex::new(r"\x1b\[[0-9;]*m").expect("regex");
+    for format in ["compact", "human"] {
+        let (code, out, err) = run_bounded(
+            dir.path(),
+            &[
+                "check",
+                "--isolated",
+                ".",
+                "--format",
+                format,
+                "--color",
+                "always",
+            ],
+        );
+        assert_eq!(code, 1, "{format}: {err}");
+        let uncoloured = own_colours.replace_all(&out, "");
+        assert_eq!(raw(&uncoloured), None, "{format} in colour: {out}");
+        assert!(out.contains("\\u{1b}"), "{format} in colour: {out}");
+    }
     let (_, report, _) = json_bounded(dir.path(), &["users.csv"]);
     let values: Vec<&str> = findings(&report)
         .iter()

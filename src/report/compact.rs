@@ -21,7 +21,7 @@ pub fn line(f: &Finding) -> String {
 }
 
 /// One finding as a compact line in colours: the position bold, the severity and code in
-/// the severity's colour.
+/// the severity's colour. Input is made visible as in [`line`]: colours go to terminals.
 fn coloured_line(f: &Finding) -> String {
     let span = f.location.span_or_start();
     let colour = match f.severity {
@@ -31,12 +31,12 @@ fn coloured_line(f: &Finding) -> String {
     };
     format!(
         "\x1b[1m{}:{}:{}:\x1b[0m \x1b[1;{colour}m{}[{}]\x1b[0m {}",
-        f.location.file(),
+        visible(f.location.file()),
         span.line,
         span.column,
         f.severity,
-        f.code,
-        f.message
+        visible(&f.code),
+        visible(&f.message.text())
     )
 }
 
