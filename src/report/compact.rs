@@ -8,36 +8,35 @@ use crate::finding::Finding;
 
 /// One finding as a compact line (without the newline).
 pub fn line(f: &Finding) -> String {
-    let span = f.location.span_or_start();
-    format!(
-        "{}:{}:{}: {}[{}] {}",
-        visible(f.location.file()),
-        span.line,
-        span.column,
-        f.severity,
-        visible(&f.code),
-        visible(&f.message.text())
-    )
+    styled(f, None)
 }
 
-/// One finding as a compact line in colours: the position bold, the severity and code in
-/// the severity's colour. Input is made visible as in [`line`]: colours go to terminals.
-fn coloured_line(f: &Finding) -> String {
+/// One finding as a compact line, in colours when `colour` is the severity's (the position
+/// bold, the severity and code in that colour). Input is made visible either way: colours go
+/// to terminals.
+fn styled(f: &Finding, colour: Option<&str>) -> String {
     let span = f.location.span_or_start();
-    let colour = match f.severity {
+    let (file, code, message) = (
+        visible(f.location.file()),
+        visible(&f.code),
+        visible(&f.message.text()).into_owned(),
+    );
+    let (line, column, severity) = (span.line, span.column, f.severity);
+    match colour {
+        None => format!("{file}:{line}:{column}: {severity}[{code}] {message}"),
+        Some(colour) => format!(
+            "\x1b[1m{file}:{line}:{column}:\x1b[0m \x1b[1;{colour}m{severity}[{code}]\x1b[0m {message}"
+        ),
+    }
+}
+
+/// The colour of a severity.
+fn colour(severity: crate::finding::Severity) -> &'static str {
+    match severity {
         crate::finding::Severity::Error => "31",
         crate::finding::Severity::Warning => "33",
         crate::finding::Severity::Info => "36",
-    };
-    format!(
-        "\x1b[1m{}:{}:{}:\x1b[0m \x1b[1;{colour}m{}[{}]\x1b[0m {}",
-        visible(f.location.file()),
-        span.line,
-        span.column,
-        f.severity,
-        visible(&f.code),
-        visible(&f.message.text())
-    )
+    }
 }
 
 /// The `compact` format in the registry ([`super::REPORTERS`]).
@@ -57,11 +56,8 @@ pub fn write(
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
     for f in &report.findings {
-        if options.color {
-            writeln!(out, "{}", coloured_line(f))?;
-        } else {
-            writeln!(out, "{}", line(f))?;
-        }
+        let colour = options.color.then(|| colour(f.severity));
+        writeln!(out, "{}", styled(f, colour))?;
     }
     if let Some(line) = super::omitted_line(report) {
         writeln!(out, "{line}")?;
