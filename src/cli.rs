@@ -312,10 +312,15 @@ fn check_steps(mut args: CheckArgs) -> Result<u8, u8> {
     };
     let outputs_ok = write_outputs(&outputs, &checked, &page, options);
     write_stdout(&args, format, &checked, &page, options)?;
-    if !outputs_ok {
-        return Err(2);
-    }
-    Ok(checked.exit_code())
+    let code = match outputs_ok {
+        true => Ok(checked.exit_code()),
+        false => Err(2),
+    };
+    // The process ends with the run: its findings, hundreds of thousands of small allocations
+    // after a first audit, go back to the system at once instead of one by one (0.1 s at
+    // 400,000 findings).
+    std::mem::forget(checked);
+    code
 }
 
 /// Write `format` of `checked` to standard output, coloured and wrapped for the terminal it

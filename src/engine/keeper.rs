@@ -74,15 +74,26 @@ impl<'o> Keeper<'o> {
         }
     }
 
-    /// The kept findings in one vector of exactly their number (each batch is freed as soon
-    /// as it is moved).
+    /// The kept findings in one vector, in the order they were handed over (each batch is
+    /// freed as soon as it is moved). The largest batch grows in place: a large vector is
+    /// remapped when it grows, not copied, and the run's second join (the evaluation's
+    /// findings after the few found while reading) then moves them only within it.
     fn joined(&mut self) -> Vec<Finding> {
         let count = std::mem::take(&mut self.count);
-        if self.kept.len() == 1 {
-            return self.kept.pop().unwrap_or_default();
+        let Some(largest) = (0..self.kept.len()).max_by_key(|&i| self.kept[i].len()) else {
+            return Vec::new();
+        };
+        let after = self.kept.split_off(largest + 1);
+        let mut all = self.kept.pop().unwrap_or_default();
+        all.reserve_exact(count.saturating_sub(all.len()));
+        // The batches before the largest are added after it, then turned to the front.
+        let mut before = 0;
+        for batch in std::mem::take(&mut self.kept) {
+            before += batch.len();
+            all.extend(batch);
         }
-        let mut all = Vec::with_capacity(count);
-        for batch in self.kept.drain(..) {
+        all.rotate_right(before);
+        for batch in after {
             all.extend(batch);
         }
         all

@@ -79,8 +79,9 @@ fn line_col(record: &RecordText, offset: usize) -> (u64, u64) {
     let bytes = before.as_bytes();
     let mut line = record.first_line;
     let mut line_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let breaks = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    // Only the line ends are visited: most records have none.
+    for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+        let breaks = bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n');
         if breaks {
             line += 1;
             line_start = i + 1;

@@ -29,9 +29,8 @@ pub(super) fn scan_with_buffer<R: Read, T>(
 ) -> io::Result<(BTreeMap<u64, T>, u64)> {
     let mut found = BTreeMap::new();
     let last_wanted = wanted.last().copied();
-    let mut parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let mut fields = Fields::new(delimiter, size);
     let mut input = Input::new(source, size, line);
-    let mut sink = vec![0u8; size];
     let mut record: u64 = 0;
     let mut next_wanted = wanted.iter().copied();
     // Jumped to the record to read next (once per record: the line ends before it may take
@@ -51,6 +50,8 @@ pub(super) fn scan_with_buffer<R: Read, T>(
             record = target;
             positioned = true;
         }
+        // At the start of a record: it may be split without the parser.
+        let mut fresh = false;
         if !in_record {
             // Skip line ends (and blank lines) before a record ourselves, so that the record
             // starts on a known line.
@@ -62,9 +63,83 @@ pub(super) fn scan_with_buffer<R: Read, T>(
                 break;
             }
             in_record = true;
+            fresh = true;
             capture = wanted.contains(&record).then(|| Capture::new(input.line));
         }
-        let (result, consumed) = input.read_field(&mut parser, &mut sink, capture.as_mut());
+        let record_end = match fields.step(&mut input, capture.as_mut(), fresh)? {
+            Step::Field => false,
+            Step::RecordEnd => true,
+            Step::TextEnd => break,
+        };
+        if record_end {
+            if let Some(capture) = capture.take() {
+                found.insert(record, keep(record, capture.finish()));
+            }
+            (in_record, positioned) = (false, false);
+            if record == last_wanted {
+                break;
+            }
+            record += 1;
+        }
+    }
+    if to_end {
+        input.count_to_end()?;
+    }
+    Ok((found, input.line))
+}
+
+/// What one [`Fields::step`] read.
+enum Step {
+    /// A field, not the record's last.
+    Field,
+    /// The record's last field, or the whole record.
+    RecordEnd,
+    /// The end of the text.
+    TextEnd,
+}
+
+/// The reading of fields: by the parser, or a whole plain record at once ([`split_plain`]).
+struct Fields {
+    delimiter: u8,
+    parser: csv_core::Reader,
+    /// Where the parser writes a field's unquoted text (not kept).
+    sink: Vec<u8>,
+    /// The fields of a record split by [`split_plain`].
+    plain: Vec<Range<usize>>,
+}
+
+impl Fields {
+    fn new(delimiter: u8, size: usize) -> Fields {
+        Fields {
+            delimiter,
+            parser: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            sink: vec![0u8; size],
+            plain: Vec::new(),
+        }
+    }
+
+    /// Read on from `input`, adding what was read to `capture`: the whole record when it is
+    /// plain and this is its start (`fresh`), else up to the end of a field.
+    fn step<R: Read>(
+        &mut self,
+        input: &mut Input<R>,
+        mut capture: Option<&mut Capture>,
+        fresh: bool,
+    ) -> io::Result<Step> {
+        let plain_record = match fresh {
+            true => input.take_plain(self.delimiter, &mut self.plain),
+            false => None,
+        };
+        if let Some(taken) = plain_record {
+            if let Some(capture) = capture {
+                capture.text.extend_from_slice(&input.buf[taken]);
+                capture.fields.append(&mut self.plain);
+            }
+            self.plain.clear();
+            return Ok(Step::RecordEnd);
+        }
+        let (result, consumed) =
+            input.read_field(&mut self.parser, &mut self.sink, capture.as_deref_mut());
         match result {
             csv_core::ReadFieldResult::InputEmpty | csv_core::ReadFieldResult::OutputFull => {
                 if input.eof
@@ -73,29 +148,20 @@ pub(super) fn scan_with_buffer<R: Read, T>(
                 {
                     return Err(io::Error::other("CSV scanner made no progress"));
                 }
+                Ok(Step::Field)
             }
             csv_core::ReadFieldResult::Field { record_end } => {
-                if let Some(capture) = capture.as_mut() {
-                    capture.end_field(consumed, record_end, delimiter);
+                if let Some(capture) = capture {
+                    capture.end_field(consumed, record_end, self.delimiter);
                 }
-                if record_end {
-                    if let Some(capture) = capture.take() {
-                        found.insert(record, keep(record, capture.finish()));
-                    }
-                    (in_record, positioned) = (false, false);
-                    if record == last_wanted {
-                        break;
-                    }
-                    record += 1;
-                }
+                Ok(match record_end {
+                    true => Step::RecordEnd,
+                    false => Step::Field,
+                })
             }
-            csv_core::ReadFieldResult::End => break,
+            csv_core::ReadFieldResult::End => Ok(Step::TextEnd),
         }
     }
-    if to_end {
-        input.count_to_end()?;
-    }
-    Ok((found, input.line))
 }
 
 /// The text being scanned, a buffer at a time, with the line number reached at `pos`.
@@ -166,14 +232,26 @@ impl<R: Read> Input<R> {
     ) -> (csv_core::ReadFieldResult, usize) {
         let (result, consumed, _) = parser.read_field(&self.buf[self.pos..self.end], sink);
         let taken = &self.buf[self.pos..self.pos + consumed];
-        for &b in taken {
-            count_line(b, &mut self.prev_cr, &mut self.line);
-        }
+        count_lines(taken, &mut self.prev_cr, &mut self.line);
         if let Some(capture) = capture {
             capture.text.extend_from_slice(taken);
         }
         self.pos += consumed;
         (result, consumed)
+    }
+
+    /// The record at `pos` when [`split_plain`] can split it within this buffer (its fields
+    /// pushed on `fields`): its bytes are counted and consumed, and their range returned.
+    fn take_plain(
+        &mut self,
+        delimiter: u8,
+        fields: &mut Vec<Range<usize>>,
+    ) -> Option<Range<usize>> {
+        let len = split_plain(&self.buf[self.pos..self.end], delimiter, fields)?;
+        let taken = self.pos..self.pos + len;
+        count_lines(&self.buf[taken.clone()], &mut self.prev_cr, &mut self.line);
+        self.pos += len;
+        Some(taken)
     }
 
     /// Skip the line ends (and blank lines) at `pos`, within this buffer.
@@ -249,8 +327,60 @@ impl Capture {
         self.text.truncate(keep);
         RecordText {
             first_line: self.first_line,
-            text: String::from_utf8_lossy(&self.text).into_owned(),
+            // Almost always valid: checked without a copy, replaced as before when not.
+            text: String::from_utf8(self.text)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             fields: self.fields,
+        }
+    }
+}
+
+/// Split the record at the start of `bytes` into its raw fields (quotes included, separators
+/// not) as `csv-core` does, without it, and return its length with its line end; `None`
+/// (nothing pushed) unless the record is **plain**: whole in `bytes`, every quoted field
+/// closed right before a delimiter or line end. The others (a quote closed mid-field, a
+/// record cut by the buffer's end, a delimiter that is a quote or line end) go to the parser.
+///
+/// The parser's rules followed: a field starting with a quote runs to a quote that is not
+/// doubled; any other field runs to the first delimiter, CR or LF (a quote in it is text);
+/// the one byte after a field (delimiter, CR or LF) is consumed with it. Whole records that
+/// are plain are what Export-Csv writes, and splitting them with `memchr` is several times
+/// faster than the parser's byte-at-a-time state machine.
+fn split_plain(bytes: &[u8], delimiter: u8, fields: &mut Vec<Range<usize>>) -> Option<usize> {
+    if matches!(delimiter, b'"' | b'\r' | b'\n') || matches!(bytes.first(), Some(b'\r' | b'\n')) {
+        return None;
+    }
+    let before = fields.len();
+    let mut start = 0;
+    let end = loop {
+        let separator = match bytes.get(start) {
+            None => None,
+            Some(b'"') => closing_quote(bytes, start + 1, delimiter).map(|quote| quote + 1),
+            Some(_) => memchr::memchr3(delimiter, b'\r', b'\n', &bytes[start..]).map(|i| start + i),
+        };
+        let Some(separator) = separator else {
+            fields.truncate(before);
+            return None;
+        };
+        fields.push(start..separator);
+        start = separator + 1;
+        if bytes[separator] != delimiter {
+            break start;
+        }
+    };
+    Some(end)
+}
+
+/// The quote that closes a quoted field whose content starts at `from`: the first quote not
+/// doubled, when a delimiter or line end follows it within `bytes`.
+fn closing_quote(bytes: &[u8], mut from: usize, delimiter: u8) -> Option<usize> {
+    loop {
+        let quote = from + memchr::memchr(b'"', bytes.get(from..)?)?;
+        match *bytes.get(quote + 1)? {
+            b'"' => from = quote + 2,
+            b'\r' | b'\n' => return Some(quote),
+            after if after == delimiter => return Some(quote),
+            _ => return None,
         }
     }
 }
@@ -300,4 +430,84 @@ fn read_full<R: Read>(source: &mut R, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The record at the start of `bytes` as the parser path of the scanner reads it: its
+    /// length with its line end and its fields, or `None` when it does not end in `bytes`.
+    fn parsed(bytes: &[u8], delimiter: u8) -> Option<(usize, Vec<Range<usize>>)> {
+        let mut parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        let mut sink = vec![0u8; 64];
+        let mut capture = Capture::new(1);
+        let mut pos = 0;
+        loop {
+            let (result, consumed, _) = parser.read_field(&bytes[pos..], &mut sink);
+            capture.text.extend_from_slice(&bytes[pos..pos + consumed]);
+            pos += consumed;
+            match result {
+                csv_core::ReadFieldResult::Field { record_end } => {
+                    capture.end_field(consumed, record_end, delimiter);
+                    if record_end {
+                        return (consumed > 0).then_some((pos, capture.fields));
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Every string of up to 7 bytes over quotes, delimiters, line ends and text: what
+    /// `split_plain` splits, it splits as the parser does (and leaves nothing pushed when it
+    /// does not).
+    #[test]
+    fn plain_records_split_as_the_parser_splits_them() {
+        // A field already there, which a record that is not split must leave alone.
+        const SENTINEL: Range<usize> = 7..9;
+        let alphabet = [b'a', b',', b'"', b'\r', b'\n'];
+        let mut split = 0;
+        for len in 1..=7u32 {
+            for n in 0..alphabet.len().pow(len) {
+                let mut bytes = Vec::new();
+                let mut k = n;
+                for _ in 0..len {
+                    bytes.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                let mut fields = Vec::from([SENTINEL]);
+                match split_plain(&bytes, b',', &mut fields) {
+                    Some(end) => {
+                        split += 1;
+                        let fields = fields.split_off(1);
+                        assert_eq!(parsed(&bytes, b','), Some((end, fields)), "{bytes:?}");
+                    }
+                    None => assert_eq!(fields, [SENTINEL], "{bytes:?}"),
+                }
+            }
+        }
+        assert!(split > 10_000, "{split}");
+    }
+
+    #[test]
+    fn export_csv_records_are_plain_and_the_others_go_to_the_parser() {
+        let mut fields = Vec::new();
+        let record = b"\"a\",\"b \"\"c\"\"\",\"\",d\r\n\"next\"";
+        assert_eq!(split_plain(record, b',', &mut fields), Some(19));
+        assert_eq!(fields, vec![0..3, 4..13, 14..16, 17..18]);
+        for other in [
+            &b"\"a\"x,b\n"[..], // text after a closing quote
+            b"\"a,b",           // quote still open at the end
+            b"a,b",             // no line end yet
+            b"\"a\"",           // closing quote at the end: is it doubled?
+            b"\na,b\n",         // a line end first (the scanner skips those itself)
+        ] {
+            fields.clear();
+            assert_eq!(split_plain(other, b',', &mut fields), None, "{other:?}");
+            assert!(fields.is_empty());
+        }
+        assert_eq!(split_plain(b"a\"b\"c;d\n", b';', &mut fields), Some(8));
+        assert_eq!(fields, vec![0..5, 6..7]);
+    }
 }

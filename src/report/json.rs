@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::io;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::{MissingTable, Outcome, Skipped};
@@ -12,28 +13,15 @@ use crate::rule::RuleSet;
 
 use super::RenderOptions;
 
-#[derive(Serialize)]
-struct Document<'a> {
-    version: u32,
-    findings: Findings<'a>,
-    summary: Summary<'a>,
-    /// Code → what it is (title, help, documentation), once per code that ran or has a
-    /// finding (additive to the version 1 contract).
-    rules: BTreeMap<&'a str, JsonRule<'a>>,
-}
+/// Findings serialised at once by the threads, then written in order: one window at a time,
+/// so that the text held is a few chunks, never the document (448 MB at 400,000 findings).
+const CHUNK: usize = 1024;
+const WINDOW: usize = 16;
 
-/// The findings, written one by one as the document is (never gathered in memory first).
-struct Findings<'a> {
-    findings: &'a [Finding],
-    /// Repeat each rule's help in its findings (the contract; off with `--lean-json`).
-    help: bool,
-}
-
-impl Serialize for Findings<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.findings.iter().map(|f| finding(f, self.help)))
-    }
-}
+/// Indentation of the findings' objects: inside the document and its `findings` array.
+const FINDING_INDENT: &[u8] = b"    ";
+/// Indentation of the top-level members' values.
+const MEMBER_INDENT: &[u8] = b"  ";
 
 /// The related locations of a finding, written as they are read.
 struct RelatedList<'a>(&'a [Related]);
@@ -171,38 +159,144 @@ pub fn write(
 ) -> io::Result<()> {
     let counts = report.counts();
     let n = |s| counts.get(&s).copied().unwrap_or(0);
-    let doc = Document {
-        version: 1,
-        findings: Findings {
-            findings: &report.findings,
-            help: options.help_in_findings,
-        },
-        summary: Summary {
-            files: report.files,
-            rows: report.rows,
-            rules: report.rules_run,
-            error: n(Severity::Error),
-            warning: n(Severity::Warning),
-            info: n(Severity::Info),
-            skipped: &report.skipped,
-            objects: &report.objects,
-            missing_tables: &report.missing_tables,
-            gate: (!report.gate.is_empty()).then_some(&report.gate),
-            config: report.config.as_deref(),
-            truncated: Some(report.omitted.count()).filter(|&n| n > 0),
-        },
-        rules: super::described_rules(report, rules)
-            .into_iter()
-            .map(|r| {
-                let rule = JsonRule {
-                    title: r.title,
-                    help: r.help,
-                    docs: r.url,
-                };
-                (r.code, rule)
-            })
-            .collect(),
+    let summary = Summary {
+        files: report.files,
+        rows: report.rows,
+        rules: report.rules_run,
+        error: n(Severity::Error),
+        warning: n(Severity::Warning),
+        info: n(Severity::Info),
+        skipped: &report.skipped,
+        objects: &report.objects,
+        missing_tables: &report.missing_tables,
+        gate: (!report.gate.is_empty()).then_some(&report.gate),
+        config: report.config.as_deref(),
+        truncated: Some(report.omitted.count()).filter(|&n| n > 0),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
-    writeln!(out)
+    // Code → what it is (title, help, documentation), once per code that ran or has a
+    // finding (additive to the version 1 contract).
+    let rules: BTreeMap<&str, JsonRule<'_>> = super::described_rules(report, rules)
+        .into_iter()
+        .map(|r| {
+            let rule = JsonRule {
+                title: r.title,
+                help: r.help,
+                docs: r.url,
+            };
+            (r.code, rule)
+        })
+        .collect();
+    // What `serde_json::to_writer_pretty` wrote for the whole document, byte for byte.
+    out.write_all(b"{\n  \"version\": 1,\n  \"findings\": ")?;
+    write_findings(&report.findings, options.help_in_findings, out)?;
+    let mut text = b",\n  \"summary\": ".to_vec();
+    let mut scratch = Vec::new();
+    pretty(&summary, MEMBER_INDENT, &mut text, &mut scratch)?;
+    text.extend_from_slice(b",\n  \"rules\": ");
+    pretty(&rules, MEMBER_INDENT, &mut text, &mut scratch)?;
+    text.extend_from_slice(b"\n}\n");
+    out.write_all(&text)
+}
+
+/// The `findings` array, its elements serialised by the threads a window at a time.
+fn write_findings(findings: &[Finding], help: bool, out: &mut dyn io::Write) -> io::Result<()> {
+    if findings.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    for (w, window) in findings.chunks(CHUNK * WINDOW).enumerate() {
+        let texts: Vec<io::Result<Vec<u8>>> = window
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let (mut text, mut scratch) = (Vec::new(), Vec::new());
+                for (i, f) in chunk.iter().enumerate() {
+                    if (w, c, i) != (0, 0, 0) {
+                        text.push(b',');
+                    }
+                    text.push(b'\n');
+                    text.extend_from_slice(FINDING_INDENT);
+                    pretty(&finding(f, help), FINDING_INDENT, &mut text, &mut scratch)?;
+                }
+                Ok(text)
+            })
+            .collect();
+        for text in texts {
+            out.write_all(&text?)?;
+        }
+    }
+    out.write_all(b"\n  ]")
+}
+
+/// Append `value` to `out` as `to_writer_pretty` writes it at the depth whose lines start
+/// with `indent` (`scratch` is a buffer to reuse). JSON text has no raw line break but between
+/// its tokens, so indenting each line is enough.
+fn pretty<T: Serialize>(
+    value: &T,
+    indent: &[u8],
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+) -> io::Result<()> {
+    scratch.clear();
+    serde_json::to_writer_pretty(&mut *scratch, value).map_err(io::Error::other)?;
+    let mut lines = scratch.split(|&b| b == b'\n');
+    out.extend_from_slice(lines.next().unwrap_or_default());
+    for line in lines {
+        out.push(b'\n');
+        out.extend_from_slice(indent);
+        out.extend_from_slice(line);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Anchor;
+
+    /// The findings array written by the threads in windows is what one serialiser writes of
+    /// the whole array: empty, one finding, one chunk, and across windows.
+    #[test]
+    fn findings_written_in_windows_are_what_one_serialiser_writes() {
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            findings: Vec<JsonFinding<'a>>,
+        }
+        for n in [0, 1, CHUNK, CHUNK * WINDOW + 3] {
+            let findings: Vec<Finding> = (0..n)
+                .map(|i| {
+                    let at = |record: usize| Anchor::Cell {
+                        record: record as u64,
+                        field: 0,
+                    };
+                    let mut f = Finding::new(
+                        "T001",
+                        Severity::Warning,
+                        format!("m{i} \"quoted\"\nnext line"),
+                        Location::new(0, "f.csv".into(), at(i + 1)),
+                    )
+                    .with_help("help");
+                    if i % 2 == 1 {
+                        f.related.push(Related {
+                            location: Location::new(1, "g.csv".into(), at(i)),
+                            message: Message::plain("here"),
+                        });
+                    }
+                    f
+                })
+                .collect();
+            let mut windowed = b"{\n  \"findings\": ".to_vec();
+            write_findings(&findings, true, &mut windowed).expect("write");
+            windowed.extend_from_slice(b"\n}");
+            let whole = Whole {
+                findings: findings.iter().map(|f| finding(f, true)).collect(),
+            };
+            let whole = serde_json::to_vec_pretty(&whole).expect("serialise");
+            assert_eq!(
+                String::from_utf8_lossy(&windowed),
+                String::from_utf8_lossy(&whole),
+                "{n}"
+            );
+        }
+    }
 }
