@@ -18,11 +18,6 @@ use super::RenderOptions;
 const CHUNK: usize = 1024;
 const WINDOW: usize = 16;
 
-/// Indentation of the findings' objects: inside the document and its `findings` array.
-const FINDING_INDENT: &[u8] = b"    ";
-/// Indentation of the top-level members' values.
-const MEMBER_INDENT: &[u8] = b"  ";
-
 /// The related locations of a finding, written as they are read.
 struct RelatedList<'a>(&'a [Related]);
 
@@ -190,10 +185,9 @@ pub fn write(
     out.write_all(b"{\n  \"version\": 1,\n  \"findings\": ")?;
     write_findings(&report.findings, options.help_in_findings, out)?;
     let mut text = b",\n  \"summary\": ".to_vec();
-    let mut scratch = Vec::new();
-    pretty(&summary, MEMBER_INDENT, &mut text, &mut scratch)?;
+    pretty(&summary, 1, &mut text)?;
     text.extend_from_slice(b",\n  \"rules\": ");
-    pretty(&rules, MEMBER_INDENT, &mut text, &mut scratch)?;
+    pretty(&rules, 1, &mut text)?;
     text.extend_from_slice(b"\n}\n");
     out.write_all(&text)
 }
@@ -209,14 +203,13 @@ fn write_findings(findings: &[Finding], help: bool, out: &mut dyn io::Write) -> 
             .par_chunks(CHUNK)
             .enumerate()
             .map(|(c, chunk)| {
-                let (mut text, mut scratch) = (Vec::new(), Vec::new());
+                let mut text = Vec::new();
                 for (i, f) in chunk.iter().enumerate() {
                     if (w, c, i) != (0, 0, 0) {
                         text.push(b',');
                     }
-                    text.push(b'\n');
-                    text.extend_from_slice(FINDING_INDENT);
-                    pretty(&finding(f, help), FINDING_INDENT, &mut text, &mut scratch)?;
+                    text.extend_from_slice(b"\n    ");
+                    pretty(&finding(f, help), 2, &mut text)?;
                 }
                 Ok(text)
             })
@@ -228,25 +221,104 @@ fn write_findings(findings: &[Finding], help: bool, out: &mut dyn io::Write) -> 
     out.write_all(b"\n  ]")
 }
 
-/// Append `value` to `out` as `to_writer_pretty` writes it at the depth whose lines start
-/// with `indent` (`scratch` is a buffer to reuse). JSON text has no raw line break but between
-/// its tokens, so indenting each line is enough.
-fn pretty<T: Serialize>(
-    value: &T,
-    indent: &[u8],
-    out: &mut Vec<u8>,
-    scratch: &mut Vec<u8>,
-) -> io::Result<()> {
-    scratch.clear();
-    serde_json::to_writer_pretty(&mut *scratch, value).map_err(io::Error::other)?;
-    let mut lines = scratch.split(|&b| b == b'\n');
-    out.extend_from_slice(lines.next().unwrap_or_default());
-    for line in lines {
-        out.push(b'\n');
-        out.extend_from_slice(indent);
-        out.extend_from_slice(line);
+/// Append `value` to `out` as `to_writer_pretty` writes it at `depth` (the findings' objects
+/// are at depth 2: in the document, in its `findings` array).
+fn pretty<T: Serialize>(value: &T, depth: usize, out: &mut Vec<u8>) -> io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(
+        out,
+        Indented {
+            depth,
+            has_value: false,
+        },
+    );
+    value.serialize(&mut serializer).map_err(io::Error::other)
+}
+
+/// `serde_json`'s `PrettyFormatter` (two spaces a level) starting at a depth.
+struct Indented {
+    depth: usize,
+    /// The array or object under way has a value.
+    has_value: bool,
+}
+
+impl Indented {
+    fn begin<W: ?Sized + io::Write>(&mut self, writer: &mut W, open: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(open)
     }
-    Ok(())
+
+    fn end<W: ?Sized + io::Write>(&mut self, writer: &mut W, close: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line(writer)?;
+        }
+        writer.write_all(close)
+    }
+
+    /// A new line at the current depth.
+    fn line<W: ?Sized + io::Write>(&self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            writer.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn next<W: ?Sized + io::Write>(&self, writer: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        self.line(writer)
+    }
+}
+
+impl serde_json::ser::Formatter for Indented {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.begin(writer, b"[")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.end(writer, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.next(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.begin(writer, b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.end(writer, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.next(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
