@@ -104,8 +104,8 @@ struct Fields {
     parser: csv_core::Reader,
     /// Where the parser writes a field's unquoted text (not kept).
     sink: Vec<u8>,
-    /// The fields of a record split by [`split_plain`].
-    plain: Vec<Range<usize>>,
+    /// The fields of a record split by [`split_plain`] and not captured.
+    skipped: Vec<Range<usize>>,
 }
 
 impl Fields {
@@ -114,7 +114,7 @@ impl Fields {
             delimiter,
             parser: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             sink: vec![0u8; size],
-            plain: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 
@@ -126,17 +126,19 @@ impl Fields {
         mut capture: Option<&mut Capture>,
         fresh: bool,
     ) -> io::Result<Step> {
-        let plain_record = match fresh {
-            true => input.take_plain(self.delimiter, &mut self.plain),
-            false => None,
-        };
-        if let Some(taken) = plain_record {
-            if let Some(capture) = capture {
-                capture.text.extend_from_slice(&input.buf[taken]);
-                capture.fields.append(&mut self.plain);
+        if fresh {
+            // A captured record's fields go straight to it; the others' are only counted past.
+            let fields = match capture.as_deref_mut() {
+                Some(capture) => &mut capture.fields,
+                None => &mut self.skipped,
+            };
+            if let Some(taken) = input.take_plain(self.delimiter, fields) {
+                match capture {
+                    Some(capture) => capture.text.extend_from_slice(&input.buf[taken]),
+                    None => self.skipped.clear(),
+                }
+                return Ok(Step::RecordEnd);
             }
-            self.plain.clear();
-            return Ok(Step::RecordEnd);
         }
         let (result, consumed) =
             input.read_field(&mut self.parser, &mut self.sink, capture.as_deref_mut());
