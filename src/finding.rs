@@ -17,7 +17,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 mod message;
+mod packed;
 pub use message::{Filling, Message, Piece, Template};
+pub use packed::{unpack_all, Head, Packed};
 
 /// A value longer than this many bytes is quoted in a message by its first and last
 /// [`QUOTED_END`] bytes, with the number of bytes left out between (`…[104857000 bytes left

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::expr::compile::Node;
 use crate::expr::eval::Ctx;
 use crate::expr::value::RowRef;
-use crate::finding::{builtin, Anchor, Finding, Location, Related};
+use crate::finding::{builtin, Anchor, Finding, Location, Packed, Related};
 use crate::rule::{CompiledRule, Program, Shape};
 
 use super::data::Data;
@@ -51,7 +51,7 @@ pub(super) fn evaluate(
     rules: &[&CompiledRule],
     skipped: &mut Vec<Skipped>,
     options: &Options,
-) -> (Vec<Finding>, Omitted) {
+) -> (Vec<Packed>, Omitted) {
     let sink = options.progress.as_ref();
     let mut tasks = Vec::new();
     for rule in rules {
@@ -82,9 +82,8 @@ pub(super) fn evaluate(
         })
         .fold(
             || Keeper::new(options, None),
-            |mut keeper, (found, omitted)| {
-                keeper.omitted.merge(omitted);
-                keeper.add(found);
+            |mut keeper, kept| {
+                keeper.add_kept(kept);
                 keeper
             },
         )
@@ -184,34 +183,37 @@ fn columns_named(absent: &BTreeSet<String>) -> String {
     )
 }
 
-/// Run one task, a panic contained to its rule (reported as an internal-error finding).
-fn run_task(data: &Data<'_>, task: &Task<'_>, options: &Options) -> (Vec<Finding>, Omitted) {
-    let eval = || match *task {
+/// Run one task, a panic contained to its rule (reported as an internal-error finding):
+/// what it kept, packed, and what it only counted.
+fn run_task(data: &Data<'_>, task: &Task<'_>, options: &Options) -> (Vec<Packed>, Omitted) {
+    let mut keeper = Keeper::new(options, None);
+    let eval = |keeper: &mut Keeper<'_>| match *task {
         Task::Rows {
             rule,
             part,
             start,
             end,
-        } => (eval_rows(data, rule, part, start, end), Omitted::default()),
+        } => keeper.add(eval_rows(data, rule, part, start, end)),
         Task::Unique(rule) => {
             // One task over every row (a file of one repeated value gives a finding per
             // row): it caps what it keeps as it goes.
-            let mut keeper = Keeper::new(options, None);
             eval_unique(data, rule, &mut |found| keeper.add(found));
             keeper.prune();
-            keeper.into_parts()
         }
-        Task::Grouped(rule) => (group::eval_grouped(data, rule), Omitted::default()),
-        Task::Whole(rule) => (eval_whole(data, rule), Omitted::default()),
+        Task::Grouped(rule) => keeper.add(group::eval_grouped(data, rule)),
+        Task::Whole(rule) => keeper.add(eval_whole(data, rule)),
     };
     let run = || {
         crate::fault::inject("rule", task_code(task));
-        eval()
+        eval(&mut keeper)
     };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         let what = crate::fault::panic_text(panic.as_ref());
-        (vec![panic_finding(data, task, &what)], Omitted::default())
-    })
+        // What the task found before is dropped, as when its findings came back at its end.
+        keeper = Keeper::new(options, None);
+        keeper.add(vec![panic_finding(data, task, &what)]);
+    }
+    keeper.into_parts()
 }
 
 /// The finding reporting that `task` panicked with `what`: on the file of its rows, or on

@@ -41,15 +41,17 @@ pub(super) fn locate(
     sort_findings(&mut findings);
     if let Some(max) = options.max_findings {
         for f in findings.drain(max.min(findings.len())..) {
-            omitted.add(&f);
+            omitted.add(&f.code, f.severity);
         }
     }
     findings
 }
 
 /// The report of a run, from what the stages left.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn report(
     inventory: Inventory,
+    kept: Vec<Kept>,
     schema: &Schema,
     plan: Plan<'_>,
     members: Members,
@@ -85,7 +87,7 @@ pub(super) fn report(
         .collect();
     Outcome {
         missing_tables: missing_tables(missing_rules, decls),
-        kept: kept(&inventory),
+        kept,
         findings,
         files: inventory.files.len(),
         rows: inventory.total_rows(),
@@ -104,7 +106,7 @@ pub(super) fn report(
 }
 
 /// The columns each file read held in memory.
-fn kept(inventory: &Inventory) -> Vec<Kept> {
+pub(super) fn kept(inventory: &Inventory) -> Vec<Kept> {
     inventory
         .files
         .iter()

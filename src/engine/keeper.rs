@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::finding::{Anchor, Finding};
+use crate::finding::{Anchor, Finding, Head, Packed};
 
 use super::select::{code_selected, guards_selected_rules, matches_any};
 use super::{Omitted, Options};
@@ -21,9 +21,9 @@ pub(super) struct Keeper<'o> {
     options: &'o Options,
     /// Kinds of table the selected rules read (see [`guards_selected_rules`]).
     read: Option<&'o BTreeSet<String>>,
-    /// The findings as the tasks handed them over, joined once at the end: appending each
-    /// batch to one vector made it double and copy itself, a third more memory at the peak.
-    kept: Vec<Vec<Finding>>,
+    /// The findings as the tasks handed them over, each batch packed (see [`Packed`]): as
+    /// structs they were most of the memory at the run's peak.
+    kept: Vec<Packed>,
     /// Findings in `kept`.
     count: usize,
     pub(super) omitted: Omitted,
@@ -49,19 +49,22 @@ impl<'o> Keeper<'o> {
                     && !matches_any(&f.code, &self.options.ignore))
         });
         if !found.is_empty() {
-            // A task's vector grew by doubling: up to half of it is slack, held to the end.
-            found.shrink_to_fit();
             self.count += found.len();
-            self.kept.push(found);
+            self.kept.push(Packed::new(found));
         }
         self.prune_when_over();
     }
 
-    pub(super) fn merge(mut self, other: Keeper<'o>) -> Keeper<'o> {
-        self.omitted.merge(other.omitted);
-        self.count += other.count;
-        self.kept.extend(other.kept);
+    /// Add what another keeper kept (its findings were selected by it).
+    pub(super) fn add_kept(&mut self, (kept, omitted): (Vec<Packed>, Omitted)) {
+        self.omitted.merge(omitted);
+        self.count += kept.iter().map(Packed::len).sum::<usize>();
+        self.kept.extend(kept);
         self.prune_when_over();
+    }
+
+    pub(super) fn merge(mut self, other: Keeper<'o>) -> Keeper<'o> {
+        self.add_kept((other.kept, other.omitted));
         self
     }
 
@@ -74,54 +77,30 @@ impl<'o> Keeper<'o> {
         }
     }
 
-    /// The kept findings in one vector, in the order they were handed over (each batch is
-    /// freed as soon as it is moved). The largest batch grows in place: a large vector is
-    /// remapped when it grows, not copied, and the run's second join (the evaluation's
-    /// findings after the few found while reading) then moves them only within it.
-    fn joined(&mut self) -> Vec<Finding> {
-        let count = std::mem::take(&mut self.count);
-        let Some(largest) = (0..self.kept.len()).max_by_key(|&i| self.kept[i].len()) else {
-            return Vec::new();
-        };
-        let after = self.kept.split_off(largest + 1);
-        let mut all = self.kept.pop().unwrap_or_default();
-        all.reserve_exact(count.saturating_sub(all.len()));
-        // The batches before the largest are added after it, then turned to the front.
-        let mut before = 0;
-        for batch in std::mem::take(&mut self.kept) {
-            before += batch.len();
-            all.extend(batch);
-        }
-        all.rotate_right(before);
-        for batch in after {
-            all.extend(batch);
-        }
-        all
-    }
-
-    pub(super) fn into_parts(mut self) -> (Vec<Finding>, Omitted) {
-        let kept = self.joined();
-        (kept, self.omitted)
+    /// The kept batches in the order they were handed over, and the findings counted.
+    pub(super) fn into_parts(self) -> (Vec<Packed>, Omitted) {
+        (self.kept, self.omitted)
     }
 
     pub(super) fn prune(&mut self) {
         let Some(max) = self.max else {
             return;
         };
-        fn key(f: &Finding) -> Option<(&str, u64, usize)> {
-            let file = f.location.file();
-            match f.location.anchor {
+        fn key<'h>(h: &Head<'h>) -> Option<(&'h str, u64, usize)> {
+            let file = &*h.place.file;
+            match h.anchor {
                 Anchor::Record { record } => Some((file, record, 0)),
                 Anchor::Cell { record, field } => Some((file, record, field)),
                 Anchor::File | Anchor::Position { .. } => None,
             }
         }
-        let mut kept = self.joined();
-        let mut keys: Vec<(&str, u64, usize)> = kept.iter().filter_map(key).collect();
+        let mut keys: Vec<(&str, u64, usize)> = self
+            .kept
+            .iter()
+            .flat_map(Packed::heads)
+            .filter_map(|h| key(&h))
+            .collect();
         if keys.len() <= max {
-            drop(keys);
-            self.count = kept.len();
-            self.kept.push(kept);
             return;
         }
         let boundary = match max.checked_sub(1) {
@@ -133,18 +112,20 @@ impl<'o> Keeper<'o> {
         };
         drop(keys);
         let omitted = &mut self.omitted;
-        kept.retain(|f| {
-            let keep = match (key(f), &boundary) {
-                (None, _) => true,
-                (Some(_), None) => false,
-                (Some(k), Some((file, record, field))) => k <= (file.as_str(), *record, *field),
-            };
-            if !keep {
-                omitted.add(f);
-            }
-            keep
-        });
-        self.count = kept.len();
-        self.kept.push(kept);
+        for batch in &mut self.kept {
+            batch.retain(|h| {
+                let keep = match (key(h), &boundary) {
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                    (Some(k), Some((file, record, field))) => k <= (file.as_str(), *record, *field),
+                };
+                if !keep {
+                    omitted.add(h.code, h.severity);
+                }
+                keep
+            });
+        }
+        self.kept.retain(|batch| !batch.is_empty());
+        self.count = self.kept.iter().map(Packed::len).sum();
     }
 }

@@ -32,6 +32,11 @@ impl Template {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Which template this is: one address per template while it lives.
+    pub(super) fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
 }
 
 /// The text of a finding or related location: plain, or a template with its values.
@@ -89,6 +94,16 @@ impl Message {
             template: template.clone(),
             values: String::new(),
         }
+    }
+
+    /// The template and the plain text or values, for [`super::packed`].
+    pub(super) fn parts(&self) -> (Option<&Template>, &str) {
+        (self.template.as_ref(), &self.text)
+    }
+
+    /// A message from what [`Message::parts`] gave.
+    pub(super) fn from_parts(template: Option<Template>, text: Box<str>) -> Message {
+        Message { template, text }
     }
 
     /// The pieces of the text in order (literal text and values).

@@ -182,6 +182,14 @@ impl Inventory {
         (Inventory { files, decls }, findings)
     }
 
+    /// Free the cells read (once the rules have run and no reporter reads them); the files,
+    /// heads and record positions stay.
+    pub fn drop_cells(&mut self) {
+        for file in &mut self.files {
+            file.rows.columns = Vec::new();
+        }
+    }
+
     /// Read the rows of every file with a head, in parallel, keeping the fields for which
     /// `keep(file)` is true. Returns the built-in findings of the reading pass.
     pub fn read_rows<F>(&mut self, keep: F) -> Vec<Finding>
