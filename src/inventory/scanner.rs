@@ -2,7 +2,6 @@
 //! wanted records ([`RecordText`]) and counts lines itself (CRLF, LF and lone CR each end a
 //! line), jumping over the text between wanted records when their positions are known.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
 use std::ops::Range;
 
@@ -13,7 +12,8 @@ pub type Keep<'k, T> = dyn Fn(u64, RecordText) -> T + Sync + 'k;
 
 /// The scanner, reading `size` bytes at a time (small sizes in tests). With `to_end`, it
 /// goes on counting lines to the end of `source` once the wanted records are found; it
-/// returns the line number it stopped on.
+/// returns the line number it stopped on. `wanted` is sorted without repeats, `positions`
+/// (when known) are theirs in the same order, and the records found come in that order.
 // Eight arguments: the scan's own settings, each passed by its two callers (one file, one
 // part of a file); a struct for them would be built once per call and read once.
 #[allow(clippy::too_many_arguments)]
@@ -21,18 +21,25 @@ pub(super) fn scan_with_buffer<R: Read, T>(
     source: R,
     delimiter: u8,
     line: u64,
-    wanted: &BTreeSet<u64>,
-    positions: Option<&BTreeMap<u64, u64>>,
+    wanted: &[u64],
+    positions: Option<&[u64]>,
     size: usize,
     to_end: bool,
     keep: &Keep<'_, T>,
-) -> io::Result<(BTreeMap<u64, T>, u64)> {
-    let mut found = BTreeMap::new();
+) -> io::Result<(Vec<(u64, T)>, u64)> {
+    let mut found = Vec::with_capacity(wanted.len());
     let last_wanted = wanted.last().copied();
     let mut fields = Fields::new(delimiter, size);
     let mut input = Input::new(source, size, line);
     let mut record: u64 = 0;
-    let mut next_wanted = wanted.iter().copied();
+    // The first wanted record not yet passed: `wanted[next]`, once moved up to `record`.
+    let mut next = 0;
+    let mut next_wanted = |record: u64| {
+        while wanted.get(next).is_some_and(|&w| w < record) {
+            next += 1;
+        }
+        wanted.get(next).map(|&w| (next, w))
+    };
     // Jumped to the record to read next (once per record: the line ends before it may take
     // more than one buffer).
     let mut positioned = false;
@@ -43,10 +50,10 @@ pub(super) fn scan_with_buffer<R: Read, T>(
         input.refill()?;
         if let (false, false, Some(positions)) = (in_record, positioned, positions) {
             // Jump to the next wanted record, only counting the line ends on the way.
-            let Some(target) = next_wanted.find(|&r| r >= record) else {
+            let Some((i, target)) = next_wanted(record) else {
                 break;
             };
-            input.skip_to(positions.get(&target).copied().unwrap_or(u64::MAX))?;
+            input.skip_to(positions.get(i).copied().unwrap_or(u64::MAX))?;
             record = target;
             positioned = true;
         }
@@ -64,7 +71,8 @@ pub(super) fn scan_with_buffer<R: Read, T>(
             }
             in_record = true;
             fresh = true;
-            capture = wanted.contains(&record).then(|| Capture::new(input.line));
+            let is_wanted = next_wanted(record).is_some_and(|(_, w)| w == record);
+            capture = is_wanted.then(|| Capture::new(input.line));
         }
         let record_end = match fields.step(&mut input, capture.as_mut(), fresh)? {
             Step::Field => false,
@@ -73,7 +81,7 @@ pub(super) fn scan_with_buffer<R: Read, T>(
         };
         if record_end {
             if let Some(capture) = capture.take() {
-                found.insert(record, keep(record, capture.finish()));
+                found.push((record, keep(record, capture.finish())));
             }
             (in_record, positioned) = (false, false);
             if record == last_wanted {

@@ -5,7 +5,6 @@
 //! A record's **start** is the csv crate's record position in the decoded text after the
 //! `#TYPE` line (it may point at the line end before the record).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
 
 /// Where each data record starts in the decoded text after the `#TYPE` line (the csv crate's
@@ -54,9 +53,9 @@ impl RecordStarts {
         self.steps.is_empty()
     }
 
-    /// The positions of the `wanted` records (0 is the header, at 0), or `None` when some are
-    /// not known.
-    pub fn positions(&self, wanted: &BTreeSet<u64>) -> Option<BTreeMap<u64, u64>> {
+    /// The positions of the `wanted` records (sorted, without repeats; 0 is the header, at 0),
+    /// in their order, or `None` when some are not known.
+    pub fn positions(&self, wanted: &[u64]) -> Option<Vec<u64>> {
         if self.overflow
             || wanted
                 .last()
@@ -64,7 +63,7 @@ impl RecordStarts {
         {
             return None;
         }
-        let mut out = BTreeMap::new();
+        let mut out = Vec::with_capacity(wanted.len());
         let (mut record, mut position) = (0u64, 0u64);
         let mut steps = self.steps.iter();
         for &w in wanted {
@@ -72,7 +71,7 @@ impl RecordStarts {
                 position += u64::from(*steps.next()?);
                 record += 1;
             }
-            out.insert(w, position);
+            out.push(position);
         }
         Some(out)
     }
