@@ -83,7 +83,8 @@ impl<'o> Keeper<'o> {
     }
 
     pub(super) fn prune(&mut self) {
-        let Some(max) = self.max else {
+        // No more than `max` findings: none to drop, and no pass over them to find that out.
+        let Some(max) = self.max.filter(|&max| self.count > max) else {
             return;
         };
         fn key<'h>(h: &Head<'h>) -> Option<(&'h str, u64, usize)> {

@@ -68,6 +68,9 @@ impl<T: Clone> Shared<T> {
     }
 }
 
+/// Severities by the byte that stands for them.
+const SEVERITIES: [Severity; 3] = [Severity::Info, Severity::Warning, Severity::Error];
+
 fn text_address(text: &Arc<str>) -> usize {
     Arc::as_ptr(text) as *const u8 as usize
 }
@@ -218,14 +221,15 @@ impl Packer {
         self.bytes.extend_from_slice(text.as_bytes());
     }
 
-    /// 0 for none, else 1 and the text.
+    /// A byte saying whether `value` is there (1) or not (0), before the value itself.
+    fn present<T>(&mut self, value: Option<T>) -> Option<T> {
+        self.bytes.push(u8::from(value.is_some()));
+        value
+    }
+
     fn optional_text(&mut self, text: Option<&str>) {
-        match text {
-            None => self.bytes.push(0),
-            Some(text) => {
-                self.bytes.push(1);
-                self.text(text);
-            }
+        if let Some(text) = self.present(text) {
+            self.text(text);
         }
     }
 
@@ -247,15 +251,12 @@ impl Packer {
         } = finding;
         // The head first (see `Reader::head`).
         self.shared_text(&code);
+        let severity = SEVERITIES.iter().position(|&s| s == severity).unwrap_or(0);
         self.bytes.push(severity as u8);
         self.location(&location);
         self.message(&message);
-        match &help {
-            None => self.bytes.push(0),
-            Some(help) => {
-                self.bytes.push(1);
-                self.shared_text(help);
-            }
+        if let Some(help) = self.present(help.as_ref()) {
+            self.shared_text(help);
         }
         self.number(related.len() as u64);
         for r in &related {
@@ -263,12 +264,8 @@ impl Packer {
             self.message(&r.message);
         }
         self.optional_text(identity.as_deref());
-        match count {
-            None => self.bytes.push(0),
-            Some(n) => {
-                self.bytes.push(1);
-                self.number(n as u64);
-            }
+        if let Some(n) = self.present(count) {
+            self.number(n as u64);
         }
     }
 
@@ -295,24 +292,16 @@ impl Packer {
         }
         self.number(location.file_id as u64);
         self.optional_text(location.value.as_deref());
-        match location.span {
-            None => self.bytes.push(0),
-            Some(span) => {
-                self.bytes.push(1);
-                for n in [span.line, span.column, span.end_line, span.end_column] {
-                    self.number(n);
-                }
+        if let Some(span) = self.present(location.span) {
+            for n in [span.line, span.column, span.end_line, span.end_column] {
+                self.number(n);
             }
         }
-        match &location.excerpt {
-            None => self.bytes.push(0),
-            Some(excerpt) => {
-                self.bytes.push(1);
-                self.number(excerpt.first_line);
-                self.shared_text(&excerpt.text);
-                self.number(excerpt.start as u64);
-                self.number(excerpt.end as u64);
-            }
+        if let Some(excerpt) = self.present(location.excerpt.as_deref()) {
+            self.number(excerpt.first_line);
+            self.shared_text(&excerpt.text);
+            self.number(excerpt.start as u64);
+            self.number(excerpt.end as u64);
         }
     }
 
@@ -368,11 +357,13 @@ impl<'p> Reader<'p> {
         std::str::from_utf8(bytes).unwrap_or_default()
     }
 
+    /// Whether the value [`Packer::present`] flagged is there.
+    fn present(&mut self) -> bool {
+        self.byte() != 0
+    }
+
     fn optional_text(&mut self) -> Option<Box<str>> {
-        match self.byte() {
-            0 => None,
-            _ => Some(self.text().into()),
-        }
+        self.present().then(|| self.text().into())
     }
 
     fn shared_text(&mut self) -> &'p Arc<str> {
@@ -386,11 +377,10 @@ impl<'p> Reader<'p> {
 
     fn head(&mut self) -> Head<'p> {
         let code = self.shared_text();
-        let severity = match self.byte() {
-            0 => Severity::Info,
-            1 => Severity::Warning,
-            _ => Severity::Error,
-        };
+        let severity = SEVERITIES
+            .get(usize::from(self.byte()))
+            .copied()
+            .unwrap_or(Severity::Error);
         let (place, anchor) = self.place_and_anchor();
         Head {
             code,
@@ -429,24 +419,18 @@ impl<'p> Reader<'p> {
         let head = self.head();
         let location = self.location_after(head.place, head.anchor);
         let message = self.message();
-        let help = match self.byte() {
-            0 => None,
-            _ => Some(self.shared_text().clone()),
-        };
-        let count = self.index();
+        let help = self.present().then(|| self.shared_text().clone());
+        let related_count = self.index();
         // Exactly as many as were packed.
-        let mut related = Vec::with_capacity(count.min(self.packed.bytes.len()));
-        for _ in 0..count {
+        let mut related = Vec::with_capacity(related_count.min(self.packed.bytes.len()));
+        for _ in 0..related_count {
             let (place, anchor) = self.place_and_anchor();
             let location = self.location_after(place, anchor);
             let message = self.message();
             related.push(Related { location, message });
         }
         let identity = self.optional_text();
-        let count = match self.byte() {
-            0 => None,
-            _ => Some(self.index()),
-        };
+        let count = self.present().then(|| self.index());
         Finding {
             code: head.code.clone(),
             severity: head.severity,
@@ -464,22 +448,20 @@ impl<'p> Reader<'p> {
         let file_id = self.index();
         let mut location = Location::at(file_id, place.clone(), anchor);
         location.value = self.optional_text();
-        if self.byte() != 0 {
-            location.span = Some(Span {
-                line: self.number(),
-                column: self.number(),
-                end_line: self.number(),
-                end_column: self.number(),
-            });
-        }
-        if self.byte() != 0 {
-            location.excerpt = Some(Box::new(Excerpt {
+        location.span = self.present().then(|| Span {
+            line: self.number(),
+            column: self.number(),
+            end_line: self.number(),
+            end_column: self.number(),
+        });
+        location.excerpt = self.present().then(|| {
+            Box::new(Excerpt {
                 first_line: self.number(),
                 text: self.shared_text().clone(),
                 start: self.index(),
                 end: self.index(),
-            }));
-        }
+            })
+        });
         location
     }
 

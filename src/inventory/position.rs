@@ -46,8 +46,11 @@ impl ByRecord {
             (Some(len), Ok(_)) => {
                 let mut slots = vec![0u32; len];
                 for (i, (record, _)) in resolved.iter().enumerate() {
-                    // Every record number is below `len`, and the count fits in a u32.
-                    slots[*record as usize] = i as u32 + 1;
+                    // The records are sorted, so each is below `len`; the count fits in a u32.
+                    // (Built outside the scan's panic guard: no indexing.)
+                    if let Some(slot) = slots.get_mut(*record as usize) {
+                        *slot = i as u32 + 1;
+                    }
                 }
                 Some(slots)
             }
