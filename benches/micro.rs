@@ -2,7 +2,8 @@
 //!
 //! The pieces a run spends its time in, each on realistic input: parsing an expression, the
 //! user-agent and version helpers, reading and checking a generated inventory with one
-//! lookup-chain rule (per user row), and drawing findings in the human format (per finding).
+//! lookup-chain rule (per user row), drawing findings in the human format (per finding), and
+//! key-map lookups in a map larger than the caches, one by one and grouped.
 //! Whole runs against the hand-written checker are in `benches/run.sh`.
 
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use divan::Bencher;
 use invlint::engine::{check, Options, Outcome};
 use invlint::expr::value::{user_agent, Version};
 use invlint::gen::{generate, GenOptions};
+use invlint::keymap::KeyMap;
 use invlint::report::RenderOptions;
 use invlint::rule::RuleSet;
 
@@ -129,5 +131,56 @@ fn render_human(bencher: Bencher) {
             invlint::report::human::write(&report, RenderOptions::default(), &mut out)
                 .expect("writing to memory");
             out.len()
+        });
+}
+
+/// A key map of a million SIP-address-like keys, and the same keys in shuffled order: the
+/// shape of a join of users to their registrations, whose rows are in no common order.
+fn million_keys() -> &'static (KeyMap<u32>, Vec<String>) {
+    static KEYS: OnceLock<(KeyMap<u32>, Vec<String>)> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        const N: usize = 1_000_000;
+        let mut keys: Vec<String> = (0..N)
+            .map(|i| format!("kim.dempsey{i}@contoso.com"))
+            .collect();
+        let mut map = KeyMap::with_capacity(N);
+        for (i, key) in keys.iter().enumerate() {
+            map.get_or_insert_with(key, || i as u32);
+        }
+        // A fixed xorshift shuffle: the same order every run.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for i in (1..N).rev() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            keys.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        (map, keys)
+    })
+}
+
+/// Probing a million-key map in random order, one key after the other.
+#[divan::bench(sample_count = 10)]
+fn key_map_1m_lookups_one_by_one(bencher: Bencher) {
+    let (map, keys) = million_keys();
+    bencher.counter(ItemsCount::new(keys.len())).bench(|| {
+        keys.iter()
+            .filter_map(|k| map.index_of(divan::black_box(k)))
+            .count()
+    });
+}
+
+/// The same probes through `KeyMap::indexes_of`, a group of keys at a time.
+#[divan::bench(sample_count = 10)]
+fn key_map_1m_lookups_grouped(bencher: Bencher) {
+    let (map, keys) = million_keys();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let mut out = Vec::with_capacity(refs.len());
+    bencher
+        .counter(ItemsCount::new(keys.len()))
+        .bench_local(|| {
+            out.clear();
+            map.indexes_of(divan::black_box(&refs), &mut out);
+            out.iter().flatten().count()
         });
 }

@@ -278,13 +278,12 @@ pub(super) fn row_keys<'s, T: Tables>(
     kind: KindId,
     key: usize,
     row: RowRef,
-) -> Vec<(Cow<'s, str>, RowRef)> {
+) -> RowKeys<'s> {
     let info = &schema.kinds[kind].keys[key];
     let Some(separator) = info.split.as_deref() else {
-        return row_key(tables, schema, ctx, kind, key, row)
-            .map(|k| (k, row))
-            .into_iter()
-            .collect();
+        // One key: no vector (an empty one does not allocate).
+        let one = row_key(tables, schema, ctx, kind, key, row).map(|k| (k, row));
+        return one.into_iter().chain(Vec::new());
     };
     let mut out: Vec<(Cow<'s, str>, RowRef)> = Vec::new();
     for (i, &column) in info.columns.iter().enumerate() {
@@ -305,8 +304,14 @@ pub(super) fn row_keys<'s, T: Tables>(
     // A member listed twice (or as member and manager) is one row of its group.
     out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     out.dedup_by(|a, b| a.0 == b.0);
-    out
+    None.into_iter().chain(out)
 }
+
+/// What [`row_keys`] gives: the key of a row with one, or the items of a split key.
+pub(super) type RowKeys<'s> = std::iter::Chain<
+    std::option::IntoIter<(Cow<'s, str>, RowRef)>,
+    std::vec::IntoIter<(Cow<'s, str>, RowRef)>,
+>;
 
 /// The cells of one file, to build its key indexes before the other files are read.
 struct OneFile<'a> {

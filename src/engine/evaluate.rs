@@ -316,13 +316,28 @@ fn eval_whole<'a>(data: &'a Data<'a>, rule: &'a CompiledRule) -> Vec<Finding> {
 }
 
 /// Findings of a uniqueness rule go to `emit` in batches, so the caller can cap them.
+///
+/// The keys of the judged rows are computed a group at a time ([`index::GROUP`]) and the
+/// group checked against the rows before it together, so that the memory reads of its probes
+/// overlap; the rows are still checked in order.
 fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule, emit: &mut dyn FnMut(Vec<Finding>)) {
-    let mut first = index::FirstSeen::default();
-    // (repeated key, object) pairs already reported.
-    let mut reported: std::collections::HashSet<(String, (usize, u64))> = Default::default();
-    let (mut value, mut key) = (String::new(), String::new());
-    let (mut earlier_value, mut earlier_key) = (String::new(), String::new());
-    let mut out = Vec::new();
+    let rows: usize = rule
+        .programs
+        .iter()
+        .filter_map(|p| p.this)
+        .flat_map(|kind| &data.members.parts[kind])
+        .map(|part| part.len())
+        .sum();
+    let mut check = Uniqueness {
+        data,
+        rule,
+        first: index::FirstSeen::with_capacity(rows),
+        reported: Default::default(),
+        earlier_value: String::new(),
+        earlier_key: String::new(),
+        out: Vec::new(),
+    };
+    let mut pending: Vec<Pending> = (0..index::GROUP).map(|_| Pending::default()).collect();
     for program in &rule.programs {
         let Some(kind) = program.this else { continue };
         let Some(unique) = &program.unique else {
@@ -333,6 +348,7 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule, emit: &mut dyn Fn
             if !data.lacking(program, part.file as usize).is_empty() {
                 continue;
             }
+            let mut waiting = 0;
             for row in part.iter() {
                 if !data.members.judged(kind, row) {
                     continue;
@@ -345,52 +361,115 @@ fn eval_unique<'a>(data: &'a Data<'a>, rule: &'a CompiledRule, emit: &mut dyn Fn
                 {
                     continue;
                 }
-                if !unique_key(&mut ctx, unique, &mut value, &mut key) {
+                let next = &mut pending[waiting];
+                if !unique_key(&mut ctx, unique, &mut next.value, &mut next.key) {
                     continue;
                 }
-                // Is an earlier row's key this one? Compute it again to tell.
-                let same = |earlier: RowRef| {
-                    same_key(
-                        data,
-                        rule,
-                        earlier,
-                        &key,
-                        &mut earlier_value,
-                        &mut earlier_key,
-                    )
-                };
-                let Some(earlier) = first.first_or_insert(index::hash(key.as_bytes()), row, same)
-                else {
-                    continue;
-                };
-                // The same object seen in another export is no repeat; and an object repeating
-                // a value is reported once, however many exports hold it.
-                let object_of = |r: RowRef| match data.members.object_id(kind, r) {
-                    Some(id) => (kind, u64::from(id)),
-                    None => (usize::MAX, (u64::from(r.file) << 32) | u64::from(r.row)),
-                };
-                if data.members.same_object(kind, row, earlier)
-                    || !reported.insert((key.clone(), object_of(row)))
-                {
-                    continue;
+                next.row = row;
+                next.hash = index::hash(next.key.as_bytes());
+                waiting += 1;
+                if waiting == pending.len() {
+                    check.group(&mut ctx, program, kind, &pending, emit);
+                    waiting = 0;
                 }
-                if let Some(mut finding) = make_finding(&mut ctx, rule, program, Some(row)) {
-                    // Which row counts as the repeat depends on row order; the repeated value
-                    // does not, so baselines and suppressions key on it.
-                    finding.identity =
-                        Some(format!("{}:{key}", data.schema.kinds[kind].name).into());
-                    finding
-                        .related
-                        .insert(0, first_use(data, rule, earlier, &value));
-                    out.push(finding);
-                    if out.len() >= UNIQUE_BATCH {
-                        emit(std::mem::take(&mut out));
-                    }
+            }
+            check.group(&mut ctx, program, kind, &pending[..waiting], emit);
+        }
+    }
+    emit(check.out);
+}
+
+/// A row waiting in its group to be checked by [`Uniqueness::group`]: its value as rendered,
+/// its key, and the key's hash.
+struct Pending {
+    row: RowRef,
+    value: String,
+    key: String,
+    hash: u64,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending {
+            row: RowRef { file: 0, row: 0 },
+            value: String::new(),
+            key: String::new(),
+            hash: 0,
+        }
+    }
+}
+
+/// What a uniqueness rule has seen so far, and found.
+struct Uniqueness<'a> {
+    data: &'a Data<'a>,
+    rule: &'a CompiledRule,
+    first: index::FirstSeen,
+    /// (repeated key, object) pairs already reported.
+    reported: std::collections::HashSet<(String, (usize, u64))>,
+    /// Buffers for the key of an earlier row, computed again.
+    earlier_value: String,
+    earlier_key: String,
+    out: Vec<Finding>,
+}
+
+impl<'a> Uniqueness<'a> {
+    /// Check the rows of `group` (of `kind`, judged by `program`) in order: record each
+    /// key's first row, and report the rows repeating one.
+    fn group(
+        &mut self,
+        ctx: &mut Ctx<'a, Data<'a>>,
+        program: &'a Program,
+        kind: usize,
+        group: &[Pending],
+        emit: &mut dyn FnMut(Vec<Finding>),
+    ) {
+        let mut hashes = [0u64; index::GROUP];
+        for (h, pending) in hashes.iter_mut().zip(group) {
+            *h = pending.hash;
+        }
+        self.first.warm(&hashes[..group.len()]);
+        let (data, rule) = (self.data, self.rule);
+        for Pending {
+            row,
+            value,
+            key,
+            hash,
+        } in group
+        {
+            let row = *row;
+            // Is an earlier row's key this one? Compute it again to tell.
+            let (earlier_value, earlier_key) = (&mut self.earlier_value, &mut self.earlier_key);
+            let same =
+                |earlier: RowRef| same_key(data, rule, earlier, key, earlier_value, earlier_key);
+            let Some(earlier) = self.first.first_or_insert(*hash, row, same) else {
+                continue;
+            };
+            // The same object seen in another export is no repeat; and an object repeating
+            // a value is reported once, however many exports hold it.
+            let object_of = |r: RowRef| match data.members.object_id(kind, r) {
+                Some(id) => (kind, u64::from(id)),
+                None => (usize::MAX, (u64::from(r.file) << 32) | u64::from(r.row)),
+            };
+            if data.members.same_object(kind, row, earlier)
+                || !self.reported.insert((key.clone(), object_of(row)))
+            {
+                continue;
+            }
+            ctx.set_row(Some(row));
+            if let Some(mut finding) = make_finding(ctx, rule, program, Some(row)) {
+                // Which row counts as the repeat depends on row order; the repeated value
+                // does not, so baselines and suppressions key on it.
+                finding.identity = Some(format!("{}:{key}", data.schema.kinds[kind].name).into());
+                finding
+                    .related
+                    .insert(0, first_use(data, rule, earlier, value));
+                self.out.push(finding);
+                if self.out.len() >= UNIQUE_BATCH {
+                    emit(std::mem::take(&mut self.out));
                 }
             }
         }
     }
-    emit(out);
 }
 
 /// The program of `rule` for the kind `row` belongs to.

@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use crate::expr::value::RowRef;
-pub use crate::keymap::{hash, KeyMap};
+pub use crate::keymap::{hash, KeyMap, GROUP};
 
 /// A key index: the rows of a table grouped by normalised key, rows with the same key in
 /// their original order.
@@ -23,13 +23,23 @@ impl KeyIndex {
     ) -> Self {
         let low = pairs.size_hint().0.max(rows);
         let mut groups: KeyMap<(u32, u32)> = KeyMap::with_capacity(low);
-        // First pass: group of each row, and group sizes (in `.1`).
+        // First pass: group of each row, and group sizes (in `.1`); the pairs go in by
+        // groups whose slots are read together first (see `KeyMap::warm`).
         let mut group_of: Vec<(u32, RowRef)> = Vec::with_capacity(low);
-        for (key, row) in pairs {
-            let next = groups.len() as u32;
-            let (value, _) = groups.get_or_insert_with(&key, || (next, 0));
-            value.1 += 1;
-            group_of.push((value.0, row));
+        let mut pairs = pairs.peekable();
+        let mut batch: Vec<(std::borrow::Cow<'k, str>, RowRef)> = Vec::with_capacity(GROUP);
+        let mut hashes: Vec<u64> = Vec::with_capacity(GROUP);
+        while pairs.peek().is_some() {
+            batch.extend(pairs.by_ref().take(GROUP));
+            hashes.clear();
+            hashes.extend(batch.iter().map(|(key, _)| hash(key.as_bytes())));
+            groups.warm(&hashes);
+            for ((key, row), &h) in batch.drain(..).zip(&hashes) {
+                let next = groups.len() as u32;
+                let (value, _) = groups.get_or_insert_hashed(&key, h, || (next, 0));
+                value.1 += 1;
+                group_of.push((value.0, row));
+            }
         }
         // Second pass: each group's start, then place the rows (a counting sort, stable).
         let mut starts = vec![0u32; groups.len()];
@@ -52,6 +62,12 @@ impl KeyIndex {
     /// The group number of `key` (stable for the life of the index).
     pub fn group_of(&self, key: &str) -> Option<u32> {
         self.groups.index_of(key).map(|i| i as u32)
+    }
+
+    /// [`group_of`](Self::group_of) for each of `keys`, pushed to `out` in order (probed in
+    /// groups: see [`KeyMap::indexes_of`]).
+    pub fn groups_of(&self, keys: &[&str], out: &mut Vec<Option<usize>>) {
+        self.groups.indexes_of(keys, out);
     }
 
     /// The rows of group `group`.
@@ -108,6 +124,26 @@ impl Default for FirstSeen {
 }
 
 impl FirstSeen {
+    /// Room for about `keys` keys without growing (growing places every row again, each at
+    /// a random slot).
+    pub fn with_capacity(keys: usize) -> Self {
+        FirstSeen {
+            slots: vec![(0, EMPTY); (keys * 2).next_power_of_two().max(64)],
+            len: 0,
+        }
+    }
+
+    /// Read the slots where the probes for `hashes` start, so that they are in cache when
+    /// the rows are checked one by one (see `KeyMap::warm`).
+    pub fn warm(&self, hashes: &[u64]) {
+        let len = self.slots.len();
+        let rows = hashes.iter().fold(0, |all, &h| {
+            all | self.slots[Self::slot_of((h >> 32) as u32, len)].1.row
+        });
+        // Without a use, the reads would be optimised away.
+        std::hint::black_box(rows);
+    }
+
     /// Where the probe for a tag starts. Positions depend on the stored tag only, so that
     /// growing can place rows again.
     fn slot_of(tag: u32, len: usize) -> usize {
@@ -190,6 +226,69 @@ mod tests {
     }
 
     #[test]
+    fn grouped_probes_find_what_single_probes_find() {
+        let mut map: KeyMap<usize> = KeyMap::with_capacity(8);
+        for i in 0..5_000usize {
+            map.get_or_insert_with(&format!("k{}", i * 3), || i);
+        }
+        // Present and absent keys, a repeat, the empty key, and a count that is not a
+        // multiple of the group.
+        let keys: Vec<String> = (0..1_003usize)
+            .map(|i| format!("k{}", i * 7))
+            .chain(["".to_string(), "k0".to_string()])
+            .collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut grouped = Vec::new();
+        map.indexes_of(&refs, &mut grouped);
+        let single: Vec<Option<usize>> = refs.iter().map(|k| map.index_of(k)).collect();
+        assert_eq!(grouped, single);
+        assert!(single.iter().filter(|f| f.is_some()).count() > 300);
+        assert!(single.iter().filter(|f| f.is_none()).count() > 300);
+    }
+
+    #[test]
+    fn hashed_inserts_after_warming_agree_with_plain_ones() {
+        let keys: Vec<String> = (0..3_000).map(|i| format!("k{}", i % 1_100)).collect();
+        let mut plain: KeyMap<usize> = KeyMap::default();
+        let mut hashed: KeyMap<usize> = KeyMap::default();
+        for group in keys.chunks(GROUP) {
+            let hashes: Vec<u64> = group.iter().map(|k| hash(k.as_bytes())).collect();
+            hashed.warm(&hashes);
+            for (key, &h) in group.iter().zip(&hashes) {
+                let (a, a_new) = plain.get_or_insert_with(key, || 0);
+                *a += 1;
+                let (b, b_new) = hashed.get_or_insert_hashed(key, h, || 0);
+                *b += 1;
+                assert_eq!(a_new, b_new, "{key}");
+            }
+        }
+        assert_eq!(plain.len(), 1_100);
+        for key in &keys {
+            assert_eq!(plain.get(key), hashed.get(key));
+            assert_eq!(plain.index_of(key), hashed.index_of(key));
+        }
+    }
+
+    #[test]
+    fn first_seen_sized_ahead_and_warmed_finds_the_same_rows() {
+        let keys: Vec<String> = (0..10_000).map(|i| format!("k{}", i % 4_000)).collect();
+        let mut grown = FirstSeen::default();
+        let mut sized = FirstSeen::with_capacity(keys.len());
+        for (n, group) in keys.chunks(GROUP).enumerate() {
+            let hashes: Vec<u64> = group.iter().map(|k| hash(k.as_bytes())).collect();
+            sized.warm(&hashes);
+            for (i, (key, &h)) in group.iter().zip(&hashes).enumerate() {
+                let at = n * GROUP + i;
+                let same = |r: RowRef| keys[r.row as usize] == *key;
+                let a = grown.first_or_insert(h, row(at as u32), same);
+                let b = sized.first_or_insert(h, row(at as u32), same);
+                assert_eq!(a, b, "{key}");
+                assert_eq!(a, (at >= 4_000).then(|| row((at % 4_000) as u32)));
+            }
+        }
+    }
+
+    #[test]
     fn first_seen_finds_earlier_rows_through_collisions() {
         let keys: Vec<String> = (0..50_000).map(|i| format!("k{}", i % 20_000)).collect();
         let mut seen = FirstSeen::default();
@@ -205,6 +304,32 @@ mod tests {
             assert_eq!(found, expected, "{key}");
         }
         assert!(recomputed > 50_000);
+    }
+
+    #[test]
+    fn index_of_many_rows_groups_them_in_order() {
+        // More rows than a group, keys repeating across groups.
+        let keys: Vec<String> = (0..100).map(|i| format!("k{}", (i * 7) % 13)).collect();
+        let index = KeyIndex::build(
+            keys.iter()
+                .enumerate()
+                .map(|(i, k)| (Cow::Borrowed(k.as_str()), row(i as u32))),
+            keys.len(),
+        );
+        for k in 0..13 {
+            let key = format!("k{k}");
+            let expected: Vec<RowRef> = (0..100u32)
+                .filter(|&i| keys[i as usize] == key)
+                .map(row)
+                .collect();
+            assert_eq!(index.get(&key), expected.as_slice(), "{key}");
+        }
+        let wanted = ["k3", "nope", "k12", "k0"];
+        let mut groups = Vec::new();
+        index.groups_of(&wanted, &mut groups);
+        for (key, group) in wanted.iter().zip(groups) {
+            assert_eq!(group.map(|g| g as u32), index.group_of(key));
+        }
     }
 
     #[test]

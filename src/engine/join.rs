@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use super::index::KeyIndex;
+use super::index::{KeyIndex, GROUP};
 use super::Data;
 use crate::expr::compile::{ColumnId, KindId, Node};
 use crate::expr::eval::{by_own_column, Ctx};
@@ -173,7 +173,7 @@ impl Data<'_> {
     ) -> Vec<u32> {
         let index = self.index(spec.kind, spec.key);
         let mut ctx = Ctx::new(self, self.schema, &[], 0);
-        let mut group_of = |cell: &'s str| {
+        let group_of = |ctx: &mut Ctx<'s, Data<'s>>, cell: &'s str| {
             let key = ctx.normalise(spec.kind, spec.key, 0, Cow::Borrowed(cell));
             index.and_then(|i| i.group_of(&key)).unwrap_or(NONE)
         };
@@ -188,13 +188,36 @@ impl Data<'_> {
         };
         // A dictionary column (RegistrarPool, policies): one lookup per distinct value.
         if let Some((codes, values)) = column.dictionary() {
-            let groups: Vec<u32> = values.map(&mut group_of).collect();
+            let groups: Vec<u32> = values.map(|value| group_of(&mut ctx, value)).collect();
             return codes[rows]
                 .iter()
                 .map(|&c| groups.get(c as usize).copied().unwrap_or(NONE))
                 .collect();
         }
-        rows.map(|row| group_of(column.get(row))).collect()
+        // Any other: the keys of a group of rows probed together (see `KeyMap::indexes_of`).
+        let Some(index) = index else {
+            return vec![NONE; rows.len()];
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        let mut keys: Vec<Cow<'s, str>> = Vec::with_capacity(GROUP);
+        let mut found = Vec::with_capacity(GROUP);
+        for start in rows.clone().step_by(GROUP) {
+            let end = (start + GROUP).min(rows.end);
+            keys.clear();
+            keys.extend(
+                (start..end).map(|row| {
+                    ctx.normalise(spec.kind, spec.key, 0, Cow::Borrowed(column.get(row)))
+                }),
+            );
+            let mut texts = [""; GROUP];
+            for (text, key) in texts.iter_mut().zip(&keys) {
+                *text = key;
+            }
+            found.clear();
+            index.groups_of(&texts[..keys.len()], &mut found);
+            out.extend(found.iter().map(|g| g.map_or(NONE, |g| g as u32)));
+        }
+        out
     }
 
     pub(super) fn index(&self, kind: KindId, key: usize) -> Option<&KeyIndex> {

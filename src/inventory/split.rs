@@ -157,10 +157,7 @@ impl Scan<'_> {
             let before_from =
                 (self.from.saturating_sub(base + pos as u64) as usize).min(data.len() - pos);
             // Before `from`, only the parity matters: count the quotes, fast.
-            let quotes = data[pos..pos + before_from]
-                .iter()
-                .filter(|&&b| b == b'"')
-                .count();
+            let quotes = memchr::memchr_iter(b'"', &data[pos..pos + before_from]).count();
             self.inside ^= quotes % 2 == 1;
             self.text += before_from as i64;
             pos += before_from;

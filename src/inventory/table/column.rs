@@ -128,6 +128,21 @@ impl Column {
         Some(code)
     }
 
+    /// The parts of one column (read from the parts of a file), joined in order; `None` when
+    /// the text grows too large. The text is reserved once for all of them.
+    pub(super) fn concat(parts: Vec<Column>) -> Option<Column> {
+        let mut parts = parts.into_iter();
+        let mut out = parts.next()?;
+        let rest: Vec<Column> = parts.collect();
+        if out.codes.is_none() || rest.iter().any(|c| c.codes.is_none()) {
+            out.make_plain();
+            let bytes: u64 = rest.iter().map(|c| c.cell_bytes).sum();
+            out.text.reserve_exact(usize::try_from(bytes).ok()?);
+            out.ends.reserve_exact(rest.iter().map(Column::len).sum());
+        }
+        rest.into_iter().all(|part| out.append(part)).then_some(out)
+    }
+
     /// Add the rows of `other` (the next part of the same column) after these.
     pub(super) fn append(&mut self, other: Column) -> bool {
         let Column {
@@ -191,6 +206,8 @@ impl Column {
         let values = std::mem::take(&mut self.text);
         let value_ends = std::mem::take(&mut self.ends);
         self.ends.reserve(codes.len());
+        self.text
+            .reserve(usize::try_from(self.cell_bytes).unwrap_or(0));
         let value = |i: usize| {
             let end = value_ends.get(i).copied().unwrap_or(0) as usize;
             let start = i

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use std::io;
 
+use super::column::Column;
 use super::pass::{read_pass, Pass};
 use super::{Counting, ReadIssue, Rows};
 use crate::inventory::decode::DecodingReader;
@@ -65,9 +66,6 @@ pub(super) fn read_in_parts(
         .collect();
     *reported = parts.iter().map(|p| p.as_ref().map_or(0, |r| r.1)).sum();
     let mut rows = join_all(parts, &boundaries)?;
-    for column in rows.columns.iter_mut().flatten() {
-        column.finish();
-    }
     let size = source.len();
     if head.encoding.is_utf16() && size % 2 == 1 {
         rows.odd_utf16_len = Some(size);
@@ -131,6 +129,11 @@ impl PartReading<'_> {
 fn join_all(parts: Vec<PartRead>, boundaries: &[Boundary]) -> Option<Rows> {
     let mut parts = parts.into_iter();
     let ((mut rows, mut stopped), _) = parts.next()?.ok()?;
+    // Each column's parts, joined apart from the rest (below).
+    let mut columns: Vec<Vec<Column>> = std::mem::take(&mut rows.columns)
+        .into_iter()
+        .map(|column| column.into_iter().collect())
+        .collect();
     if rows.issues.iter().any(|i| {
         matches!(
             i,
@@ -158,26 +161,34 @@ fn join_all(parts: Vec<PartRead>, boundaries: &[Boundary]) -> Option<Rows> {
             return None;
         }
         splits.push((boundary, rows.count));
-        if !join_parts(&mut rows, rest, boundary.text, at) {
-            return None;
+        let mut rest = rest;
+        for (parts, column) in columns.iter_mut().zip(std::mem::take(&mut rest.columns)) {
+            parts.extend(column);
         }
+        join_parts(&mut rows, rest, boundary.text, at);
         stopped = rest_stopped;
     }
     rows.split = splits;
+    // The columns are the bulk of the joining (copying their text): one task each.
+    let joined: Vec<Option<Option<Column>>> = columns
+        .into_par_iter()
+        .map(|parts| {
+            if parts.is_empty() {
+                return Some(None);
+            }
+            let mut column = Column::concat(parts)?;
+            column.finish();
+            Some(Some(column))
+        })
+        .collect();
+    rows.columns = joined.into_iter().collect::<Option<_>>()?;
     Some(rows)
 }
 
-/// Join the rows of the next part (text positions from `offset`, its first record at
-/// `first`) to the first's, as if the file had been read in one part.
-fn join_parts(rows: &mut Rows, rest: Rows, offset: u64, first: u64) -> bool {
+/// Join the rows of the next part but their columns (text positions from `offset`, its
+/// first record at `first`) to the first's, as if the file had been read in one part.
+fn join_parts(rows: &mut Rows, rest: Rows, offset: u64, first: u64) {
     let shift = rows.count as u64;
-    for (mine, theirs) in rows.columns.iter_mut().zip(rest.columns) {
-        if let (Some(mine), Some(theirs)) = (mine, theirs) {
-            if !mine.append(theirs) {
-                return false;
-            }
-        }
-    }
     rows.starts.append(rest.starts, offset, first);
     rows.blank.extend(
         rest.blank
@@ -214,5 +225,4 @@ fn join_parts(rows: &mut Rows, rest: Rows, offset: u64, first: u64) -> bool {
     summaries.sort_by_key(ReadIssue::summary_rank);
     issues.extend(summaries);
     rows.issues = issues;
-    true
 }

@@ -236,3 +236,44 @@ fn column_turns_plain_past_the_dictionary_limit() {
         assert_eq!(c.get(i), cell);
     }
 }
+
+#[test]
+fn columns_read_in_parts_concatenate_in_order_whatever_their_form() {
+    // Parts as the parts of a file give them: a dictionary, one that turned plain, a
+    // dictionary again, an empty one; the joined column reads like one column of every cell.
+    let many = |from: usize| -> Vec<String> {
+        (0..DICTIONARY_MAX + 20)
+            .map(|i| format!("u{}", from + i))
+            .collect()
+    };
+    let few = |tag: &str| -> Vec<String> { (0..50).map(|i| format!("{tag}{}", i % 3)).collect() };
+    let shapes: Vec<Vec<Vec<String>>> = vec![
+        vec![few("a"), few("b")],
+        vec![few("a"), many(0), few("c")],
+        vec![many(0), few("a"), Vec::new(), many(9000)],
+        vec![Vec::new(), few("a")],
+    ];
+    for parts in shapes {
+        let columns: Vec<Column> = parts
+            .iter()
+            .map(|cells| {
+                let mut c = Column::default();
+                for cell in cells {
+                    assert!(c.push(cell));
+                }
+                c
+            })
+            .collect();
+        let mut joined = Column::concat(columns).expect("joined");
+        joined.finish();
+        let all: Vec<&String> = parts.iter().flatten().collect();
+        assert_eq!(joined.len(), all.len());
+        assert_eq!(
+            joined.text_bytes(),
+            all.iter().map(|c| c.len()).sum::<usize>()
+        );
+        for (i, cell) in all.iter().enumerate() {
+            assert_eq!(joined.get(i), cell.as_str(), "row {i}");
+        }
+    }
+}
