@@ -214,3 +214,47 @@ fn one_type_name_two_cmdlets_the_header_decides() {
         [Some("online-users".to_string()), Some("users".to_string())]
     );
 }
+
+/// A condition on one cell is remembered per distinct value of its column, and a dictionary
+/// column numbers its values in the order it meets them: two exports that meet the same
+/// values in other orders must still be judged row by row. PL001 groups its findings, so one
+/// evaluation context walks both exports.
+#[test]
+fn remembered_conditions_follow_each_files_own_values() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = "\"Identity\",\"SipAddress\",\"UserPrincipalName\",\"Enabled\",\"RegistrarPool\",\"VoicePolicy\"\r\n";
+    let row = |n: u32, policy: &str| {
+        format!(
+            "\"CN=User {n}\",\"sip:user{n}@contoso.com\",\"user{n}@contoso.com\",\"True\",\"pool.contoso.com\",\"{policy}\"\r\n"
+        )
+    };
+    // In the first export "Known" is value 0; in the second, "Stale" is.
+    let first = format!(
+        "{header}{}{}{}",
+        row(1, "Known"),
+        row(2, "Stale"),
+        row(3, "Known")
+    );
+    let second = format!(
+        "{header}{}{}{}",
+        row(4, "Stale"),
+        row(5, "Known"),
+        row(6, "Stale")
+    );
+    let policies = "\"Identity\",\"PstnUsages\",\"AllowSimulRing\"\r\n\"Global\",\"\",\"True\"\r\n\"Tag:Known\",\"\",\"True\"\r\n";
+    std::fs::write(dir.path().join("users-a.csv"), first).expect("write");
+    std::fs::write(dir.path().join("users-b.csv"), second).expect("write");
+    std::fs::write(dir.path().join("voice-policies.csv"), policies).expect("write");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, out, err) = invlint(&["check", &path, "--select", "PL001", "--format", "json"]);
+    // A warning: the gate passes.
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let findings = json["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{out}");
+    let message = findings[0]["message"].as_str().unwrap_or("");
+    assert!(
+        message.starts_with("3 user(s) are assigned the voice policy Stale,"),
+        "{message}"
+    );
+}

@@ -214,6 +214,11 @@ impl<'a> Data<'a> {
 }
 
 impl Tables for Data<'_> {
+    fn code(&self, row: RowRef, column: ColumnId) -> Option<u32> {
+        let cells = (*self.columns.get(row.file as usize)?.get(column)?)?;
+        cells.code(row.row as usize).map(u32::from)
+    }
+
     fn cell(&self, row: RowRef, column: ColumnId) -> Option<&str> {
         let cells = (*self.columns.get(row.file as usize)?.get(column)?)?;
         Some(cells.get(row.row as usize))

@@ -109,10 +109,13 @@ impl Rule {
             })
             .collect();
         c.group = false;
-        let bindings = c.finish_bindings();
+        let mut bindings = c.finish_bindings();
         if !c.errors.is_empty() {
             return Err(self.errors_of(&c));
         }
+        let (mut where_, mut assert) = (where_, assert);
+        let conditions: Vec<&mut Node> = where_.iter_mut().chain(assert.iter_mut()).collect();
+        crate::expr::compile::memo::memoise(&mut bindings, conditions);
         let mut kinds_used: Vec<KindId> = c.kinds_used.iter().copied().chain(this).collect();
         kinds_used.sort_unstable();
         kinds_used.dedup();

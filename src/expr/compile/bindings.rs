@@ -87,9 +87,10 @@ impl Compiler<'_> {
                 Some(BindingState::Done(_, true))
             ),
             Node::Const(_) | Node::Underscore | Node::AllRows(_) => false,
-            Node::Cell { base, .. } | Node::Not(base) | Node::MapGet { arg: base, .. } => {
-                self.mentions(base, own_it)
-            }
+            Node::Cell { base, .. }
+            | Node::Not(base)
+            | Node::MapGet { arg: base, .. }
+            | Node::Memo { inner: base, .. } => self.mentions(base, own_it),
             Node::Lookup { args, .. } | Node::Call { args, .. } | Node::Coalesce(args) => {
                 args.iter().any(|a| self.mentions(a, own_it))
             }

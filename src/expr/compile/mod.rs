@@ -10,11 +10,13 @@
 //!
 //! The compiler's steps live in the files of this folder: [`schema`] (what names resolve
 //! against), [`node`] (the compiled tree), [`functions`] (the built-in functions),
-//! `bindings`, `names`, `operators` and `call` (the parts of [`Compiler`]).
+//! `bindings`, `names`, `operators` and `call` (the parts of [`Compiler`]), and [`memo`] (a
+//! pass over compiled programs).
 
 mod bindings;
 mod call;
 pub mod functions;
+pub mod memo;
 mod names;
 pub mod node;
 mod operators;

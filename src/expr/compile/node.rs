@@ -76,6 +76,14 @@ pub enum Node {
         cond: Option<Box<Node>>,
         slot: Option<usize>,
     },
+    /// `inner`, whose value depends on the checked row only through the cell of `column`:
+    /// remembered per distinct value of a dictionary column (see [`super::memo`]); `id`
+    /// numbers the memo nodes of a program.
+    Memo {
+        inner: Box<Node>,
+        column: ColumnId,
+        id: u32,
+    },
 }
 
 /// Lists at least this long, of text literals only, are looked up in a set.
@@ -96,6 +104,50 @@ pub(super) fn literal_set(items: &[Node]) -> Option<std::collections::HashSet<Bo
 }
 
 impl Node {
+    /// Calls `f` on each node directly below this one, mutably.
+    pub fn each_child_mut(&mut self, f: &mut impl FnMut(&mut Node)) {
+        match self {
+            Node::Const(_)
+            | Node::This
+            | Node::It(_)
+            | Node::Underscore
+            | Node::GroupCount
+            | Node::Binding(_)
+            | Node::AllRows(_) => {}
+            Node::Cell { base: a, .. }
+            | Node::MapGet { arg: a, .. }
+            | Node::Not(a)
+            | Node::Memo { inner: a, .. } => f(a),
+            Node::Regex { value, .. } => f(value),
+            Node::And(a, b)
+            | Node::Or(a, b)
+            | Node::Cmp {
+                left: a, right: b, ..
+            } => {
+                f(a);
+                f(b);
+            }
+            Node::If(a, b, c) => {
+                f(a);
+                f(b);
+                f(c);
+            }
+            Node::In { value, list, .. } => {
+                f(value);
+                list.iter_mut().for_each(f);
+            }
+            Node::Lookup { args, .. } | Node::Call { args, .. } | Node::Coalesce(args) => {
+                args.iter_mut().for_each(f)
+            }
+            Node::Aggregate { rows, cond, .. } => {
+                f(rows);
+                if let Some(c) = cond {
+                    f(c);
+                }
+            }
+        }
+    }
+
     /// Calls `f` on each node directly below this one.
     pub fn each_child<'n>(&'n self, f: &mut impl FnMut(&'n Node)) {
         match self {
@@ -106,7 +158,10 @@ impl Node {
             | Node::GroupCount
             | Node::Binding(_)
             | Node::AllRows(_) => {}
-            Node::Cell { base: a, .. } | Node::MapGet { arg: a, .. } | Node::Not(a) => f(a),
+            Node::Cell { base: a, .. }
+            | Node::MapGet { arg: a, .. }
+            | Node::Not(a)
+            | Node::Memo { inner: a, .. } => f(a),
             Node::Regex { value, .. } => f(value),
             Node::And(a, b)
             | Node::Or(a, b)

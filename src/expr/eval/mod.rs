@@ -7,6 +7,7 @@
 //! text helpers they share with key normalisation are in `text`.
 
 mod call;
+mod memo;
 mod text;
 
 use std::borrow::Cow;
@@ -23,6 +24,11 @@ pub trait Tables {
     /// Rows of `kind` whose key `key` equals the normalised `value`.
     fn lookup(&self, kind: KindId, key: usize, value: &str) -> &[RowRef];
     fn all_rows(&self, kind: KindId) -> &[RowRef];
+    /// The value number of the cell of `column` in `row` when its column is stored as a
+    /// dictionary (equal numbers: equal text); `None` otherwise.
+    fn code(&self, _row: RowRef, _column: ColumnId) -> Option<u32> {
+        None
+    }
     /// The result of `kind[key][column]` for `row` (`column` of `row`'s own table), when it
     /// was resolved ahead of time: `Some(None)` for a missing value, `Some(Some(rows))` for
     /// the rows found. `None` means: not resolved, look it up.
@@ -59,6 +65,8 @@ pub struct Ctx<'a, T: Tables> {
     constant_lookups: Vec<(&'a Node, Option<&'a [RowRef]>)>,
     /// The number of rows of the group being reported (`group_count`).
     group_count: Option<usize>,
+    matches: memo::MatchMemo,
+    values: memo::ValueMemo<'a>,
 }
 
 impl<'a, T: Tables> Ctx<'a, T> {
@@ -79,6 +87,8 @@ impl<'a, T: Tables> Ctx<'a, T> {
             cache: vec![None; cache_slots],
             constant_lookups: Vec::new(),
             group_count: None,
+            matches: memo::MatchMemo::default(),
+            values: memo::ValueMemo::default(),
         }
     }
 
@@ -139,11 +149,14 @@ impl<'a, T: Tables> Ctx<'a, T> {
                 regex,
                 negated,
             } => {
-                let v = self.eval(value);
-                match into_text(v) {
-                    Some(text) => Value::Bool(regex.is_match(&text) != *negated),
-                    None => Value::Bool(false),
-                }
+                let matched = match self.eval(value) {
+                    Value::Str(Cow::Borrowed(text)) => self.matches.is_match(regex, text),
+                    v => match into_text(v) {
+                        Some(text) => regex.is_match(&text),
+                        None => return Value::Bool(false),
+                    },
+                };
+                Value::Bool(matched != *negated)
             }
             Node::In {
                 value,
@@ -166,7 +179,25 @@ impl<'a, T: Tables> Ctx<'a, T> {
                 cond,
                 slot,
             } => self.cached_aggregate(*op, rows, cond.as_deref(), *slot),
+            Node::Memo { inner, column, id } => self.memo(inner, *column, *id),
         }
+    }
+
+    /// A memo node's value: remembered for the value number of the checked row's cell of
+    /// `column`, when its column is a dictionary.
+    fn memo(&mut self, inner: &'a Node, column: ColumnId, id: u32) -> Value<'a> {
+        let code = self
+            .this
+            .and_then(|row| Some((row.file, self.tables.code(row, column)?)));
+        let Some((file, code)) = code else {
+            return self.eval(inner);
+        };
+        if let Some(value) = self.values.get((id, file, code)) {
+            return value.clone();
+        }
+        let value = self.eval(inner);
+        self.values.put((id, file, code), &value);
+        value
     }
 
     /// A column of the row `base` evaluates to (the first row of a set).

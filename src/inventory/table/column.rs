@@ -59,6 +59,13 @@ impl Column {
         }
     }
 
+    /// The value number of row `row` in a dictionary column (`None` in a plain one): rows
+    /// with equal numbers hold equal text.
+    #[inline]
+    pub fn code(&self, row: usize) -> Option<u16> {
+        self.codes.as_ref()?.get(row).copied()
+    }
+
     pub fn len(&self) -> usize {
         self.codes.as_ref().map_or(self.ends.len(), Vec::len)
     }
