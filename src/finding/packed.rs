@@ -180,22 +180,31 @@ impl Packed {
     }
 }
 
-/// Unpack `batches` into one vector, in order. A few batches at a time are unpacked by the
-/// threads and then freed, so that no more than those are held twice.
+/// Unpack `batches` into one vector, in order. A few batches (a window) at a time are
+/// unpacked by the threads and then freed, so that no more than those are held twice; a
+/// window's findings are moved into the vector while the next window is unpacked.
 pub fn unpack_all(batches: Vec<Packed>) -> Vec<Finding> {
     let mut all = Vec::with_capacity(batches.iter().map(Packed::len).sum());
     let window = 4 * rayon::current_num_threads().max(1);
     let mut batches = batches.into_iter();
+    let mut unpacked: Vec<Vec<Finding>> = Vec::new();
     loop {
         let some: Vec<Packed> = batches.by_ref().take(window).collect();
-        if some.is_empty() {
+        if some.is_empty() && unpacked.is_empty() {
             return all;
         }
-        let unpacked: Vec<Vec<Finding>> = some.par_iter().map(Packed::unpack).collect();
+        // The window before goes into `all` (one thread, in order) while this one is
+        // unpacked by the others.
+        let (next, ()) = rayon::join(
+            || some.par_iter().map(Packed::unpack).collect(),
+            || {
+                for findings in unpacked.drain(..) {
+                    all.extend(findings);
+                }
+            },
+        );
         drop(some);
-        for findings in unpacked {
-            all.extend(findings);
-        }
+        unpacked = next;
     }
 }
 

@@ -142,12 +142,24 @@ impl Inventory {
         };
         let scanned = catch_unwind(AssertUnwindSafe(|| {
             crate::fault::inject("locate", file_name(&file.display));
-            let mut records: Vec<u64> = anchors.iter().map(|a| a.1).collect();
-            records.dedup();
+            // The records, and where the anchors of each start: a captured record finds its
+            // anchors with one search in the records, not two in the (larger) anchors.
+            let mut records: Vec<u64> = Vec::with_capacity(anchors.len());
+            let mut firsts: Vec<usize> = Vec::with_capacity(anchors.len() + 1);
+            for (i, anchor) in anchors.iter().enumerate() {
+                if records.last() != Some(&anchor.1) {
+                    records.push(anchor.1);
+                    firsts.push(i);
+                }
+            }
+            firsts.push(anchors.len());
             let keep = |record: u64, text: locate::RecordText| {
-                let start = anchors.partition_point(|a| a.1 < record);
-                let end = anchors.partition_point(|a| a.1 <= record);
-                let wanted = anchors[start..end].iter().map(|a| a.2);
+                let range = records
+                    .binary_search(&record)
+                    .ok()
+                    .and_then(|i| Some(*firsts.get(i)?..*firsts.get(i + 1)?))
+                    .unwrap_or(0..0);
+                let wanted = anchors.get(range).unwrap_or(&[]).iter().map(|a| a.2);
                 Resolved::of(&text, wanted, with_excerpt)
             };
             locate::scan_records_with(&file.source, plan, &records, &file.rows.starts, &keep)

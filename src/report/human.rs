@@ -23,7 +23,7 @@
 //! long) captured when the finding was located, so rendering never scans a whole file: cost
 //! is proportional to the findings shown, not to the inventory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 
 use rayon::prelude::*;
@@ -58,12 +58,19 @@ pub fn write(
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
     let style = Style::new(options);
+    // A rule's help is the same text for each of its findings: laid out once.
+    let mut helps: HashMap<usize, String> = HashMap::new();
+    for help in report.findings.iter().filter_map(|f| f.help.as_ref()) {
+        helps
+            .entry(help.as_ptr() as usize)
+            .or_insert_with(|| help_block(help, &style));
+    }
     // Findings render independently: render batches in parallel, write them in order.
     let mut first = true;
     for batch in report.findings.chunks(4096) {
         let texts: Vec<Vec<String>> = batch
             .par_chunks(64)
-            .map(|findings| findings.iter().map(|f| render(f, &style)).collect())
+            .map(|findings| findings.iter().map(|f| render(f, &style, &helps)).collect())
             .collect();
         for text in texts.iter().flatten() {
             if !first {
@@ -125,8 +132,9 @@ fn write_wrapped(out: &mut dyn io::Write, style: &Style, line: &str) -> io::Resu
     Ok(())
 }
 
-/// One finding, laid out (ends with a newline).
-fn render(finding: &Finding, style: &Style) -> String {
+/// One finding, laid out (ends with a newline); `helps` holds the help texts laid out, by
+/// the address of their text.
+fn render(finding: &Finding, style: &Style, helps: &HashMap<usize, String>) -> String {
     let mut out = String::new();
     let color = severity_color(finding.severity);
     let head = format!("{}[{}]", finding.severity, finding.code);
@@ -135,10 +143,10 @@ fn render(finding: &Finding, style: &Style) -> String {
     for (i, line) in lines.iter().enumerate() {
         if i == 0 {
             let rest = line.get(head.len()..).unwrap_or_default();
-            out.push_str(&style.paint(&head, color));
-            out.push_str(&style.paint(rest, BOLD));
+            style.paint_into(&mut out, &head, color);
+            style.paint_into(&mut out, rest, BOLD);
         } else {
-            out.push_str(&style.paint(line, BOLD));
+            style.paint_into(&mut out, line, BOLD);
         }
         out.push('\n');
     }
@@ -149,7 +157,7 @@ fn render(finding: &Finding, style: &Style) -> String {
         for (i, line) in wrap(&text, style.width, "  ", "    ").iter().enumerate() {
             if i == 0 {
                 out.push_str("  ");
-                out.push_str(&style.paint(title, BOLD));
+                style.paint_into(&mut out, title, BOLD);
                 out.push_str(line.get(2 + title.len()..).unwrap_or_default());
             } else {
                 out.push_str(line);
@@ -159,20 +167,30 @@ fn render(finding: &Finding, style: &Style) -> String {
         location(&mut out, style, &related.location, RELATED);
     }
     if let Some(help) = &finding.help {
-        let indent = "        ";
-        for (i, line) in wrap(&format!("help: {}", shown(help)), style.width, "  ", indent)
-            .iter()
-            .enumerate()
-        {
-            if i == 0 {
-                out.push_str("  ");
-                out.push_str(&style.paint("help:", HELP));
-                out.push_str(line.get(7..).unwrap_or_default());
-            } else {
-                out.push_str(line);
-            }
-            out.push('\n');
+        match helps.get(&(help.as_ptr() as usize)) {
+            Some(block) => out.push_str(block),
+            None => out.push_str(&help_block(help, style)),
         }
+    }
+    out
+}
+
+/// The `help:` lines of a finding.
+fn help_block(help: &str, style: &Style) -> String {
+    let mut out = String::new();
+    let indent = "        ";
+    for (i, line) in wrap(&format!("help: {}", shown(help)), style.width, "  ", indent)
+        .iter()
+        .enumerate()
+    {
+        if i == 0 {
+            out.push_str("  ");
+            style.paint_into(&mut out, "help:", HELP);
+            out.push_str(line.get(7..).unwrap_or_default());
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
     }
     out
 }
@@ -190,7 +208,7 @@ fn location(out: &mut String, style: &Style, l: &Location, color: &str) {
         .enumerate()
     {
         let lead = if i == 0 { arrow } else { "      " };
-        out.push_str(&style.paint(lead, GUTTER));
+        style.paint_into(out, lead, GUTTER);
         out.push_str(line);
         out.push('\n');
     }
@@ -203,7 +221,7 @@ fn location(out: &mut String, style: &Style, l: &Location, color: &str) {
     };
     let number_width = last.number.map_or(1, |n| n.to_string().len()).max(1);
     let blank = format!("{} |", " ".repeat(number_width + 1));
-    out.push_str(&style.paint(&blank, GUTTER));
+    style.paint_into(out, &blank, GUTTER);
     out.push('\n');
     let text_width = style.width.saturating_sub(number_width + 4).max(10);
     for (i, row) in rows.iter().enumerate() {
@@ -211,7 +229,7 @@ fn location(out: &mut String, style: &Style, l: &Location, color: &str) {
             || " ".repeat(number_width),
             |n| format!("{n:>number_width$}"),
         );
-        out.push_str(&style.paint(&format!(" {number} |"), GUTTER));
+        style.paint_into(out, &format!(" {number} |"), GUTTER);
         if !row.text.is_empty() {
             out.push(' ');
             out.push_str(&row.text);
@@ -220,25 +238,25 @@ fn location(out: &mut String, style: &Style, l: &Location, color: &str) {
         let Some((start, len)) = row.underline else {
             continue;
         };
-        out.push_str(&style.paint(&blank, GUTTER));
+        style.paint_into(out, &blank, GUTTER);
         out.push(' ');
-        out.push_str(&" ".repeat(start));
-        out.push_str(&style.paint(&"^".repeat(len.max(1)), color));
+        push_spaces(out, start);
+        style.paint_into(out, &"^".repeat(len.max(1)), color);
         let label = l.field().map(shown).unwrap_or_default();
         let last_row = i + 1 == rows.len();
         if last_row && !label.is_empty() {
             let used = start + len.max(1) + 1;
             if used + text_width_of(&label) <= text_width {
                 out.push(' ');
-                out.push_str(&style.paint(&label, color));
+                style.paint_into(out, &label, color);
             } else {
                 out.push('\n');
-                out.push_str(&style.paint(&blank, GUTTER));
+                style.paint_into(out, &blank, GUTTER);
                 out.push(' ');
                 let label = fit(&label, text_width, style);
                 let pad = start.min(text_width - text_width_of(&label));
-                out.push_str(&" ".repeat(pad));
-                out.push_str(&style.paint(&label, color));
+                push_spaces(out, pad);
+                style.paint_into(out, &label, color);
             }
         }
         out.push('\n');
@@ -412,6 +430,11 @@ fn fit(text: &str, width: usize, style: &Style) -> String {
 /// Input text as shown: control, bidi and invisible characters are written as `\u{…}`
 /// escapes (raw, they would move the cursor, retitle the window, reverse text or hide a
 /// difference; see [`super::visible`]).
+/// `count` spaces onto `out`.
+fn push_spaces(out: &mut String, count: usize) {
+    out.extend(std::iter::repeat_n(' ', count));
+}
+
 fn shown(text: &str) -> String {
     super::visible::visible(text).into_owned()
 }
@@ -452,11 +475,16 @@ impl Style {
     }
 
     /// `text` in the ANSI style `code` (`1;31`: bold red), when colours are on.
-    fn paint(&self, text: &str, code: &str) -> String {
+    /// `text` painted with the SGR `code` (as is without colour), onto `out`.
+    fn paint_into(&self, out: &mut String, text: &str, code: &str) {
         if self.color && !text.is_empty() {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            out.push_str("\x1b[");
+            out.push_str(code);
+            out.push('m');
+            out.push_str(text);
+            out.push_str("\x1b[0m");
         } else {
-            text.to_string()
+            out.push_str(text);
         }
     }
 

@@ -108,6 +108,10 @@ pub(super) fn chop(word: &str, width: usize) -> Vec<String> {
 /// A path (with its `:line:col`) in lines of at most `width` columns, broken after a `/`.
 pub(super) fn wrap_path(path: &str, width: usize) -> Vec<String> {
     let width = width.max(10);
+    // The usual path fits: one line, as the pieces below would join it.
+    if text_width_of(path) <= width {
+        return vec![path.to_string()];
+    }
     let mut lines = vec![String::new()];
     for part in path.split_inclusive('/') {
         for piece in chop(part, width) {
@@ -167,6 +171,22 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn paths_wrap_after_slashes_within_the_width(
+            path in "(/[a-zé0-9.-]{0,30}){0,8}(:[0-9]{1,4}:[0-9]{1,3})?",
+            width in 10usize..80,
+        ) {
+            let lines = wrap_path(&path, width);
+            // Nothing lost or added, each line fits, and a path that fits is one line.
+            proptest::prop_assert_eq!(lines.concat(), path.clone());
+            for line in &lines {
+                proptest::prop_assert!(text_width_of(line) <= width.max(10), "{line}");
+            }
+            if text_width_of(&path) <= width.max(10) {
+                proptest::prop_assert_eq!(lines.len(), 1);
+            }
+        }
+
         #[test]
         fn wrap_always_fits(text in "[a-z `é-]{0,400}", width in 40usize..140) {
             for line in wrap(&text, width, "  ", "    ") {
