@@ -1,8 +1,8 @@
 //! A finding's JSON object written by hand, byte for byte what `serde_json`'s pretty printer
-//! writes of [`JsonFinding`](super::JsonFinding) at depth 2 (the test in `super` compares
-//! them). At 400,000 findings the generic serialiser spent a third of its time finding
-//! characters to escape one byte at a time; here a string without any is copied whole, and
-//! one with some is left to `serde_json`.
+//! writes of `JsonFinding` at depth 2 (the test in `super` compares them). At 400,000
+//! findings the generic serialiser spent a third of its time finding characters to escape
+//! one byte at a time; here a string without any is copied whole, and one with some is left
+//! to `serde_json`.
 
 use std::fmt::Write as _;
 use std::io;
