@@ -103,10 +103,11 @@ pub(super) fn literal_set(items: &[Node]) -> Option<std::collections::HashSet<Bo
         .collect()
 }
 
-impl Node {
-    /// Calls `f` on each node directly below this one, mutably.
-    pub fn each_child_mut(&mut self, f: &mut impl FnMut(&mut Node)) {
-        match self {
+/// Calls `$f` on each node directly below `$node` (a `&Node` or a `&mut Node`); `$each` is
+/// how a list of nodes is walked (`iter` or `iter_mut`). One match for both borrows.
+macro_rules! each_child {
+    ($node:expr, $f:expr, $each:ident) => {
+        match $node {
             Node::Const(_)
             | Node::This
             | Node::It(_)
@@ -117,78 +118,46 @@ impl Node {
             Node::Cell { base: a, .. }
             | Node::MapGet { arg: a, .. }
             | Node::Not(a)
-            | Node::Memo { inner: a, .. } => f(a),
-            Node::Regex { value, .. } => f(value),
+            | Node::Memo { inner: a, .. } => $f(a),
+            Node::Regex { value, .. } => $f(value),
             Node::And(a, b)
             | Node::Or(a, b)
             | Node::Cmp {
                 left: a, right: b, ..
             } => {
-                f(a);
-                f(b);
+                $f(a);
+                $f(b);
             }
             Node::If(a, b, c) => {
-                f(a);
-                f(b);
-                f(c);
+                $f(a);
+                $f(b);
+                $f(c);
             }
             Node::In { value, list, .. } => {
-                f(value);
-                list.iter_mut().for_each(f);
+                $f(value);
+                list.$each().for_each(|n| $f(n));
             }
             Node::Lookup { args, .. } | Node::Call { args, .. } | Node::Coalesce(args) => {
-                args.iter_mut().for_each(f)
+                args.$each().for_each(|n| $f(n))
             }
             Node::Aggregate { rows, cond, .. } => {
-                f(rows);
+                $f(rows);
                 if let Some(c) = cond {
-                    f(c);
+                    $f(c);
                 }
             }
         }
+    };
+}
+
+impl Node {
+    /// Calls `f` on each node directly below this one, mutably.
+    pub fn each_child_mut(&mut self, f: &mut impl FnMut(&mut Node)) {
+        each_child!(self, f, iter_mut)
     }
 
     /// Calls `f` on each node directly below this one.
     pub fn each_child<'n>(&'n self, f: &mut impl FnMut(&'n Node)) {
-        match self {
-            Node::Const(_)
-            | Node::This
-            | Node::It(_)
-            | Node::Underscore
-            | Node::GroupCount
-            | Node::Binding(_)
-            | Node::AllRows(_) => {}
-            Node::Cell { base: a, .. }
-            | Node::MapGet { arg: a, .. }
-            | Node::Not(a)
-            | Node::Memo { inner: a, .. } => f(a),
-            Node::Regex { value, .. } => f(value),
-            Node::And(a, b)
-            | Node::Or(a, b)
-            | Node::Cmp {
-                left: a, right: b, ..
-            } => {
-                f(a);
-                f(b);
-            }
-            Node::If(a, b, c) => {
-                f(a);
-                f(b);
-                f(c);
-            }
-            Node::In { value, list, .. } => {
-                f(value);
-                list.iter().for_each(f);
-            }
-            Node::Lookup { args, .. } | Node::Call { args, .. } | Node::Coalesce(args) => {
-                args.iter().for_each(f)
-            }
-            Node::Aggregate { rows, cond, .. } => {
-                f(rows);
-                if let Some(c) = cond {
-                    f(c);
-                }
-            }
-        }
+        each_child!(self, f, iter)
     }
 }

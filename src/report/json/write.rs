@@ -21,7 +21,6 @@ pub(super) fn finding(
     help: bool,
     text: &mut String,
 ) -> io::Result<()> {
-    let span = f.location.span_or_start();
     out.push(b'{');
     key(out, KEY, "code", true);
     string(out, &f.code)?;
@@ -33,7 +32,7 @@ pub(super) fn finding(
         key(out, KEY, "help", false);
         optional_string(out, f.help.as_deref())?;
     }
-    location(out, KEY, &f.location, span)?;
+    location(out, KEY, &f.location, false)?;
     if let Some(count) = f.count {
         key(out, KEY, "count", false);
         number(out, count as u64);
@@ -48,9 +47,8 @@ pub(super) fn finding(
                 out.push(b',');
             }
             out.extend_from_slice(b"\n        {");
-            let place = &related.location;
             // `file` comes first: the location's keys start the object.
-            location_first(out, place, place.span_or_start())?;
+            location(out, RELATED_KEY, &related.location, true)?;
             key(out, RELATED_KEY, "message", false);
             message(out, &related.message, text)?;
             out.extend_from_slice(b"\n        }");
@@ -61,29 +59,11 @@ pub(super) fn finding(
     Ok(())
 }
 
-/// The keys of a location after others (`file` … `value`), in a finding at depth 3.
-fn location(
-    out: &mut Vec<u8>,
-    at: &[u8],
-    l: &Location,
-    span: crate::finding::Span,
-) -> io::Result<()> {
-    key(out, at, "file", false);
-    location_rest(out, at, l, span)
-}
-
-/// The keys of a related location, `file` being the object's first key (depth 5).
-fn location_first(out: &mut Vec<u8>, l: &Location, span: crate::finding::Span) -> io::Result<()> {
-    key(out, RELATED_KEY, "file", true);
-    location_rest(out, RELATED_KEY, l, span)
-}
-
-fn location_rest(
-    out: &mut Vec<u8>,
-    at: &[u8],
-    l: &Location,
-    span: crate::finding::Span,
-) -> io::Result<()> {
+/// The keys of a location (`file` … `value`) at the indentation `at`; `first` when `file` is
+/// the object's first key (a related location).
+fn location(out: &mut Vec<u8>, at: &[u8], l: &Location, first: bool) -> io::Result<()> {
+    let span = l.span_or_start();
+    key(out, at, "file", first);
     string(out, l.file())?;
     for (name, n) in [
         ("line", span.line),
