@@ -312,9 +312,10 @@ impl Finding {
 /// rules and rows were checked in, and the parallel sort splits them as one thread would.
 pub fn sort_findings(findings: &mut [Finding]) {
     use rayon::slice::ParallelSliceMut;
-    // The numbers of the findings are sorted, then the findings moved once each: sorting the
-    // findings themselves moved 224-byte values many times over (a tenth of a second at
-    // 400,000). Equal findings keep their order.
+    // The numbers of the findings are sorted (ties by number), then the findings moved once
+    // each: equal findings keep their order, without a stable sort's buffer of half the
+    // findings. (No faster than sorting the findings themselves: 2.69 s either way on
+    // 400,000.)
     let Ok(count) = u32::try_from(findings.len()) else {
         findings.par_sort_by(Finding::contract_order);
         return;

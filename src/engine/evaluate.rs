@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::expr::compile::Node;
+use crate::expr::compile::{KindId, Node};
 use crate::expr::eval::Ctx;
 use crate::expr::value::RowRef;
 use crate::finding::{builtin, Anchor, Finding, Location, Packed, Related};
@@ -419,7 +419,7 @@ impl<'a> Uniqueness<'a> {
         &mut self,
         ctx: &mut Ctx<'a, Data<'a>>,
         program: &'a Program,
-        kind: usize,
+        kind: KindId,
         group: &[Pending],
         emit: &mut dyn FnMut(Vec<Finding>),
     ) {

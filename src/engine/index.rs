@@ -26,11 +26,14 @@ impl KeyIndex {
         // First pass: group of each row, and group sizes (in `.1`); the pairs go in by
         // groups whose slots are read together first (see `KeyMap::warm`).
         let mut group_of: Vec<(u32, RowRef)> = Vec::with_capacity(low);
-        let mut pairs = pairs.peekable();
+        let mut pairs = pairs;
         let mut batch: Vec<(std::borrow::Cow<'k, str>, RowRef)> = Vec::with_capacity(GROUP);
         let mut hashes: Vec<u64> = Vec::with_capacity(GROUP);
-        while pairs.peek().is_some() {
+        loop {
             batch.extend(pairs.by_ref().take(GROUP));
+            if batch.is_empty() {
+                break;
+            }
             hashes.clear();
             hashes.extend(batch.iter().map(|(key, _)| hash(key.as_bytes())));
             groups.warm(&hashes);

@@ -173,10 +173,6 @@ impl Data<'_> {
     ) -> Vec<u32> {
         let index = self.index(spec.kind, spec.key);
         let mut ctx = Ctx::new(self, self.schema, &[], 0);
-        let group_of = |ctx: &mut Ctx<'s, Data<'s>>, cell: &'s str| {
-            let key = ctx.normalise(spec.kind, spec.key, 0, Cow::Borrowed(cell));
-            index.and_then(|i| i.group_of(&key)).unwrap_or(NONE)
-        };
         let column = self
             .columns
             .get(file)
@@ -186,18 +182,23 @@ impl Data<'_> {
         let Some(column) = column else {
             return vec![MISSING; rows.len()];
         };
+        let Some(index) = index else {
+            return vec![NONE; rows.len()];
+        };
         // A dictionary column (RegistrarPool, policies): one lookup per distinct value.
         if let Some((codes, values)) = column.dictionary() {
-            let groups: Vec<u32> = values.map(|value| group_of(&mut ctx, value)).collect();
+            let groups: Vec<u32> = values
+                .map(|value| {
+                    let key = ctx.normalise(spec.kind, spec.key, 0, Cow::Borrowed(value));
+                    index.group_of(&key).unwrap_or(NONE)
+                })
+                .collect();
             return codes[rows]
                 .iter()
                 .map(|&c| groups.get(c as usize).copied().unwrap_or(NONE))
                 .collect();
         }
         // Any other: the keys of a group of rows probed together (see `KeyMap::indexes_of`).
-        let Some(index) = index else {
-            return vec![NONE; rows.len()];
-        };
         let mut out = Vec::with_capacity(rows.len());
         let mut keys: Vec<Cow<'s, str>> = Vec::with_capacity(GROUP);
         let mut found = Vec::with_capacity(GROUP);
